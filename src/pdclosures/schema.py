@@ -1,0 +1,81 @@
+"""The EOIR case-data release as published: table names, columns in file order, format.
+
+Source: EOIR FOIA library case-data release (justice.gov/eoir/foia-library-0); column orders as
+documented by the public loaders deportationdata/eoir (data/variable_types.csv) and marrowb/eoir.
+Every table file is named .csv but is TAB-delimited, unquoted, latin-1, with CRLF line ends.
+"""
+
+ENCODING = "latin-1"
+DELIMITER = "\t"
+LINE_END = "\r\n"
+
+PROCEEDING_TABLE = "B_TblProceeding"
+BASE_CITY_TABLE = "tblLookupBaseCity"
+HLOC_TABLE = "tblLookupHloc"
+DECISION_TABLE = "tblLookupCourtDecision"
+CASE_TYPE_TABLE = "tblLookupCaseType"
+
+PROCEEDING_COLUMNS = [
+    "IDNPROCEEDING", "IDNCASE", "OSC_DATE", "INPUT_DATE", "BASE_CITY_CODE", "HEARING_LOC_CODE",
+    "IJ_CODE", "TRANS_IN_DATE", "PREV_HEARING_LOC", "PREV_HEARING_BASE", "PREV_IJ_CODE",
+    "TRANS_NBR", "HEARING_DATE", "HEARING_TIME", "DEC_TYPE", "DEC_CODE", "DEPORTED_1",
+    "DEPORTED_2", "OTHER_COMP", "APPEAL_RSVD", "APPEAL_NOT_FILED", "COMP_DATE", "ABSENTIA",
+    "VENUE_CHG_GRANTED", "TRANSFER_TO", "DATE_APPEAL_DUE_STATUS", "TRANSFER_STATUS", "CUSTODY",
+    "CASE_TYPE", "NAT", "LANG", "SCHEDULED_HEAR_LOC", "CORRECTIONAL_FAC", "CRIM_IND", "IHP",
+    "AGGRAVATE_FELON", "DATE_DETAINED", "DATE_RELEASED",
+]
+assert len(PROCEEDING_COLUMNS) == 38
+
+# Columns the cleaned proceedings cache keeps: those the method uses plus common breakdowns.
+PROCEEDING_ID_COLUMNS = ["IDNPROCEEDING", "IDNCASE"]
+PROCEEDING_DATE_COLUMNS = ["OSC_DATE", "INPUT_DATE", "COMP_DATE"]
+PROCEEDING_CODE_COLUMNS = [
+    "BASE_CITY_CODE", "HEARING_LOC_CODE", "DEC_CODE", "OTHER_COMP", "CASE_TYPE", "CUSTODY",
+    "NAT", "LANG",
+]
+PROCEEDING_CACHE_COLUMNS = PROCEEDING_ID_COLUMNS + PROCEEDING_DATE_COLUMNS + PROCEEDING_CODE_COLUMNS
+
+# tblLookupBaseCity: 11 named columns, 80 print-form flag columns, then 6 more. Our reference
+# names only the first (BaseEoir1Flag) and last (I122Subf) print-form columns; the synthetic
+# sample fills the 78 between with placeholder names.
+BASE_CITY_PRINT_FORM_COLUMNS = (
+    ["BaseEoir1Flag"] + [f"PrintForm{i:02d}" for i in range(2, 80)] + ["I122Subf"]
+)
+BASE_CITY_COLUMNS = (
+    ["idnBaseCity", "BASE_CITY_CODE", "BASE_CITY_NAME", "BaseAutomated", "BASE_ST_ADDRESS",
+     "BASE_CITY", "BASE_STATE", "BASE_ZIP_1", "BASE_ZIP_2", "BASE_PHONE_NO", "strRegion"]
+    + BASE_CITY_PRINT_FORM_COLUMNS
+    + ["RopDefault", "RopPrtClass", "BaseSplPrtClass", "datCreatedOn", "datModifiedOn",
+       "blnActive", "blnBCIS"]
+)
+HLOC_COLUMNS = [
+    "idnHloc", "HEARING_LOC_CODE", "HEARING_LOC_NAME", "HEARING_CORR_TITLE", "HEARING_ST_ADDRESS",
+    "HEARING_CITY", "HEARING_STATE", "HEARING_ZIP", "HEARING_PHONE_NO", "HEARING_BASE_CITY",
+    "Hear_Admin_Hear_Loc", "Hear_Trans_COV_City", "Hear_Det_Type", "Hear_Active_Flg",
+    "datCreatedOn", "datModifiedOn", "blnActive", "ROPLoc", "intCalDetainDays",
+    "intCalINSAsyPDays", "intCalINSAsyMDays", "intCalINSDays", "intCalEOIRDays", "intCalCFRDays",
+    "intCalCDRDays", "CircuitCourt", "blnPrnWksOnAdd", "blnPrnRopOnAdd",
+]
+DECISION_COLUMNS = [
+    "idnCourtDecision", "strCaseType", "strDecCode", "strDecDescription", "strDecType",
+    "strFinalDisposition", "blnActive", "datCreatedOn", "datModifiedOn",
+]
+CASE_TYPE_COLUMNS = [
+    "idnCaseType", "strCode", "strDescription", "blnActive", "datCreatedOn", "datModifiedOn",
+    "strAnsirCode",
+]
+
+# Columns of each lookup that the analysis reads.
+LOOKUP_NEEDED_COLUMNS = {
+    BASE_CITY_TABLE: ["BASE_CITY_CODE", "BASE_CITY_NAME", "BASE_CITY", "BASE_STATE", "strRegion"],
+    HLOC_TABLE: ["HEARING_LOC_CODE", "HEARING_LOC_NAME", "HEARING_CITY", "HEARING_STATE",
+                 "HEARING_BASE_CITY", "CircuitCourt"],
+    DECISION_TABLE: ["strCaseType", "strDecCode", "strDecDescription", "strDecType", "blnActive",
+                     "datCreatedOn"],
+    CASE_TYPE_TABLE: ["strCode", "strDescription"],
+}
+
+# OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O').
+PD_CODES_DEFAULT = ("Y", "M", "I")        # prosecutorial-discretion closures
+NEW_PROCEEDING_CODES_DEFAULT = ("C", "T")  # change of venue, transfer: the case goes on elsewhere
+REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
