@@ -1,0 +1,554 @@
+"""Ingest a release into a cleaned, cached Parquet table, accounting for every data line.
+
+Each data line of B_TblProceeding ends up in exactly one place:
+- loaded: parsed with the expected number of fields, codes NUL-stripped and trimmed, junk dates
+  nulled and counted;
+- repaired (a subset of loaded): a tab-shifted line whose single stray empty field can be removed
+  in only one way that leaves every column well formed;
+- quarantined: written with its reason to data/interim/<release-id>/quarantine/<table>.tsv.
+The invariant lines = loaded + quarantined is checked in code; a mismatch is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import re
+import shutil
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from . import schema
+from .errors import ReleaseError
+from .release import Release, iter_line_chunks, open_release, sha256_file
+
+# Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
+CACHE_VERSION = 1
+PROCEEDINGS_FILE = "proceedings.parquet"
+MANIFEST_FILE = "manifest.json"
+LOOKUP_FILES = {
+    schema.BASE_CITY_TABLE: "base_city.parquet",
+    schema.HLOC_TABLE: "hearing_locations.parquet",
+    schema.DECISION_TABLE: "court_decisions.parquet",
+    schema.CASE_TYPE_TABLE: "case_types.parquet",
+}
+
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_ID_TEXT = re.compile(r"^\d+$")
+_TIME_TEXT = re.compile(r"^\d{0,4}$")
+_CODE_TEXT = re.compile(r"^[A-Za-z0-9 ]{0,12}$")
+_ID_COLUMNS = {"IDNPROCEEDING", "IDNCASE"}
+_DATE_COLUMNS = {c for c in schema.PROCEEDING_COLUMNS if c.endswith("_DATE") or c.startswith("DATE_")} - {
+    "DATE_APPEAL_DUE_STATUS"  # a status code despite its name
+}
+
+
+@dataclass
+class TableAccounting:
+    """Where every data line of one table went."""
+
+    table: str
+    lines: int = 0
+    loaded: int = 0
+    repaired: int = 0
+    quarantined: int = 0
+    published_count: int | None = None
+    issues: Counter = field(default_factory=Counter)  # (column, issue) -> rows
+
+    def check(self) -> None:
+        if self.lines != self.loaded + self.quarantined:
+            raise RuntimeError(
+                f"{self.table}: row accounting does not add up: {self.lines} lines != "
+                f"{self.loaded} loaded + {self.quarantined} quarantined"
+            )
+
+    def row(self) -> dict:
+        return {"table": self.table, "lines": self.lines, "loaded": self.loaded,
+                "repaired": self.repaired, "quarantined": self.quarantined}
+
+
+@dataclass
+class IngestResult:
+    """A cleaned release in the cache, with its accounting and provenance."""
+
+    cache_dir: Path
+    manifest: dict
+
+    @property
+    def proceedings_path(self) -> Path:
+        return self.cache_dir / PROCEEDINGS_FILE
+
+    def lookup_path(self, table: str) -> Path:
+        return self.cache_dir / LOOKUP_FILES[table]
+
+    @property
+    def accounting(self) -> pd.DataFrame:
+        return pd.DataFrame(self.manifest["accounting"], columns=["table", "lines", "loaded", "repaired", "quarantined"])
+
+    @property
+    def data_quality(self) -> pd.DataFrame:
+        return pd.DataFrame(self.manifest["data_quality"], columns=["table", "column", "issue", "rows"])
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def ingest_release(release_path, interim_root, *, force: bool = False, progress: bool = True) -> IngestResult:
+    """Clean a release into data/interim/<release-id>/, or reuse the cache if the release is unchanged."""
+    release = open_release(release_path)
+    try:
+        tables = [schema.PROCEEDING_TABLE, *LOOKUP_FILES]
+        for table in tables:
+            release.member(table)  # a missing table fails here, before any work
+        release_id = release.release_id(tables)
+        cache_dir = Path(interim_root) / release_id
+        fingerprint = release.fingerprint(tables)
+        if not force:
+            cached = _read_manifest(cache_dir)
+            if cached and cached.get("cache_version") == CACHE_VERSION and cached.get("fingerprint") == fingerprint:
+                return IngestResult(cache_dir, cached)
+        return _build_cache(release, release_id, cache_dir, fingerprint, progress)
+    finally:
+        release.close()
+
+
+def _read_manifest(cache_dir: Path) -> dict | None:
+    try:
+        return json.loads((cache_dir / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint: dict, progress: bool) -> IngestResult:
+    started = time.perf_counter()
+    staging = cache_dir.with_name(f".{cache_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "quarantine").mkdir(parents=True)
+    try:
+        published = release.published_counts()
+        accountings = []
+        checksum_parts = {}
+        for table, filename in LOOKUP_FILES.items():
+            frame, accounting, quarantined = read_lookup(release, table)
+            accounting.published_count = published.get(table.lower())
+            frame.to_parquet(staging / filename, index=False)
+            _write_quarantine(staging, table, quarantined)
+            accountings.append(accounting)
+        accounting, quarantined, digest, data_through = read_proceedings(
+            release, staging / PROCEEDINGS_FILE, progress=progress
+        )
+        accounting.published_count = published.get(schema.PROCEEDING_TABLE.lower())
+        _write_quarantine(staging, schema.PROCEEDING_TABLE, quarantined)
+        accountings.insert(0, accounting)
+        checksum_parts[release.member(schema.PROCEEDING_TABLE)] = digest
+        for accounting in accountings:
+            accounting.check()
+        checksum = sha256_file(release.path) if release.is_zip else _combined_checksum(release, checksum_parts)
+        manifest = {
+            "cache_version": CACHE_VERSION,
+            "release_id": release_id,
+            "release_path": str(release.path.resolve()),
+            "release_name": release.name,
+            "release_date": _release_date(release),
+            "data_through": data_through,
+            "synthetic": release.synthetic,
+            "checksum_sha256": checksum,
+            "checksum_of": "zip file" if release.is_zip else "table files",
+            "fingerprint": fingerprint,
+            "members": {table: release.member(table) for table in [schema.PROCEEDING_TABLE, *LOOKUP_FILES]},
+            "accounting": [a.row() for a in accountings],
+            "published_counts": {a.table: a.published_count for a in accountings},
+            "data_quality": _data_quality_rows(accountings),
+            "ingest_seconds": round(time.perf_counter() - started, 2),
+        }
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _replace_dir(staging, cache_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return IngestResult(cache_dir, manifest)
+
+
+def _replace_dir(staging: Path, final: Path) -> None:
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _combined_checksum(release: Release, known: dict[str, str]) -> str:
+    import hashlib
+
+    lines = []
+    for table in [schema.PROCEEDING_TABLE, *LOOKUP_FILES]:
+        member = release.member(table)
+        digest = known.get(member) or sha256_file(release.path / member)
+        lines.append(f"{digest}  {member}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _release_date(release: Release) -> str | None:
+    """The release's publication date, where the download record or the zip says it."""
+    from .download import read_download_record
+
+    if release.is_zip:
+        record = read_download_record(release.path)
+        if record and record.get("last_modified_date"):
+            return record["last_modified_date"]
+        newest = max((info.date_time for info in release._zip.infolist()), default=None)
+        if newest and newest[0] > 1990:
+            return "%04d-%02d-%02d" % newest[:3]
+    return None
+
+
+def _data_quality_rows(accountings: list[TableAccounting]) -> list[dict]:
+    rows = []
+    for accounting in accountings:
+        for (column, issue), count in sorted(accounting.issues.items()):
+            rows.append({"table": accounting.table, "column": column, "issue": issue, "rows": count})
+        if accounting.published_count is not None and accounting.published_count != accounting.lines:
+            rows.append({"table": accounting.table, "column": "", "rows": accounting.published_count,
+                         "issue": f"Count.txt says {accounting.published_count} rows; file has {accounting.lines} data lines"})
+    return rows
+
+
+def _write_quarantine(staging: Path, table: str, quarantined: list[tuple]) -> None:
+    """One TSV per table: line number, reason, and the raw line (tabs kept, so it can be re-read)."""
+    if not quarantined:
+        return
+    with open(staging / "quarantine" / f"{table}.tsv", "w", encoding="utf-8", newline="\n") as out:
+        out.write("line\treason\traw_line\n")
+        for line_number, reason, raw in quarantined:
+            out.write(f"{'' if line_number is None else line_number}\t{reason}\t{raw.replace(chr(0), '<NUL>')}\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Text-level checks shared by the big table and the lookups
+
+
+def clean_code(value: str) -> str:
+    """Codes are padded with spaces and carry stray NUL bytes: strip both before any use."""
+    return value.replace("\x00", "").strip()
+
+
+def split_header(raw: bytes, where: str) -> list[str]:
+    """The header's column names, after checking the file is TAB-delimited latin-1 text at all."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[1::2].count(b"\x00") > len(raw) // 4:
+        raise ReleaseError(f"{where}: looks like UTF-16 text; expected latin-1, TAB-delimited")
+    text = raw.decode(schema.ENCODING).rstrip("\r\n")
+    if sum(ch < " " and ch not in "\t\r\n" for ch in text) > 2:
+        raise ReleaseError(f"{where}: header is not text (binary bytes); expected a TAB-delimited table")
+    if "\t" not in text:
+        kind = "comma-separated" if text.count(",") > 1 else "not TAB-delimited"
+        raise ReleaseError(f"{where}: header is {kind}; expected TAB-delimited columns")
+    return [clean_code(name) for name in text.split("\t")]
+
+
+def require_columns(header: list[str], needed: list[str], where: str) -> None:
+    missing = [name for name in needed if name not in header]
+    if missing:
+        raise ReleaseError(f"{where}: missing column {', '.join(missing)} (found: {', '.join(header[:12])}...)")
+
+
+def _field_is_well_formed(column: str, value: str) -> bool:
+    value = clean_code(value)
+    if column in _ID_COLUMNS:
+        return bool(_ID_TEXT.match(value))
+    if column in _DATE_COLUMNS:
+        return value == "" or bool(_DATE_TEXT.match(value))
+    if column == "HEARING_TIME":
+        return bool(_TIME_TEXT.match(value))
+    return bool(_CODE_TEXT.match(value))
+
+
+def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
+    """Remove the one stray empty field of a tab-shifted line, if exactly one realignment fits.
+
+    Removing any empty field of a run of empties gives the same row, so candidates are compared
+    by result. Returns None when no removal, or more than one distinct result, is well formed.
+    """
+    if len(fields) != len(header) + 1:
+        return None
+    results = set()
+    for position, value in enumerate(fields):
+        if clean_code(value) != "":
+            continue
+        candidate = tuple(fields[:position] + fields[position + 1:])
+        if candidate not in results and all(map(_field_is_well_formed, header, candidate)):
+            results.add(candidate)
+    return list(results.pop()) if len(results) == 1 else None
+
+
+# --------------------------------------------------------------------------------------------
+# B_TblProceeding: the engine pass
+
+
+def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 64 << 20):
+    """Stream B_TblProceeding into Parquet. Returns (accounting, quarantined, sha256, data_through)."""
+    import hashlib
+
+    from tqdm.auto import tqdm
+
+    table = schema.PROCEEDING_TABLE
+    where = release.describe(table)
+    accounting = TableAccounting(table)
+    quarantined: list[tuple] = []
+    digest = hashlib.sha256()
+    writer = None
+    header = None
+    lines_before = 0  # data lines in earlier chunks, for quarantine line numbers
+    latest = None
+    bar = tqdm(total=release.table_size(table), unit="B", unit_scale=True, desc=f"Reading {table}",
+               disable=not progress, mininterval=1.0)
+    try:
+        with release.open_table(table) as stream:
+            for chunk in _prefetch(iter_line_chunks(stream, where, chunk_bytes)):
+                digest.update(chunk)
+                bar.update(len(chunk))
+                if header is None:
+                    end = chunk.find(b"\n") + 1 or len(chunk)
+                    header = split_header(chunk[:end], where)
+                    require_columns(header, schema.PROCEEDING_CACHE_COLUMNS, where)
+                    chunk = chunk[end:]
+                if not chunk:
+                    continue
+                cleaned, chunk_lines, chunk_quarantine = _parse_proceeding_chunk(
+                    chunk, header, accounting, lines_before, where)
+                quarantined.extend(chunk_quarantine)
+                lines_before += chunk_lines
+                if writer is None:
+                    writer = pq.ParquetWriter(out_path, cleaned.schema, compression="zstd")
+                writer.write_table(cleaned)
+                newest = pc.max(cleaned["COMP_DATE"]).as_py()
+                latest = newest if latest is None or (newest and newest > latest) else latest
+    finally:
+        bar.close()
+    if header is None:
+        raise ReleaseError(f"{where}: empty file (no header line)")
+    if writer is None:
+        raise ReleaseError(f"{where}: has a header but no data lines")
+    writer.close()
+    return accounting, quarantined, digest.hexdigest(), latest.isoformat() if latest else None
+
+
+def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAccounting,
+                            lines_before: int, where: str):
+    """Parse one piece of whole lines; returns (cleaned table, lines in piece, quarantined lines)."""
+    text = chunk.decode(schema.ENCODING).encode("utf-8")
+    # Line breaks as the parser sees them: CRLF, LF, or a lone CR.
+    chunk_lines = text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+    if not text.endswith((b"\n", b"\r")):
+        chunk_lines += 1
+    invalid: list = []
+    parsed = pacsv.read_csv(
+        io.BytesIO(text),
+        read_options=pacsv.ReadOptions(column_names=header, block_size=4 << 20),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
+                                         ignore_empty_lines=False,
+                                         invalid_row_handler=lambda row: invalid.append(row) or "skip"),
+        convert_options=pacsv.ConvertOptions(include_columns=schema.PROCEEDING_CACHE_COLUMNS,
+                                             column_types={c: pa.string() for c in schema.PROCEEDING_CACHE_COLUMNS},
+                                             strings_can_be_null=False),
+    )
+    records_seen = parsed.num_rows + len(invalid)
+    if records_seen != chunk_lines:
+        raise RuntimeError(f"{where}: parser saw {records_seen} records in a piece with {chunk_lines} lines")
+    quarantine = []
+    repaired_rows = []
+    for row in invalid:
+        fields = row.text.split("\t")
+        fixed = realign_shifted_fields(fields, header)
+        if fixed is not None:
+            repaired_rows.append(fixed)
+            continue
+        reason = (f"{len(fields)} fields, expected {len(header)}; stray field position ambiguous"
+                  if len(fields) == len(header) + 1 else f"{len(fields)} fields, expected {len(header)}")
+        if row.text == "":
+            reason = "empty line"
+        quarantine.append((_line_number(text, row.text, lines_before), reason, row.text))
+    if repaired_rows:
+        positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
+        extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string())
+                          for c, i in zip(schema.PROCEEDING_CACHE_COLUMNS, positions)})
+        parsed = pa.concat_tables([parsed, extra])
+        accounting.repaired += len(repaired_rows)
+        accounting.issues[("", "tab-shifted line realigned (stray empty field removed)")] += len(repaired_rows)
+
+    cleaned, bad_ids = _clean_proceedings(parsed, accounting)
+    for reason, raw in bad_ids:
+        quarantine.append((None, reason, raw))
+    for _, reason, _ in quarantine:
+        accounting.issues[("", f"quarantined: {reason}")] += 1
+    accounting.lines += chunk_lines
+    accounting.loaded += cleaned.num_rows
+    accounting.quarantined += len(quarantine)
+    return cleaned, chunk_lines, quarantine
+
+
+def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
+    """1-based line number in the file (the header is line 1) of a raw line, found by search."""
+    position = text.find(row_text.encode("utf-8")) if row_text else -1
+    if position < 0:
+        return None
+    return lines_before + text.count(b"\n", 0, position) + 2
+
+
+def _clean_proceedings(parsed: pa.Table, accounting: TableAccounting):
+    """Typed, trimmed columns; rows whose ids are not whole numbers are split off for quarantine."""
+    columns = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_CACHE_COLUMNS}
+    ids_ok = None
+    for name in schema.PROCEEDING_ID_COLUMNS:
+        ok = pc.match_substring_regex(columns[name], r"^\d{1,18}$")
+        ids_ok = ok if ids_ok is None else pc.and_(ids_ok, ok)
+    bad_ids = []
+    if not pc.all(ids_ok).as_py():
+        bad = pc.invert(ids_ok)
+        for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in schema.PROCEEDING_CACHE_COLUMNS)):
+            record = dict(zip(schema.PROCEEDING_CACHE_COLUMNS, values))
+            which = [n for n in schema.PROCEEDING_ID_COLUMNS if not _ID_TEXT.match(clean_code(record[n]))]
+            bad_ids.append((f"{' and '.join(which)} not a whole number",
+                            "\t".join(f"{k}={v}" for k, v in record.items())))
+        columns = {name: pc.filter(col, ids_ok) for name, col in columns.items()}
+    out = {}
+    for name in schema.PROCEEDING_ID_COLUMNS:
+        out[name] = pc.cast(columns[name], pa.int64())
+    for name in schema.PROCEEDING_DATE_COLUMNS:
+        out[name], junk = parse_dates(columns[name])
+        if junk:
+            accounting.issues[(name, "junk date set to null")] += junk
+    for name in schema.PROCEEDING_CODE_COLUMNS:
+        values = columns[name]
+        out[name] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return pa.table(out), bad_ids
+
+
+def _strip_codes(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.utf8_trim_whitespace(pc.replace_substring(values, "\x00", ""))
+
+
+def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
+    """'2013-01-05 00:00:00.000' -> date; junk (year <= 1900, impossible day, not a date) -> null.
+
+    strptime alone would roll 2013-02-30 over to March 2, so each parsed date is written back
+    out and must equal its text.
+    """
+    day_text = pc.utf8_slice_codeunits(values, 0, 10)
+    parsed = pc.strptime(day_text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    shape_ok = pc.match_substring_regex(values, r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$")
+    valid = pc.and_kleene(
+        pc.and_kleene(shape_ok, pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text)),
+        pc.greater(pc.year(parsed), 1900),
+    )
+    valid = pc.fill_null(valid, False)
+    dates = pc.if_else(valid, pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
+    junk = pc.sum(pc.and_(pc.invert(valid), pc.not_equal(values, ""))).as_py() or 0
+    return dates, junk
+
+
+def _prefetch(iterable, depth: int = 2):
+    """Run a producer (decompression, file reads) one step ahead of the consumer, in a thread."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    finished = object()
+
+    def produce():
+        try:
+            for item in iterable:
+                slots.put(item)
+            slots.put(finished)
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            slots.put(error)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        item = slots.get()
+        if item is finished:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+# --------------------------------------------------------------------------------------------
+# Lookup tables: small, read in Python so embedded line breaks can be rejoined
+
+
+def read_lookup(release: Release, table: str) -> tuple[pd.DataFrame, TableAccounting, list[tuple]]:
+    """Read a lookup table; a record broken by a line break inside a description is rejoined."""
+    where = release.describe(table)
+    raw = release.read_table_bytes(table)
+    if not raw.strip():
+        raise ReleaseError(f"{where}: empty file (no header line)")
+    first_break = raw.find(b"\n") + 1 or len(raw)
+    header = split_header(raw[:first_break], where)
+    require_columns(header, schema.LOOKUP_NEEDED_COLUMNS[table], where)
+    physical = re.split(r"\r\n|\n|\r", raw[first_break:].decode(schema.ENCODING))
+    if physical and physical[-1] == "":
+        physical.pop()  # the final line break ends the last line; it does not start a new one
+    accounting = TableAccounting(table)
+    quarantined = []
+    records = []
+    expected_tabs = len(header) - 1
+    index = 0
+    while index < len(physical):
+        start = index
+        record = physical[index]
+        index += 1
+        # A description with a line break splits one record over several lines: rejoin while the
+        # pieces together still have no more fields than the header.
+        while record.count("\t") < expected_tabs and index < len(physical) \
+                and record.count("\t") + physical[index].count("\t") <= expected_tabs:
+            record = record + " " + physical[index]
+            index += 1
+        accounting.lines += 1
+        if record.count("\t") == expected_tabs:
+            records.append([clean_code(v) for v in record.split("\t")])
+            accounting.loaded += 1
+            if index - start > 1:
+                accounting.repaired += 1
+                accounting.issues[("", "line break inside a field rejoined")] += 1
+        else:
+            reason = f"{record.count(chr(9)) + 1} fields, expected {len(header)}"
+            quarantined.append((start + 2, reason, record))
+            accounting.quarantined += 1
+            accounting.issues[("", f"quarantined: {reason}")] += 1
+    frame = pd.DataFrame(records, columns=header, dtype="string")
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    return frame, accounting, quarantined
+
+
+# --------------------------------------------------------------------------------------------
+# Handing the ingest over to the later notebooks of a run
+
+INGEST_RECORD = "ingest.json"
+
+
+def write_ingest_outputs(ingest: IngestResult, processed_dir) -> None:
+    """row_accounting.csv, data_quality.csv and ingest.json (where later notebooks find the cache)."""
+    processed_dir = Path(processed_dir)
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    ingest.accounting.to_csv(processed_dir / "row_accounting.csv", index=False, lineterminator="\n")
+    ingest.data_quality.to_csv(processed_dir / "data_quality.csv", index=False, lineterminator="\n")
+    record = {**ingest.manifest, "cache_dir": str(ingest.cache_dir)}
+    (processed_dir / INGEST_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def load_ingest(processed_dir) -> IngestResult:
+    """The ingest that notebook 01 recorded for this run."""
+    path = Path(processed_dir) / INGEST_RECORD
+    try:
+        record = json.loads(path.read_text())
+    except OSError:
+        raise ReleaseError(f"{path}: missing; run notebook 01_ingest first (make all runs them in order)") from None
+    return IngestResult(Path(record.pop("cache_dir")), record)

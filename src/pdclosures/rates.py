@@ -1,0 +1,270 @@
+"""PD closure rates from the cleaned proceedings cache, nationally and by every breakdown.
+
+The method, with its defaults (each is a parameter; docs/methodology.md explains the choices):
+- unit: the proceeding (or the case, IDNCASE, counted once at its last completion in the window);
+- a proceeding completes in the window when its COMP_DATE falls in [start, end], inclusive;
+- completions exclude OTHER_COMP C (change of venue) and T (transfer): the case goes on in a new
+  proceeding, so counting them would count one case's end twice;
+- a PD closure is a completion with OTHER_COMP in {Y, M, I};
+- all case types count.
+Every rate comes with its counts and a 95% Wilson score interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .cleaning import IngestResult
+from .errors import ParameterError
+
+RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
+UNITS = ("proceeding", "case")
+Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Window:
+    """Completion dates from start to end, both inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    def months(self) -> list[str]:
+        return [p.strftime("%Y-%m") for p in pd.period_range(self.start, self.end, freq="M")]
+
+    def fiscal_years(self) -> list[int]:
+        return list(range(fiscal_year(self.start), fiscal_year(self.end) + 1))
+
+
+@dataclass(frozen=True)
+class Method:
+    """Which completions count, and which of them are PD closures."""
+
+    pd_codes: tuple[str, ...] = schema.PD_CODES_DEFAULT
+    excluded_codes: tuple[str, ...] = schema.NEW_PROCEEDING_CODES_DEFAULT
+    case_types: tuple[str, ...] | None = None  # None: all case types
+    unit: str = "proceeding"
+    courts: tuple[str, ...] | None = None  # None: every court
+
+    def describe(self) -> str:
+        parts = [f"PD closure = OTHER_COMP in {{{', '.join(self.pd_codes)}}}"]
+        if self.excluded_codes:
+            parts.append(f"completions exclude OTHER_COMP {', '.join(self.excluded_codes)}")
+        parts.append("all case types" if self.case_types is None else f"case types {', '.join(self.case_types)}")
+        parts.append(f"unit: {self.unit}")
+        if self.courts:
+            parts.append(f"courts {', '.join(self.courts)} only")
+        return "; ".join(parts)
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The federal fiscal year: FY2013 runs from 2012-10-01 to 2013-09-30."""
+    return day.year + (day.month >= 10)
+
+
+def wilson_interval(successes, trials, z: float = Z_95):
+    """95% Wilson score interval; NaN where there are no trials."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denominator = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denominator
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    empty = n == 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add pd_rate and the Wilson interval to a frame with pd_closures and completions."""
+    frame = frame.copy()
+    frame["pd_closures"] = frame["pd_closures"].fillna(0).astype("int64")
+    frame["completions"] = frame["completions"].fillna(0).astype("int64")
+    completions = frame["completions"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["pd_rate"] = np.where(completions > 0, frame["pd_closures"] / np.maximum(completions, 1), np.nan)
+    frame["ci_low"], frame["ci_high"] = wilson_interval(frame["pd_closures"], completions)
+    return frame
+
+
+class RateCalculator:
+    """Counts completions and PD closures in the cached release with DuckDB."""
+
+    def __init__(self, ingest: IngestResult, window: Window, method: Method = Method()):
+        self.window = window
+        self.method = method
+        self.con = duckdb.connect()
+        self.con.execute("SET threads TO 2")
+        self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{_sql_path(ingest.proceedings_path)}')")
+        for table, view in [(schema.BASE_CITY_TABLE, "base_city"), (schema.HLOC_TABLE, "hloc")]:
+            self.con.execute(f"CREATE VIEW {view}_raw AS SELECT * FROM read_parquet('{_sql_path(ingest.lookup_path(table))}')")
+        # One row per code; where a code repeats (inactive duplicates), the first wins.
+        self.con.execute("""CREATE VIEW base_city AS SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY BASE_CITY_CODE ORDER BY BASE_CITY_CODE) rn
+            FROM base_city_raw) WHERE rn = 1""")
+        self.con.execute("""CREATE VIEW hloc AS SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY HEARING_LOC_CODE ORDER BY HEARING_LOC_CODE) rn
+            FROM hloc_raw) WHERE rn = 1""")
+        self._check_courts()
+        self.con.execute(f"CREATE TEMP TABLE completions AS {self._completions_sql()}")
+
+    def _check_courts(self) -> None:
+        if not self.method.courts:
+            return
+        known = {row[0] for row in self.con.execute("SELECT BASE_CITY_CODE FROM base_city").fetchall()}
+        unknown = [c for c in self.method.courts if c not in known]
+        if unknown:
+            raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's tblLookupBaseCity")
+
+    def _completions_sql(self) -> str:
+        """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
+        m = self.method
+        filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'"]
+        if m.excluded_codes:
+            filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({_sql_list(m.excluded_codes)}))")
+        if m.case_types is not None:
+            filters.append(f"CASE_TYPE IN ({_sql_list(m.case_types)})")
+        if m.courts is not None:
+            filters.append(f"BASE_CITY_CODE IN ({_sql_list(m.courts)})")
+        is_pd = f"coalesce(OTHER_COMP IN ({_sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
+        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd} AS is_pd
+                   FROM proceedings WHERE {' AND '.join(filters)}"""
+        if m.unit == "case":
+            # A case counts once, where and how its last completion in the window ended it.
+            base = f"""SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (
+                         PARTITION BY IDNCASE ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC) rn FROM ({base}))
+                       WHERE rn = 1"""
+        return base
+
+    def _grouped(self, keys_sql: str, joins: str = "", group: str = "") -> pd.DataFrame:
+        sql = f"""SELECT {keys_sql}, count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
+                  FROM completions c {joins} {('GROUP BY ' + group) if group else ''}"""
+        return self.con.execute(sql).df()
+
+    def national(self) -> pd.DataFrame:
+        counts = self.con.execute(
+            "SELECT count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions FROM completions").df()
+        counts.insert(0, "end", self.window.end.isoformat())
+        counts.insert(0, "start", self.window.start.isoformat())
+        return add_rates(counts)
+
+    def fiscal_years(self) -> pd.DataFrame:
+        counts = self._grouped("year(COMP_DATE) + (month(COMP_DATE) >= 10)::INT AS fiscal_year",
+                               group="fiscal_year")
+        frame = pd.DataFrame({"fiscal_year": self.window.fiscal_years()})
+        frame["period_start"] = [max(self.window.start, dt.date(fy - 1, 10, 1)).isoformat() for fy in frame.fiscal_year]
+        frame["period_end"] = [min(self.window.end, dt.date(fy, 9, 30)).isoformat() for fy in frame.fiscal_year]
+        frame["partial"] = [(s != f"{fy - 1}-10-01") or (e != f"{fy}-09-30")
+                            for fy, s, e in zip(frame.fiscal_year, frame.period_start, frame.period_end)]
+        counts["fiscal_year"] = counts["fiscal_year"].astype("int64")
+        return add_rates(frame.merge(counts, on="fiscal_year", how="left"))
+
+    def months(self) -> pd.DataFrame:
+        counts = self._grouped("strftime(COMP_DATE, '%Y-%m') AS month", group="month")
+        frame = pd.DataFrame({"month": self.window.months()})
+        frame["fiscal_year"] = [fiscal_year(dt.date(int(m[:4]), int(m[5:]), 1)) for m in frame.month]
+        return add_rates(frame.merge(counts, on="month", how="left"))
+
+    def courts(self, min_completions: int = 0) -> pd.DataFrame:
+        frame = self._grouped(
+            """c.BASE_CITY_CODE AS base_city_code,
+               any_value(b.BASE_CITY) AS city, any_value(b.BASE_STATE) AS state,
+               count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
+            joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE",
+            group="c.BASE_CITY_CODE")
+        frame["court"] = [court_name(code, city, state, known)
+                          for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
+        frame = add_rates(frame)
+        return rank(frame, min_completions, "base_city_code")[
+            ["base_city_code", "court", "state", *RATE_COLUMNS]]
+
+    def hearing_locations(self, min_completions: int = 0) -> pd.DataFrame:
+        frame = self._grouped(
+            """c.HEARING_LOC_CODE AS hearing_loc_code, any_value(h.HEARING_LOC_NAME) AS hearing_location,
+               any_value(h.HEARING_CITY) AS hearing_city, any_value(h.HEARING_STATE) AS hearing_state,
+               c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
+               any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
+            joins="""LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
+                     LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE""",
+            group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE")
+        frame["court"] = [court_name(code, city, state, known)
+                          for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
+        frame = add_rates(frame)
+        return rank(frame, min_completions, "hearing_loc_code", "base_city_code")[
+            ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court",
+             *RATE_COLUMNS]]
+
+    def states(self, min_completions: int = 0) -> pd.DataFrame:
+        frame = self._grouped("coalesce(nullif(b.BASE_STATE, ''), '(unknown)') AS state",
+                              joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE", group="1")
+        return rank(add_rates(frame), min_completions, "state")[["state", *RATE_COLUMNS]]
+
+    def circuits(self, min_completions: int = 0) -> pd.DataFrame:
+        frame = self._grouped("coalesce(nullif(h.CircuitCourt, ''), '(unknown)') AS circuit",
+                              joins="LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE", group="1")
+        return rank(add_rates(frame), min_completions, "circuit")[["circuit", *RATE_COLUMNS]]
+
+    def regions(self, min_completions: int = 0) -> pd.DataFrame:
+        frame = self._grouped("coalesce(nullif(b.strRegion, ''), '(unknown)') AS region",
+                              joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE", group="1")
+        return rank(add_rates(frame), min_completions, "region")[["region", *RATE_COLUMNS]]
+
+    def all_tables(self, min_completions: int = 0) -> dict[str, pd.DataFrame]:
+        """Every output table of the rates stage, by file stem."""
+        return {
+            "national": self.national(),
+            "fiscal_years": self.fiscal_years(),
+            "months": self.months(),
+            "courts": self.courts(min_completions),
+            "hearing_locations": self.hearing_locations(min_completions),
+            "states": self.states(min_completions),
+            "circuits": self.circuits(min_completions),
+            "regions": self.regions(min_completions),
+        }
+
+
+def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFrame:
+    """Highest rate first among rows with at least min_completions; smaller rows follow, by size."""
+    frame = frame.assign(_small=frame["completions"] < min_completions,
+                         _rate=frame["pd_rate"].fillna(-1))
+    frame = frame.sort_values(["_small", "_rate", "completions", *tie_keys],
+                              ascending=[True, False, False, *[True] * len(tie_keys)], kind="mergesort")
+    return frame.drop(columns=["_small", "_rate"]).reset_index(drop=True)
+
+
+def court_name(code, city, state, in_lookup: bool) -> str:
+    """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic)."""
+    if code is None or (isinstance(code, float) and np.isnan(code)):
+        return "(no court code)"
+    if not in_lookup or not isinstance(city, str) or not city:
+        return f"(unknown code {code})"
+    name = city.title()
+    return f"{name}, {state}" if isinstance(state, str) and state else name
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
+    """Write each table as CSV with fixed float formatting, so reruns give identical bytes."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, frame in tables.items():
+        path = out_dir / f"{stem}.csv"
+        frame.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+        paths.append(path)
+    return paths
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,189 @@
+"""Find and open the tables of an EOIR case-data release, zipped or unpacked.
+
+Releases have moved their files between folders and changed letter case over the years, so tables
+are found by file name (case-insensitive) at any depth. Zip members are streamed: nothing is
+unpacked to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:  # some releases compress members with Deflate64, which plain zipfile cannot read
+    import zipfile_deflate64  # noqa: F401  (registers the codec with zipfile on import)
+except ImportError:  # pragma: no cover - declared as a dependency
+    pass
+
+from . import schema
+from .errors import ReleaseError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
+COUNT_FILE = "count.txt"
+
+
+@dataclass
+class Release:
+    """A release on disk: a zip file or a folder, with the location of each table found in it."""
+
+    path: Path
+    is_zip: bool
+    members: dict[str, str]  # lower-case table name -> zip member name or path relative to folder
+    synthetic: bool
+    count_file: str | None
+    _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def has_table(self, table: str) -> bool:
+        return table.lower() in self.members
+
+    def member(self, table: str) -> str:
+        try:
+            return self.members[table.lower()]
+        except KeyError:
+            raise ReleaseError(
+                f"{self.path}: no {table} table found (looked for {table}.csv at any depth, any letter case)"
+            ) from None
+
+    def describe(self, table: str) -> str:
+        """How to name a table's file in messages: 'release.zip:folder/table.csv'."""
+        return f"{self.path}:{self.member(table)}" if self.is_zip else str(self.path / self.member(table))
+
+    def table_size(self, table: str) -> int:
+        member = self.member(table)
+        if self.is_zip:
+            return self._zip.getinfo(member).file_size
+        return (self.path / member).stat().st_size
+
+    def open_table(self, table: str):
+        """A binary stream of the table's bytes (decompressed on the fly for zips)."""
+        member = self.member(table)
+        if self.is_zip:
+            return self._zip.open(member)
+        return open(self.path / member, "rb")
+
+    def read_table_bytes(self, table: str) -> bytes:
+        with self.open_table(table) as stream:
+            return _read_all(stream, self.describe(table))
+
+    def published_counts(self) -> dict[str, int]:
+        """Row counts from Count.txt, when the release has one: {lower-case table name: rows}."""
+        if self.count_file is None:
+            return {}
+        if self.is_zip:
+            text = self._zip.read(self.count_file).decode(schema.ENCODING)
+        else:
+            text = (self.path / self.count_file).read_text(encoding=schema.ENCODING)
+        counts = {}
+        for line in text.splitlines():
+            match = re.match(r"\s*([A-Za-z_][\w]*)(?:\.\w+)?\s*[\t,:=\s]\s*([\d,]+)\s*$", line)
+            if match:
+                counts[match.group(1).lower()] = int(match.group(2).replace(",", ""))
+        return counts
+
+    def fingerprint(self, tables: list[str]) -> dict:
+        """Size and modification time of what a cache depends on: the zip, or the table files."""
+        if self.is_zip:
+            stat = self.path.stat()
+            return {"path": str(self.path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        files = {}
+        for table in tables:
+            stat = (self.path / self.member(table)).stat()
+            files[self.member(table)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        return {"path": str(self.path.resolve()), "files": files}
+
+    def release_id(self, tables: list[str]) -> str:
+        """A folder-safe id that changes whenever the release's files change size or mtime."""
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", self.path.stem if self.is_zip else self.path.name).strip("-")
+        digest = hashlib.sha256(repr(self.fingerprint(tables)).encode()).hexdigest()[:12]
+        return f"{stem.lower() or 'release'}-{digest}"
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+def open_release(path: str | os.PathLike) -> Release:
+    """Open a release zip or unpacked folder and locate its tables by file name."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ReleaseError(f"{path}: release not found (pass RELEASE=path to the zip or its unpacked folder)")
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+        return _index(path, names, is_zip=False, archive=None)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ReleaseError(f"{path}: not a zip file (or a truncated one); pass the release zip or its folder") from None
+    except OSError as error:
+        raise ReleaseError(f"{path}: cannot open release: {error.strerror or error}") from None
+    names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    return _index(path, names, is_zip=True, archive=archive)
+
+
+def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
+    members: dict[str, str] = {}
+    synthetic = False
+    count_file = None
+    for name in sorted(names):
+        base = name.rsplit("/", 1)[-1]
+        if base.startswith(("._", "~$")) or "__MACOSX" in name:
+            continue  # macOS resource forks and Office lock files
+        if base.lower() == SYNTHETIC_MARKER.lower():
+            synthetic = True
+        elif base.lower() == COUNT_FILE:
+            count_file = name
+        stem, suffix = os.path.splitext(base)
+        if suffix.lower() not in TABLE_SUFFIXES:
+            continue
+        key = stem.lower()
+        if key in members and members[key] != name:
+            raise ReleaseError(f"{path}: table {stem} found twice ({members[key]} and {name}); keep one")
+        members[key] = name
+    return Release(path, is_zip, members, synthetic, count_file, archive)
+
+
+def _read_all(stream, where: str) -> bytes:
+    try:
+        return stream.read()
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, OSError) as error:
+        raise ReleaseError(f"{where}: cannot read (truncated or corrupt zip member: {error})") from None
+
+
+def iter_line_chunks(stream, where: str, chunk_bytes: int = 64 << 20):
+    """Yield the stream's bytes in pieces of about chunk_bytes that end on a line break."""
+    carry = b""
+    while True:
+        try:
+            block = stream.read(chunk_bytes)
+        except (zipfile.BadZipFile, EOFError, OSError) as error:
+            raise ReleaseError(f"{where}: cannot read (truncated or corrupt zip member: {error})") from None
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:  # no line end yet: read on
+            carry = block
+            continue
+        carry = block[cut:]
+        yield block[:cut]
+    if carry:
+        yield carry
+
+
+def sha256_file(path: Path, block: int = 8 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(block), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+

@@ -1,0 +1,329 @@
+"""Download of the release zip against a real HTTP server on loopback, in every failure mode."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import hashlib
+import io
+import random
+import re
+import socket
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pdclosures import download as dl
+from pdclosures.errors import ReleaseError
+
+NAME = "EOIR Case Data.zip"
+CUT_AFTER = 100_000  # bytes sent before a cut connection; inside the second 64 KiB chunk
+
+
+def make_zip(seed: int) -> bytes:
+    """A valid zip of a few hundred KB that does not compress, so it spans several read chunks."""
+    rng = random.Random(seed)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name in ("Data/B_TblProceeding.csv", "Data/A_TblCase.csv", "Lookup/tblLookupHloc.csv"):
+            archive.writestr(name, rng.randbytes(130_000))
+    return buffer.getvalue()
+
+
+@dataclass
+class ServedFile:
+    """What the test server sends, and the Range headers it was asked for."""
+
+    body: bytes
+    url: str = ""
+    etag: str = '"v1"'
+    last_modified: str = "Wed, 01 Apr 2026 12:00:00 GMT"
+    status: int = 200  # anything else: every request fails with it
+    ranges: bool = True  # answer Range requests with 206
+    honour_if_range: bool = True  # send the whole file (200) when If-Range does not match
+    cut_requests: int = 0  # this many first requests send only CUT_AFTER bytes of their body
+    requests: list[dict] = field(default_factory=list)
+
+    def range_start(self, headers) -> int:
+        match = re.fullmatch(r"bytes=(\d+)-", headers.get("Range") or "")
+        if not self.ranges or match is None:
+            return 0
+        if_range = headers.get("If-Range")
+        if self.honour_if_range and if_range and if_range not in (self.etag, self.last_modified):
+            return 0
+        return int(match[1])
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        served: ServedFile = self.server.served
+        served.requests.append({key: self.headers.get(key) for key in ("Range", "If-Range")})
+        if served.status != 200:
+            self.send_error(served.status)
+            return
+        start = served.range_start(self.headers)
+        body = served.body[start:]
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(served.body) - 1}/{len(served.body)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", served.etag)
+        self.send_header("Last-Modified", served.last_modified)
+        self.end_headers()
+        if served.cut_requests > 0:  # Content-Length promises more: the client sees a short read
+            served.cut_requests -= 1
+            body = body[:CUT_AFTER]
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def release_zip() -> bytes:
+    return make_zip(seed=1)
+
+
+@pytest.fixture
+def server(release_zip):
+    served = ServedFile(release_zip)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.served = served
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    served.url = f"http://127.0.0.1:{httpd.server_port}/EOIR%20Case%20Data.zip"
+    yield served
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def fetch(served: ServedFile, dest: Path, **options) -> Path:
+    return dl.download(served.url, dest, backoff_seconds=0, **options)
+
+
+def leftovers(dest: Path) -> list[str]:
+    return sorted(path.name for path in dest.iterdir())
+
+
+def test_downloads_verifies_and_records_provenance(server, tmp_path, capsys):
+    zip_path = fetch(server, tmp_path)
+
+    assert zip_path == tmp_path / NAME
+    assert zip_path.read_bytes() == server.body
+    assert leftovers(tmp_path) == [NAME, NAME + ".download.json"]
+    assert server.requests == [{"Range": None, "If-Range": None}]
+    record = dl.read_download_record(zip_path)
+    assert record["url"] == server.url
+    assert record["file"] == NAME
+    assert record["size"] == len(server.body)
+    assert record["last_modified"] == "Wed, 01 Apr 2026 12:00:00 GMT"
+    assert record["release_date"] == "2026-04-01"
+    assert record["etag"] == '"v1"'
+    assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert record["downloaded_at"].endswith("+00:00")
+    assert "100%" in capsys.readouterr().err  # the progress bar goes to stderr
+
+
+def test_resumes_within_the_run_after_connection_cuts(server, tmp_path):
+    server.cut_requests = 2
+
+    zip_path = fetch(server, tmp_path)
+
+    assert zip_path.read_bytes() == server.body
+    assert server.requests[1] == {"Range": f"bytes={CUT_AFTER}-", "If-Range": '"v1"'}
+    assert server.requests[2] == {"Range": f"bytes={2 * CUT_AFTER}-", "If-Range": '"v1"'}
+    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+
+
+def test_restarts_from_zero_when_server_ignores_range(server, tmp_path, capsys):
+    server.ranges = False
+    server.cut_requests = 1
+
+    zip_path = fetch(server, tmp_path)
+
+    assert zip_path.read_bytes() == server.body
+    assert server.requests[1]["Range"] == f"bytes={CUT_AFTER}-"  # asked, but got a 200
+    assert "does not resume downloads: restarting from zero" in capsys.readouterr().err
+    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+
+
+def test_second_run_resumes_from_the_part_file(server, tmp_path):
+    server.cut_requests = 1
+    with pytest.raises(ReleaseError, match=f"download incomplete: got {CUT_AFTER:,} of "
+                                           f"{len(server.body):,} bytes"):
+        fetch(server, tmp_path, retries=0)
+    assert (tmp_path / (NAME + ".part")).stat().st_size == CUT_AFTER
+    assert not (tmp_path / NAME).exists()
+
+    zip_path = fetch(server, tmp_path)
+
+    assert server.requests[-1] == {"Range": f"bytes={CUT_AFTER}-", "If-Range": '"v1"'}
+    assert zip_path.read_bytes() == server.body
+    # hashed after the download, since the first bytes came in the earlier run
+    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert leftovers(tmp_path) == [NAME, NAME + ".download.json"]
+
+
+@pytest.mark.parametrize("honour_if_range", [True, False])
+def test_changed_server_file_is_not_spliced_onto_old_part(server, tmp_path, capsys, honour_if_range):
+    server.cut_requests = 1
+    with pytest.raises(ReleaseError):
+        fetch(server, tmp_path, retries=0)
+    server.body, server.etag = make_zip(seed=2), '"v2"'
+    server.last_modified = "Fri, 01 May 2026 12:00:00 GMT"
+    server.honour_if_range = honour_if_range  # False: 206 of the new file, caught by its ETag
+
+    zip_path = fetch(server, tmp_path)
+
+    assert zip_path.read_bytes() == server.body
+    record = dl.read_download_record(zip_path)
+    assert (record["etag"], record["release_date"]) == ('"v2"', "2026-05-01")
+    assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
+    if honour_if_range:
+        assert "file on the server changed" in capsys.readouterr().err
+
+
+def test_not_found_names_the_foia_library_page(server, tmp_path, capsys):
+    server.status = 404
+
+    assert dl.main(["--url", server.url, "--dest", str(tmp_path)]) == 1
+
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert errors == [err.splitlines()[-1]]  # one line, last, no traceback
+    assert errors[0].startswith(f"error: {server.url} not found (404). EOIR moves the file")
+    assert errors[0].endswith(f"FOIA library page {dl.FOIA_LIBRARY_PAGE} and pass it as URL=...")
+    assert leftovers(tmp_path) == []
+
+
+def test_other_http_error(server, tmp_path):
+    server.status = 403
+    with pytest.raises(ReleaseError, match=r"HTTP error 403 Forbidden"):
+        fetch(server, tmp_path)
+    assert len(server.requests) == 1  # not worth retrying
+
+
+def test_server_error_is_retried_then_reported(server, tmp_path):
+    server.status = 503
+    with pytest.raises(ReleaseError, match=r"server error 503 .*; try again later"):
+        fetch(server, tmp_path, retries=2)
+    assert len(server.requests) == 3
+    assert not (tmp_path / NAME).exists()
+
+
+def test_body_truncated_every_time_fails_after_retries(server, tmp_path):
+    server.ranges = False
+    server.cut_requests = 1000
+
+    with pytest.raises(ReleaseError, match=f"download incomplete: got {CUT_AFTER:,} of "
+                                           f"{len(server.body):,} bytes from .*; run the same "
+                                           "command again to resume"):
+        fetch(server, tmp_path, retries=3)
+
+    assert not (tmp_path / NAME).exists()
+    assert not (tmp_path / (NAME + ".download.json")).exists()
+    assert len(server.requests) == 4  # the first, then 3 retries that add nothing
+
+
+def test_corrupt_zip_is_removed(server, tmp_path):
+    server.body = random.Random(3).randbytes(300_000)
+
+    with pytest.raises(ReleaseError, match=r"downloaded file is not a readable zip .*"
+                                           r"removed it so the next run starts fresh"):
+        fetch(server, tmp_path)
+
+    assert leftovers(tmp_path) == []
+
+
+def test_test_zip_checks_member_crcs(server, tmp_path):
+    data = bytearray(server.body)
+    data[1000] ^= 0xFF  # inside the first member's stored data: the central directory is intact
+    server.body = bytes(data)
+
+    with pytest.raises(ReleaseError, match=r"not a readable zip .*Data/B_TblProceeding.csv fails"):
+        fetch(server, tmp_path, test_members=True)
+    assert leftovers(tmp_path) == []
+
+
+def test_unreachable_server(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/EOIR%20Case%20Data.zip"
+
+    with pytest.raises(ReleaseError, match=rf"^cannot reach 127\.0\.0\.1:{port}: .*"
+                                           r"check your connection$"):
+        dl.download(url, tmp_path, retries=1, backoff_seconds=0)
+    assert leftovers(tmp_path) == []
+
+
+def test_already_downloaded_does_nothing_unless_forced(server, tmp_path, capsys):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+
+    fetch(server, tmp_path)
+    assert len(server.requests) == 1
+    assert "already downloaded" in capsys.readouterr().err
+
+    fetch(server, tmp_path, force=True)
+    assert len(server.requests) == 2
+
+
+class FullDisk:
+    """A .part file that takes `room` bytes, then fails like a full disk."""
+
+    def __init__(self, file, room: int):
+        self.file, self.room = file, room
+
+    def write(self, data) -> int:
+        if not self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = self.file.write(data[:self.room])
+        self.room -= written
+        return written
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def test_disk_full_keeps_part_for_a_later_resume(server, tmp_path, monkeypatch):
+    def open_on_full_disk(path, mode="r", **options):
+        file = builtins.open(path, mode, **options)
+        return FullDisk(file, CUT_AFTER) if "a" in mode else file
+
+    monkeypatch.setattr(dl, "open", open_on_full_disk, raising=False)
+    with pytest.raises(ReleaseError, match=r"^disk full while writing .*\.part: .*resume"):
+        fetch(server, tmp_path)
+    assert (tmp_path / (NAME + ".part")).stat().st_size == CUT_AFTER
+    assert not (tmp_path / NAME).exists()
+
+    monkeypatch.undo()
+    assert fetch(server, tmp_path).read_bytes() == server.body
+
+
+def test_not_enough_space_fails_before_downloading(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(dl.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1000}))
+    with pytest.raises(ReleaseError, match=r"^not enough disk space in .*: the download needs"):
+        fetch(server, tmp_path)
+    assert not (tmp_path / NAME).exists()
+
+
+def test_read_download_record_ignores_missing_or_stale_records(server, tmp_path):
+    assert dl.read_download_record(tmp_path / NAME) is None
+    zip_path = fetch(server, tmp_path)
+    zip_path.write_bytes(b"replaced by hand")
+    assert dl.read_download_record(zip_path) is None
+
+
+def test_destination_is_the_unquoted_basename():
+    assert dl.destination(dl.DEFAULT_URL, "data/raw") == Path("data/raw") / NAME
+    with pytest.raises(ReleaseError, match="cannot tell the file name"):
+        dl.destination("https://example.org/", "data/raw")
