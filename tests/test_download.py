@@ -10,6 +10,7 @@ import random
 import re
 import socket
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +47,7 @@ class ServedFile:
     ranges: bool = True  # answer Range requests with 206
     honour_if_range: bool = True  # send the whole file (200) when If-Range does not match
     cut_requests: int = 0  # this many first requests send only CUT_AFTER bytes of their body
+    stall_seconds: float = 0  # how long a cut request then keeps the connection open, silent
     requests: list[dict] = field(default_factory=list)
 
     def range_start(self, headers) -> int:
@@ -76,7 +78,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if served.cut_requests > 0:  # Content-Length promises more: the client sees a short read
             served.cut_requests -= 1
-            body = body[:CUT_AFTER]
+            self.wfile.write(body[:CUT_AFTER])
+            time.sleep(served.stall_seconds)
+            return
         self.wfile.write(body)
 
     def log_message(self, *args):
@@ -122,7 +126,7 @@ def test_downloads_verifies_and_records_provenance(server, tmp_path, capsys):
     assert record["file"] == NAME
     assert record["size"] == len(server.body)
     assert record["last_modified"] == "Wed, 01 Apr 2026 12:00:00 GMT"
-    assert record["release_date"] == "2026-04-01"
+    assert record["last_modified_date"] == "2026-04-01"
     assert record["etag"] == '"v1"'
     assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
     assert record["downloaded_at"].endswith("+00:00")
@@ -138,6 +142,18 @@ def test_resumes_within_the_run_after_connection_cuts(server, tmp_path):
     assert server.requests[1] == {"Range": f"bytes={CUT_AFTER}-", "If-Range": '"v1"'}
     assert server.requests[2] == {"Range": f"bytes={2 * CUT_AFTER}-", "If-Range": '"v1"'}
     assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+
+
+def test_resumes_after_a_stalled_connection_times_out(server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(dl, "TIMEOUT_SECONDS", 0.2)
+    server.cut_requests, server.stall_seconds = 1, 1.0
+
+    assert fetch(server, tmp_path).read_bytes() == server.body
+    # bytes of the chunk being read when the timeout hit are lost; whole chunks before it are kept
+    resumed_at = int(re.fullmatch(r"bytes=(\d+)-", server.requests[1]["Range"])[1])
+    assert 0 < resumed_at <= CUT_AFTER
+    assert f"got {resumed_at:,} of {len(server.body):,} bytes from {server.url} (timed out)" \
+        in capsys.readouterr().err
 
 
 def test_restarts_from_zero_when_server_ignores_range(server, tmp_path, capsys):
@@ -182,7 +198,7 @@ def test_changed_server_file_is_not_spliced_onto_old_part(server, tmp_path, caps
 
     assert zip_path.read_bytes() == server.body
     record = dl.read_download_record(zip_path)
-    assert (record["etag"], record["release_date"]) == ('"v2"', "2026-05-01")
+    assert (record["etag"], record["last_modified_date"]) == ('"v2"', "2026-05-01")
     assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
     if honour_if_range:
         assert "file on the server changed" in capsys.readouterr().err
@@ -263,14 +279,15 @@ def test_unreachable_server(tmp_path):
 
 
 def test_already_downloaded_does_nothing_unless_forced(server, tmp_path, capsys):
-    fetch(server, tmp_path)
+    cli = ["--url", server.url, "--dest", str(tmp_path)]
+    assert dl.main(cli) == 0
     capsys.readouterr()
 
-    fetch(server, tmp_path)
+    assert dl.main(cli) == 0
     assert len(server.requests) == 1
     assert "already downloaded" in capsys.readouterr().err
 
-    fetch(server, tmp_path, force=True)
+    assert dl.main([*cli, "--force"]) == 0
     assert len(server.requests) == 2
 
 

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from . import schema
 from .errors import ReleaseError
-from .release import Release, iter_line_chunks, open_release, sha256_file
+from .release import Release, iter_line_chunks, open_release, sha256_file  # noqa: F401 (open_release re-exported)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
 CACHE_VERSION = 1
@@ -225,13 +225,21 @@ def _data_quality_rows(accountings: list[TableAccounting]) -> list[dict]:
 
 
 def _write_quarantine(staging: Path, table: str, quarantined: list[tuple]) -> None:
-    """One TSV per table: line number, reason, and the raw line (tabs kept, so it can be re-read)."""
+    """One TSV per table: line number, reason, and the raw line with TAB, CR, LF, NUL and backslash
+    written as \\t, \\r, \\n, \\0 and \\\\ so that each quarantined line stays one three-column row."""
     if not quarantined:
         return
     with open(staging / "quarantine" / f"{table}.tsv", "w", encoding="utf-8", newline="\n") as out:
         out.write("line\treason\traw_line\n")
         for line_number, reason, raw in quarantined:
-            out.write(f"{'' if line_number is None else line_number}\t{reason}\t{raw.replace(chr(0), '<NUL>')}\n")
+            out.write(f"{'' if line_number is None else line_number}\t{reason}\t{escape_raw_line(raw)}\n")
+
+
+_RAW_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\x00": "\\0"})
+
+
+def escape_raw_line(raw: str) -> str:
+    return raw.translate(_RAW_ESCAPES)
 
 
 # --------------------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ def record_path(zip_path: Path | str) -> Path:
 def read_download_record(zip_path: Path | str) -> dict | None:
     """The provenance recorded when `zip_path` was downloaded, or None if there is none.
 
-    Keys: url, file, size, last_modified, release_date (ISO), etag, sha256, downloaded_at (UTC).
+    Keys: url, file, size (bytes), last_modified (the header, i.e. the release date, as sent),
+    last_modified_date (its ISO date), etag, sha256, downloaded_at (ISO, UTC).
     A record whose size differs from the file on disk (the file was replaced since) counts as none.
     """
     zip_path = Path(zip_path)
@@ -100,6 +101,8 @@ def download(
     """Download `url` into `dest` unless already there; return the path of the verified zip.
 
     `test_members` also decompresses every member to check its CRC (minutes for a 4 GB release).
+    `retries` counts attempts after the last one that added bytes; `backoff_seconds` is the delay
+    before the first retry, doubling after that.
     Raises ReleaseError, with a one-line message, for every failure a user can act on.
     """
     _check_url(url)
@@ -110,8 +113,8 @@ def download(
              f"{record['last_modified']}); pass --force to download it again")
         return zip_path
     _make_folder(zip_path.parent)
-    partial = _PartialFile.load(zip_path.with_name(zip_path.name + ".part"))
     _say(f"downloading {url} to {zip_path}")
+    partial = _PartialFile.load(zip_path.with_name(zip_path.name + ".part"))
     _fetch(url, partial, retries, backoff_seconds)
     members = _check_zip(partial, url, test_members)
     _write_record(zip_path, _provenance(url, zip_path, partial))
@@ -146,7 +149,7 @@ class _PartialFile:
     total: int | None = None
     etag: str | None = None
     last_modified: str | None = None
-    hasher: "hashlib._Hash | None" = None  # covers exactly the bytes in `path`; None after resuming
+    hasher: hashlib._Hash | None = None  # covers exactly the bytes in `path`; None after resuming
 
     @property
     def state_path(self) -> Path:
@@ -197,8 +200,7 @@ class _PartialFile:
 
     def discard(self) -> None:
         """Delete the .part and forget the server state, to download from zero."""
-        self.path.unlink(missing_ok=True)
-        self.state_path.unlink(missing_ok=True)
+        self.remove()
         self.total = self.etag = self.last_modified = None
         self.hasher = hashlib.sha256()
 
@@ -254,12 +256,13 @@ def _fetch_once(url: str, partial: _PartialFile) -> None:
         _check_free_space(partial)
         try:
             _stream_body(response, partial)
-        except _NETWORK_ERRORS:
-            pass  # reported below as a short read, with the byte counts
+            cause = ""
+        except _NETWORK_ERRORS as error:  # reported below as a short read, with the byte counts
+            cause = f" ({error or type(error).__name__})"
     if not partial.is_complete():
         raise _AttemptFailed(
-            f"download incomplete: got {partial.size():,} of {partial.total:,} bytes from {url}",
-            f"; run the same command again to resume from {partial.path}")
+            f"download incomplete: got {partial.size():,} of {partial.total:,} bytes from {url}"
+            f"{cause}", f"; run the same command again to resume from {partial.path}")
 
 
 def _resume_headers(partial: _PartialFile, offset: int) -> dict[str, str]:
@@ -302,7 +305,7 @@ def _http_error(url: str, error: urllib.error.HTTPError, partial: _PartialFile) 
 
 def _unreachable(url: str, reason: object, partial: _PartialFile) -> _AttemptFailed:
     detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-    kept = f" ({partial.size():,} bytes kept in {partial.path} for a later run)" if partial.size() else ""
+    kept = f" ({partial.size():,} bytes kept in {partial.path})" if partial.size() else ""
     return _AttemptFailed(f"cannot reach {urlsplit(url).netloc}: {detail}",
                           f"; check your connection{kept}")
 
@@ -400,7 +403,7 @@ def _provenance(url: str, zip_path: Path, partial: _PartialFile) -> dict:
         "file": zip_path.name,
         "size": partial.total,
         "last_modified": partial.last_modified,
-        "release_date": _iso_date(partial.last_modified),
+        "last_modified_date": _iso_date(partial.last_modified),
         "etag": partial.etag,
         "sha256": sha256,
         "downloaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,0 +1,73 @@
+# PD closure rates from the EOIR immigration-court release. `make help` lists the targets.
+#
+#   make all [RELEASE=path] [START=YYYY-MM-DD] [END=YYYY-MM-DD] [RUN=name] [PARAMS=params/x.yaml]
+#
+# Defaults: the embedded SYNTHETIC sample and TRAC's April 2014 window (2012-10-01..2014-03-31).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+RELEASE ?=
+START ?=
+END ?=
+RUN ?=
+PARAMS ?=
+URL ?=
+DEST ?= data/raw
+BENCH_DIR ?= data/bench
+BENCH_PROCEEDINGS ?= 16500000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup all reproduce test test-fast lab report bench-data bench bench-smoke download clean-cache clean
+
+help: ## List the targets
+	@echo "PD closure rates from EOIR immigration-court data (default input: the SYNTHETIC sample)"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@echo
+	@echo "Options for make all: RELEASE=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
+
+$(INSTALLED): requirements-lock.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+setup: $(INSTALLED) ## Create .venv with the pinned dependencies (done by every target that needs it)
+
+all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation, report
+	$(PY) -m pdclosures.pipeline \
+		$(if $(PARAMS),--params "$(PARAMS)") $(if $(RELEASE),--release "$(RELEASE)") \
+		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
+
+reproduce: $(INSTALLED) ## Run every preset in params/ (TRAC's published windows)
+	@for preset in params/*.yaml; do \
+		$(PY) -m pdclosures.pipeline --params "$$preset" $(if $(RELEASE),--release "$(RELEASE)") || exit 1; \
+	done
+
+test: $(INSTALLED) ## Run the tests (offline, on the synthetic sample and tiny hand-built releases)
+	$(PY) -m pytest -q
+
+lab: $(INSTALLED) ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+report: $(INSTALLED) ## Rebuild reports/<RUN>/report.html from that run's executed notebooks
+	$(PY) -m pdclosures.report "reports/$(or $(RUN),default)"
+
+download: $(INSTALLED) ## Fetch the current EOIR release zip into data/raw/ (resumable)
+	$(PY) -m pdclosures.download $(if $(URL),--url "$(URL)") --dest "$(DEST)"
+
+bench-data: $(INSTALLED) ## Write a full-scale SYNTHETIC release (16.5M proceedings) to data/bench/
+	$(PY) -m pdclosures.sample --full-scale --proceedings $(BENCH_PROCEEDINGS) --out "$(BENCH_DIR)"
+
+bench: $(INSTALLED) ## Full-scale benchmark on data/bench/ (needs make bench-data); writes benchmarks/results.md
+	$(PY) benchmarks/bench.py --release "$(BENCH_DIR)"
+
+clean-cache: ## Remove the cleaned-release caches in data/interim/
+	find data/interim -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+
+clean: clean-cache ## Remove caches and all run outputs (data/processed, figures, reports)
+	find data/processed figures reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

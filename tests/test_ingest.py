@@ -1,0 +1,200 @@
+"""Ingest: one tiny hand-built release per quirk, each with its accounting asserted."""
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
+
+from pdclosures import cleaning, schema
+from pdclosures.errors import ReleaseError
+
+
+def ingest(tmp_path, lines, **kwargs):
+    release = write_release(tmp_path / "release", lines, **kwargs)
+    return cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+
+
+def proceedings(result) -> pd.DataFrame:
+    return pq.read_table(result.proceedings_path).to_pandas().sort_values("IDNPROCEEDING").reset_index(drop=True)
+
+
+def accounting(result, table=schema.PROCEEDING_TABLE) -> dict:
+    rows = result.accounting.set_index("table")
+    return rows.loc[table].to_dict()
+
+
+def shifted(row: dict, *, after: int = 1, strays: int = 1) -> str:
+    fields = proceeding_line(row).split("\t")
+    for _ in range(strays):
+        fields.insert(after + 1, "")
+    return "\t".join(fields)
+
+
+def test_clean_lines_load_with_typed_columns(tmp_path):
+    result = ingest(tmp_path, [proceeding_line(proceeding(1, case=10, other="Y")), proceeding_line(proceeding(2))])
+    assert accounting(result) == {"lines": 2, "loaded": 2, "repaired": 0, "quarantined": 0}
+    frame = proceedings(result)
+    assert frame["IDNCASE"].tolist() == [10, 2]
+    assert str(frame.loc[0, "COMP_DATE"]) == "2013-01-15"
+    assert frame.loc[0, "OTHER_COMP"] == "Y" and pd.isna(frame.loc[1, "OTHER_COMP"])
+
+
+def test_nul_bytes_and_padding_are_stripped_from_codes(tmp_path):
+    row = proceeding(1, court="TUC \x00", other="Y\x00", case_type=" RMV ", hloc="TUC  ")
+    frame = proceedings(ingest(tmp_path, [proceeding_line(row)]))
+    assert frame.loc[0, ["BASE_CITY_CODE", "OTHER_COMP", "CASE_TYPE", "HEARING_LOC_CODE"]].tolist() == [
+        "TUC", "Y", "RMV", "TUC"]
+
+
+def test_tab_shifted_line_with_one_stray_empty_field_is_realigned(tmp_path):
+    lines = [proceeding_line(proceeding(1)), shifted(proceeding(2, court="SEA", other="Y"))]
+    result = ingest(tmp_path, lines)
+    assert accounting(result) == {"lines": 2, "loaded": 2, "repaired": 1, "quarantined": 0}
+    row = proceedings(result).iloc[1]
+    assert (row["IDNPROCEEDING"], row["BASE_CITY_CODE"], row["OTHER_COMP"]) == (2, "SEA", "Y")
+    assert str(row["COMP_DATE"]) == "2013-01-15"
+
+
+def test_stray_field_with_a_trailing_empty_is_not_silently_accepted(tmp_path):
+    # 39 fields whose extra one is at the end: a lenient reader would take the row as it is.
+    line = proceeding_line(proceeding(1, other="Y")) + "\t"
+    result = ingest(tmp_path, [line])
+    # It is seen as shifted; only removals in the trailing run of empties keep every column well formed.
+    assert accounting(result) == {"lines": 1, "loaded": 1, "repaired": 1, "quarantined": 0}
+    assert proceedings(result).loc[0, "OTHER_COMP"] == "Y"
+
+
+def test_ambiguous_or_unrepairable_lines_are_quarantined_with_reason(tmp_path):
+    lines = [
+        proceeding_line(proceeding(1)),
+        shifted(proceeding(2), strays=2),  # 40 fields
+        "\t".join(proceeding_line(proceeding(3)).split("\t")[:20]),  # cut short
+    ]
+    result = ingest(tmp_path, lines)
+    assert accounting(result) == {"lines": 3, "loaded": 1, "repaired": 0, "quarantined": 2}
+    quarantine = pd.read_csv(result.cache_dir / "quarantine" / f"{schema.PROCEEDING_TABLE}.tsv", sep="\t",
+                             keep_default_na=False)
+    assert quarantine["reason"].tolist() == ["40 fields, expected 38", "20 fields, expected 38"]
+    assert quarantine["line"].tolist() == [3, 4]  # the header is line 1
+    assert quarantine["raw_line"].str.startswith(("2\\t", "3\\t")).all()
+
+
+def test_junk_dates_become_null_and_are_counted_per_column(tmp_path):
+    rows = [
+        proceeding(1, comp="1899-12-31 00:00:00.000"),
+        proceeding(2, comp="1900-01-01 00:00:00.000"),
+        proceeding(3, comp="2013-02-30 00:00:00.000"),  # would roll over to March 2
+        proceeding(4, comp="UNKNOWN"),
+        proceeding(5, comp="2013-02-28 00:00:00.000", OSC_DATE="0000-00-00 00:00:00.000"),
+        proceeding(6, comp=""),  # pending: empty is not junk
+    ]
+    result = ingest(tmp_path, [proceeding_line(r) for r in rows])
+    frame = proceedings(result)
+    assert frame["COMP_DATE"].isna().tolist() == [True, True, True, True, False, True]
+    assert str(frame.loc[4, "COMP_DATE"]) == "2013-02-28"
+    quality = result.data_quality.set_index(["column", "issue"])["rows"]
+    assert quality[("COMP_DATE", "junk date set to null")] == 4
+    assert quality[("OSC_DATE", "junk date set to null")] == 1
+
+
+def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
+    result = ingest(tmp_path, [proceeding_line(proceeding(1)), proceeding_line(proceeding("X7"))])
+    assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+
+
+def test_empty_lines_are_quarantined_not_skipped(tmp_path):
+    result = ingest(tmp_path, [proceeding_line(proceeding(1)), "", proceeding_line(proceeding(2))])
+    assert accounting(result) == {"lines": 3, "loaded": 2, "repaired": 0, "quarantined": 1}
+
+
+def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
+    columns = list(reversed(schema.PROCEEDING_COLUMNS)) + ["NEW_COLUMN"]
+    rows = [proceeding(1, other="Y", NEW_COLUMN="zz"), proceeding(2, court="TUC")]
+    lines = [proceeding_line(r, columns) for r in rows]
+    frame = proceedings(ingest(tmp_path, lines, header="\t".join(columns)))
+    assert frame["OTHER_COMP"].tolist()[0] == "Y" and frame["BASE_CITY_CODE"].tolist() == ["SEA", "TUC"]
+
+
+def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
+    lookups = lookup_tables()
+    header, *rows = lookups[schema.DECISION_TABLE]
+    broken = rows[0].replace("Prosecutorial Discretion", "Prosecutorial\r\nDiscretion")
+    lookups[schema.DECISION_TABLE] = [header, broken, *rows[1:]]
+    result = ingest(tmp_path, [proceeding_line(proceeding(1))], lookups=lookups)
+    assert accounting(result, schema.DECISION_TABLE) == {"lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
+    decisions = pd.read_parquet(result.lookup_path(schema.DECISION_TABLE))
+    assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
+    assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
+
+
+def test_count_file_mismatch_is_reported(tmp_path):
+    counts = f"{schema.PROCEEDING_TABLE}\t5\r\n{schema.BASE_CITY_TABLE}\t4\r\n".encode()
+    result = ingest(tmp_path, [proceeding_line(proceeding(1))], extra_files={"EOIR Case Data/Count.txt": counts})
+    issues = result.data_quality
+    mismatch = issues[issues["issue"].str.startswith("Count.txt")]
+    assert mismatch["table"].tolist() == [schema.PROCEEDING_TABLE]
+    assert result.manifest["published_counts"][schema.BASE_CITY_TABLE] == 4
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+@pytest.mark.parametrize("folder", ["EOIR Case Data/", "", "outer/EOIR Case Data/"])
+@pytest.mark.parametrize("lower_case", [True, False])
+def test_zip_or_folder_nested_or_flat_any_case_give_the_same_result(tmp_path, zipped, folder, lower_case):
+    lines = [proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
+             for i in range(1, 40)] + [shifted(proceeding(40, other="Y"))]
+    release = write_release(tmp_path / ("r.zip" if zipped else "r"), lines, zipped=zipped, folder=folder,
+                            lower_case=lower_case)
+    result = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    assert accounting(result) == {"lines": 40, "loaded": 40, "repaired": 1, "quarantined": 0}
+    frame = proceedings(result)
+    assert (frame["OTHER_COMP"] == "Y").sum() == 14
+    assert frame["BASE_CITY_CODE"].value_counts().to_dict() == {"SEA": 21, "TUC": 19}
+
+
+def test_release_path_with_spaces(tmp_path):
+    release = write_release(tmp_path / "my data" / "EOIR Case Data.zip", [proceeding_line(proceeding(1))], zipped=True)
+    result = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    assert accounting(result)["loaded"] == 1
+    assert result.manifest["release_id"].startswith("eoir-case-data-")
+
+
+def test_cache_is_reused_and_rebuilt_when_the_release_changes(tmp_path):
+    release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    first = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    built_at = first.proceedings_path.stat().st_mtime_ns
+    again = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    assert again.cache_dir == first.cache_dir and again.proceedings_path.stat().st_mtime_ns == built_at
+    write_release(release, [proceeding_line(proceeding(1)), proceeding_line(proceeding(2))], zipped=True)
+    changed = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    assert changed.release_id if hasattr(changed, "release_id") else True
+    assert changed.manifest["accounting"][0]["loaded"] == 2
+
+
+def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
+    lines = [proceeding_line(proceeding(i, other="Y" if i % 7 == 0 else "")) for i in range(1, 501)]
+    lines[250] = shifted(proceeding(251, other="Y"))
+    release = write_release(tmp_path / "r", lines)
+    opened = cleaning.open_release(release)
+    out = tmp_path / "p.parquet"
+    counted, quarantined, _, _ = cleaning.read_proceedings(opened, out, progress=False, chunk_bytes=1000)
+    assert (counted.lines, counted.loaded, counted.repaired, counted.quarantined) == (500, 500, 1, 0)
+    frame = pq.read_table(out).to_pandas()
+    assert sorted(frame["IDNPROCEEDING"]) == list(range(1, 501))
+    assert (frame["OTHER_COMP"] == "Y").sum() == 500 // 7 + 1
+
+
+@pytest.mark.parametrize("drop, message", [
+    (schema.PROCEEDING_TABLE, "no B_TblProceeding table found"),
+    (schema.BASE_CITY_TABLE, "no tblLookupBaseCity table found"),
+])
+def test_missing_table_is_named(tmp_path, drop, message):
+    release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True, drop_tables=(drop,))
+    with pytest.raises(ReleaseError, match=message):
+        cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+
+
+def test_missing_needed_column_is_named_with_the_file(tmp_path):
+    header = "\t".join("OTHER_COMPLETION" if c == "OTHER_COMP" else c for c in schema.PROCEEDING_COLUMNS)
+    release = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], header=header)
+    with pytest.raises(ReleaseError, match=r"B_TblProceeding.csv: missing column OTHER_COMP"):
+        cleaning.ingest_release(release, tmp_path / "interim", progress=False)
