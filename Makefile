@@ -16,6 +16,7 @@ END ?=
 RUN ?=
 PARAMS ?=
 URL ?=
+FORCE ?=
 DEST ?= data/raw
 BENCH_DIR ?= data/bench
 BENCH_PROCEEDINGS ?= 16500000
@@ -58,7 +59,7 @@ report: $(INSTALLED) ## Rebuild reports/<RUN>/report.html from that run's execut
 	$(PY) -m pdclosures.report "reports/$(or $(RUN),default)"
 
 download: $(INSTALLED) ## Fetch the current EOIR release zip into data/raw/ (resumable)
-	$(PY) -m pdclosures.download $(if $(URL),--url "$(URL)") --dest "$(DEST)"
+	$(PY) -m pdclosures.download $(if $(URL),--url "$(URL)") --dest "$(DEST)" $(if $(FORCE),--force)
 
 bench-data: $(INSTALLED) ## Write a full-scale SYNTHETIC release (16.5M proceedings) to data/bench/
 	$(PY) -m pdclosures.sample --full-scale --proceedings $(BENCH_PROCEEDINGS) --out "$(BENCH_DIR)"

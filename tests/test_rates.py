@@ -1,0 +1,114 @@
+"""Rates: each method parameter changes the counts as it should, on tiny releases with known answers."""
+
+import math
+
+import pytest
+from tiny_release import proceeding, proceeding_line, write_release
+
+from pdclosures import cleaning, params, rates
+from pdclosures.errors import ParameterError
+
+# Twelve proceedings in FY2013 and FY2014 with hand-counted answers.
+ROWS = [
+    proceeding(1, case=1, court="SEA", comp="2012-10-01", other="Y"),   # first day of the window
+    proceeding(2, case=2, court="SEA", comp="2013-03-31", other="M"),
+    proceeding(3, case=3, court="SEA", comp="2013-05-02", other="C"),   # change of venue: not a completion
+    proceeding(4, case=3, court="TUC", comp="2013-06-10", other="I"),   # case 3 goes on at Tucson
+    proceeding(5, case=5, court="TUC", comp="2013-11-20", dec="X"),
+    proceeding(6, case=6, court="HOU", comp="2014-03-31", other="T"),   # transfer: not a completion
+    proceeding(7, case=6, court="HOU", comp="2014-03-31", dec="R", case_type="DEP"),  # last day
+    proceeding(8, case=8, court="HOU", comp="2014-04-01", other="Y"),   # the day after the window
+    proceeding(9, case=9, court="HOU", comp="2012-09-30", other="Y"),   # the day before the window
+    proceeding(10, case=10, court="NYC", comp="2013-01-09", other="A", case_type="CFR"),
+    proceeding(11, case=10, court="NYC", comp="2013-07-09", other="Y", case_type="CFR"),  # same case again
+    proceeding(12, case=12, court="XYZ", comp="2013-08-01", dec="X", hloc="XYZ"),  # not in the lookup
+    proceeding(13, case=13, court="SEA", comp=""),  # pending
+]
+WINDOW = params.parse_window("2012-10-01", "2014-03-31")
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rates")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
+    return cleaning.ingest_release(release, tmp / "interim", progress=False)
+
+
+def national(ingested, window=WINDOW, **method):
+    row = rates.RateCalculator(ingested, window, rates.Method(**method)).national().iloc[0]
+    return row["pd_closures"], row["completions"]
+
+
+def test_default_method(ingested):
+    # Completions in window, C and T excluded: 1, 2, 4, 5, 7, 10, 11, 12. PD (Y, M, I): 1, 2, 4, 11.
+    assert national(ingested) == (4, 8)
+
+
+def test_window_bounds_are_inclusive(ingested):
+    assert national(ingested, params.parse_window("2012-10-01", "2012-10-01")) == (1, 1)
+    assert national(ingested, params.parse_window("2014-03-31", "2014-03-31")) == (0, 1)
+    assert national(ingested, params.parse_window("2012-09-30", "2014-04-01")) == (6, 10)
+
+
+def test_pd_code_sets(ingested):
+    assert national(ingested, pd_codes=("Y",)) == (2, 8)
+    assert national(ingested, pd_codes=("Y", "M")) == (3, 8)
+
+
+def test_including_change_of_venue_and_transfer_in_the_denominator(ingested):
+    assert national(ingested, excluded_codes=()) == (4, 10)
+
+
+def test_case_type_filter(ingested):
+    assert national(ingested, case_types=("RMV", "DEP", "EXC")) == (3, 6)
+    assert national(ingested, case_types=("CFR",)) == (1, 2)
+
+
+def test_case_unit_counts_each_case_once_at_its_last_completion(ingested):
+    # Cases 1, 2, 3 (via 4), 5, 6 (via 7), 10 (via 11, PD), 12.
+    assert national(ingested, unit="case") == (4, 7)
+
+
+def test_court_filter(ingested):
+    assert national(ingested, courts=("SEA", "TUC")) == (3, 4)
+
+
+def test_unknown_court_filter_is_a_parameter_error(ingested):
+    with pytest.raises(ParameterError, match="courts: ABC is not a court"):
+        rates.RateCalculator(ingested, WINDOW, rates.Method(courts=("ABC",)))
+
+
+def test_breakdowns(ingested):
+    tables = rates.RateCalculator(ingested, WINDOW).all_tables(min_completions=2)
+    courts = tables["courts"].set_index("base_city_code")
+    assert courts.loc["SEA", ["court", "state", "pd_closures", "completions"]].tolist() == ["Seattle, WA", "WA", 2, 2]
+    assert courts.loc["XYZ", "court"] == "(unknown code XYZ)"
+    # Ranked: at least 2 completions first by rate (SEA 100%, TUC 50%, NYC 50%), then the small ones.
+    assert tables["courts"]["base_city_code"].tolist() == ["SEA", "NYC", "TUC", "HOU", "XYZ"]
+    fiscal = tables["fiscal_years"].set_index("fiscal_year")
+    assert fiscal.loc[2013, ["pd_closures", "completions", "partial"]].tolist() == [4, 6, False]
+    assert fiscal.loc[2014, ["pd_closures", "completions", "partial"]].tolist() == [0, 2, True]
+    months = tables["months"]
+    assert len(months) == 18 and months["completions"].sum() == 8
+    assert tables["circuits"].set_index("circuit").loc["9", "completions"] == 4
+    assert tables["regions"].set_index("region").loc["(unknown)", "completions"] == 1
+    assert tables["states"].set_index("state")["completions"].sum() == 8
+    for name, frame in tables.items():
+        assert frame["pd_closures"].sum() == 4 and frame["completions"].sum() == 8, name
+
+
+def test_window_without_completions_gives_zero_counts_and_empty_rates(ingested):
+    window = params.parse_window("2020-01-01", "2020-12-31")
+    tables = rates.RateCalculator(ingested, window).all_tables()
+    row = tables["national"].iloc[0]
+    assert (row["pd_closures"], row["completions"]) == (0, 0) and math.isnan(row["pd_rate"])
+    assert tables["courts"].empty and len(tables["months"]) == 12
+
+
+def test_wilson_interval_known_values():
+    low, high = rates.wilson_interval([0, 3, 50], [10, 4, 100])
+    assert low[0] == 0 and high[0] == pytest.approx(0.27753, abs=1e-5)
+    assert (low[1], high[1]) == (pytest.approx(0.30064, abs=1e-5), pytest.approx(0.95441, abs=1e-5))
+    assert (low[2], high[2]) == (pytest.approx(0.40383, abs=1e-5), pytest.approx(0.59617, abs=1e-5))
+    empty_low, empty_high = rates.wilson_interval([0], [0])
+    assert math.isnan(empty_low[0]) and math.isnan(empty_high[0])
