@@ -30,9 +30,9 @@ DEPENDENCIES = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "seaborn",
 class Paths:
     """Where a run's outputs live; all relative to the project root unless given absolutely."""
 
-    def __init__(self, root: Path = PROJECT_ROOT):
+    def __init__(self, root: Path = PROJECT_ROOT, notebooks: Path | None = None):
         self.root = root
-        self.notebooks = root / "notebooks"
+        self.notebooks = notebooks or root / "notebooks"
         self.interim = root / "data" / "interim"
         self.processed = root / "data" / "processed"
         self.figures = root / "figures"

@@ -1,0 +1,965 @@
+"""A deterministic, seeded generator of a SYNTHETIC EOIR case-data release.
+
+Nothing this module writes is EOIR data. It writes tables in the real release's layout and file
+format (see schema.py), filled with made-up proceedings whose volumes and prosecutorial-discretion
+(PD) closure rates are calibrated to figures TRAC published, with the release's known quirks
+planted on purpose: NUL bytes and space padding in codes, junk dates, tab-shifted lines, and line
+breaks inside lookup descriptions. Beside the tables it writes a manifest of the planted truth,
+counted from the generator's own records, so the pipeline's results can be checked against it.
+
+Two sizes share one code path:
+- write_sample_release: about 80,000 proceedings (about 5% of the real FY2011-FY2015 volume),
+  zipped; the committed copy lives in data/sample/.
+- write_full_scale_release: 16.5 million proceedings (about 2.7 GB of text), written unpacked
+  in chunks with bounded memory, for benchmarks.
+
+Calibration sources: TRAC report 339 (https://trac.syr.edu/immigration/reports/339/) and the TRAC
+bulletin of 2014-04-24 (http://trac.syr.edu/whatsnew/email.140424.html).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zipfile
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from . import schema
+
+GENERATOR_VERSION = "1"
+DEFAULT_SEED = 20140424
+SAMPLE_PROCEEDINGS = 80_000
+FULL_SCALE_PROCEEDINGS = 16_500_000
+CHUNK_ROWS = 250_000  # rows generated and written at a time: bounds memory at full scale
+
+RELEASE_ROOT = "EOIR Case Data"
+README_NAME = "SYNTHETIC_SAMPLE_README.txt"
+MANIFEST_NAME = "sample_manifest.json"
+COUNT_NAME = "Count.txt"
+TABLE_PATHS = {
+    schema.PROCEEDING_TABLE: f"{RELEASE_ROOT}/Data/{schema.PROCEEDING_TABLE}.csv",
+    schema.BASE_CITY_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.BASE_CITY_TABLE}.csv",
+    schema.HLOC_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.HLOC_TABLE}.csv",
+    schema.DECISION_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.DECISION_TABLE}.csv",
+    schema.CASE_TYPE_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.CASE_TYPE_TABLE}.csv",
+}
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so the same seed gives a byte-identical zip
+
+WARNING = ("SYNTHETIC DATA made by pdclosures.sample: not EOIR data. Every proceeding in it is "
+           "made up; use it only to test software, never to say anything about immigration courts.")
+
+# The span of the synthetic proceedings: fiscal years 2011-2015.
+FIRST_DAY = date(2010, 10, 1)
+LAST_DAY = date(2015, 9, 30)
+FISCAL_YEARS = (2011, 2012, 2013, 2014, 2015)
+TRUTH_WINDOWS = {
+    "trac-2014": (date(2012, 10, 1), date(2014, 3, 31)),   # TRAC bulletin of 2014-04-24
+    "report-339": (date(2011, 10, 1), date(2013, 12, 31)),  # TRAC report 339, Table 1 total
+    **{f"FY{fy}": (date(fy - 1, 10, 1), date(fy, 9, 30)) for fy in FISCAL_YEARS},
+}
+COURT_TRUTH_WINDOWS = ("trac-2014", "report-339")
+
+# --------------------------------------------------------------------------------------------
+# Courts
+
+# Base-city codes with their city and state as listed in /work/shared/reference/courts.csv
+# (compiled from EOIR's tblLookupBaseCity). weight: relative number of completions, a rough
+# guess at each court's FY2011-FY2015 size (Seattle and Tucson somewhat enlarged so their rates
+# are stable in the 80,000-row sample). pd_pct: the court's PD-closure rate in the trac-2014
+# window, TRAC's published figure where one exists (report 339; bulletin 2014-04-24), otherwise a
+# plausible guess (detention courts near zero). detained: a detention court.
+COURTS = [
+    # code, city, state, weight, pd_pct, detained
+    ("LOS", "LOS ANGELES", "CA", 95, 24.0, False),    # TRAC: 23.7
+    ("NYC", "NEW YORK", "NY", 75, 3.5, False),        # TRAC: 3-4
+    ("SFR", "SAN FRANCISCO", "CA", 45, 12.0, False),
+    ("MIA", "MIAMI", "FL", 40, 6.3, False),           # TRAC: 6.3
+    ("HOU", "HOUSTON", "TX", 38, 1.7, False),         # TRAC: 1.7, under 3
+    ("SNA", "SAN ANTONIO", "TX", 33, 3.5, False),     # TRAC: 3-4
+    ("CHI", "CHICAGO", "IL", 33, 5.0, False),         # TRAC: 5.0
+    ("DAL", "DALLAS", "TX", 28, 3.0, False),
+    ("SEA", "SEATTLE", "WA", 26, 30.0, False),        # TRAC: about 30
+    ("ATL", "ATLANTA", "GA", 25, 2.0, False),
+    ("WAS", "ANNANDALE", "VA", 25, 6.0, False),
+    ("NEW", "NEWARK", "NJ", 25, 3.5, False),          # TRAC: 3-4
+    ("TUC", "TUCSON", "AZ", 20, 30.0, False),         # TRAC: about 30
+    ("PHO", "PHOENIX", "AZ", 20, 21.0, False),        # TRAC: 20.7
+    ("BOS", "BOSTON", "MA", 20, 6.0, False),
+    ("SND", "SAN DIEGO", "CA", 18, 8.0, False),
+    ("ORL", "ORLANDO", "FL", 18, 4.0, False),
+    ("DEN", "DENVER", "CO", 16, 10.0, False),
+    ("LVG", "LAS VEGAS", "NV", 16, 3.3, False),       # TRAC: 3-4; Las Vegas Sun: about 3
+    ("HLG", "HARLINGEN", "TX", 16, 1.5, False),
+    ("BAL", "BALTIMORE", "MD", 15, 7.0, False),
+    ("OMA", "OMAHA", "NE", 14, 23.0, False),          # TRAC: 23.1
+    ("PHI", "PHILADELPHIA", "PA", 14, 5.0, False),
+    ("CHL", "CHARLOTTE", "NC", 14, 18.0, False),      # TRAC (through Feb 2015): 18.1
+    ("MEM", "MEMPHIS", "TN", 14, 4.0, False),
+    ("ELP", "EL PASO", "TX", 12, 1.5, False),         # TRAC: under 3
+    ("DET", "DETROIT", "MI", 12, 7.0, False),
+    ("SLC", "WEST VALLEY", "UT", 10, 9.0, False),
+    ("POR", "PORTLAND", "OR", 10, 15.0, False),
+    ("KAN", "KANSAS CITY", "MO", 10, 6.0, False),
+    ("NOL", "NEW ORLEANS", "LA", 10, 3.0, False),
+    ("BLM", "FORT SNELLING", "MN", 10, 8.0, False),
+    ("CLE", "CLEVELAND", "OH", 9, 6.0, False),
+    ("HAR", "HARTFORD", "CT", 9, 6.0, False),
+    ("BUF", "BUFFALO", "NY", 8, 1.5, False),          # TRAC: under 3
+    ("LRO", "LAREDO", "TX", 6, 1.0, False),
+    ("HON", "HONOLULU", "HI", 3, 10.0, False),
+    ("SAJ", "GUAYNABO", "PR", 3, 2.0, False),
+    ("AGA", "HAGATNA", "GU", 1, 3.0, False),
+    ("ELO", "ELOY", "AZ", 16, 1.0, True),
+    ("OTM", "OTAY MESA", "CA", 12, 1.0, True),
+    ("OAK", "OAKDALE", "LA", 12, 0.5, True),
+    ("ADL", "ADELANTO", "CA", 10, 1.5, True),
+    ("SDC", "LUMPKIN", "GA", 10, 0.5, True),
+    ("PIS", "LOS FRESNOS", "TX", 10, 0.5, True),
+    ("HOD", "HOUSTON", "TX", 10, 0.5, True),
+    ("TAC", "TACOMA", "WA", 10, 4.0, True),
+    ("FLO", "FLORENCE", "AZ", 8, 1.0, True),
+    ("EPD", "EL PASO", "TX", 8, 0.5, True),
+    ("AUR", "AURORA", "CO", 7, 2.0, True),
+    ("KRO", "MIAMI", "FL", 7, 1.0, True),
+    ("JNA", "JENA", "LA", 6, 0.5, True),
+    ("ELZ", "ELIZABETH", "NJ", 6, 1.0, True),
+    ("IMP", "IMPERIAL", "CA", 5, 1.0, True),
+    ("BTV", "BATAVIA", "NY", 5, 1.0, True),
+]
+# Codes in tblLookupBaseCity that are not courts (headquarters, the appeals board); empty city.
+NON_COURT_CODES = [("HDQ", "HEADQUARTERS"), ("BIA", "BOARD OF IMMIGRATION APPEALS")]
+
+# Federal judicial circuit of each state or territory the courts are in (28 U.S.C. 41).
+CIRCUIT_OF_STATE = {
+    "MA": "1", "PR": "1",
+    "NY": "2", "CT": "2",
+    "NJ": "3", "PA": "3",
+    "MD": "4", "NC": "4", "VA": "4",
+    "TX": "5", "LA": "5",
+    "MI": "6", "OH": "6", "TN": "6",
+    "IL": "7",
+    "MN": "8", "MO": "8", "NE": "8",
+    "AZ": "9", "CA": "9", "GU": "9", "HI": "9", "NV": "9", "OR": "9", "WA": "9",
+    "CO": "10", "UT": "10",
+    "FL": "11", "GA": "11",
+}
+# EOIR's strRegion splits the courts in two; here: states west of the Mississippi are Western.
+WESTERN_STATES = {"AZ", "CA", "CO", "GU", "HI", "LA", "MN", "MO", "NE", "NV", "OR", "TX", "UT", "WA"}
+
+# Hearing locations after the court's own: (code suffix, name pattern, detention site).
+EXTRA_HEARING_LOCATIONS = [
+    ("D", "{city} DETENTION CENTER", True),
+    ("J", "{city} COUNTY JAIL", True),
+    ("V", "{city} VIDEO HEARINGS", False),
+]
+
+# --------------------------------------------------------------------------------------------
+# Codes
+
+# OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O'), meanings as in the
+# reference compiled from EOIR's lookup. "" (no administrative completion) is index 0.
+OTHER_COMP_MEANINGS = {
+    "C": "Change of venue",
+    "T": "Transfer",
+    "A": "Administrative closing - other",
+    "F": "Failure to prosecute (DHS cases only)",
+    "Y": "Prosecutorial Discretion - Admin Close",
+    "X": "Zero bond / other",
+    "P": "Temporary Protected Status",
+    "O": "Other administrative completion",
+    "M": "In Court Prosecutorial Discretion - Admin Closure",
+    "K": "Administrative closure",
+    "H": "Other",
+    "I": "Prosecutorial Discretion - Terminated",
+}
+OTHER_COMP_VALUES = np.array([""] + list(OTHER_COMP_MEANINGS), dtype=object)
+IS_PD_CODE = np.isin(OTHER_COMP_VALUES, schema.PD_CODES_DEFAULT)
+IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, schema.NEW_PROCEEDING_CODES_DEFAULT)
+OTHER_COMP_INDEX = {code: index for index, code in enumerate(OTHER_COMP_VALUES)}
+# Non-PD administrative completions, weighted by their all-years counts (October 2025 release).
+ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502,
+                      "K": 3_032, "H": 2_994}
+PD_CODE_SHARES = {"Y": 0.93, "M": 0.065, "I": 0.005}  # Y dominates; I is nearly unused
+NEW_PROCEEDING_SHARES = {"C": 0.69, "T": 0.31}  # 1,898,506 C : 847,234 T in the October 2025 release
+
+# Merits decisions (DEC_CODE; strDecType 'C') per group of case types: code, description,
+# weight. Weights follow the all-years DEC_CODE counts; the descriptions are written for this
+# synthetic lookup and are not EOIR's wording.
+MERITS_DECISIONS = {
+    "RMV": [("X", "Removal ordered", 3_943_648), ("R", "Relief granted", 880_183),
+            ("V", "Voluntary departure granted", 814_201), ("T", "Proceedings terminated", 810_769),
+            ("O", "Other decision", 41_856), ("W", "Withdrawal permitted", 10_972)],
+    "DEP": [("D", "Deportation ordered", 657_115), ("U", "Deportation ordered - other", 632_069),
+            ("V", "Voluntary departure granted", 814_201), ("T", "Proceedings terminated", 810_769),
+            ("R", "Relief granted", 880_183)],
+    "EXC": [("E", "Excluded", 158_177), ("A", "Admitted", 189_914), ("T", "Proceedings terminated", 810_769),
+            ("R", "Relief granted", 880_183), ("W", "Withdrawal permitted", 10_972)],
+    "OTHER": [("L", "DHS finding affirmed - denied", 6), ("R", "Relief granted", 3),
+              ("T", "Proceedings terminated", 1), ("O", "Other decision", 1)],
+}
+DECISION_TYPES = {"O": 4_710_142, "W": 4_196_206, "7": 693_552, "6": 135_995}
+
+# Case types with descriptions and all-years counts (October 2025 release; odd codes left out).
+CASE_TYPES = [
+    ("RMV", "Removal", 13_512_456), ("DEP", "Deportation", 1_455_103), ("EXC", "Exclusion", 259_543),
+    ("CFR", "Credible Fear Review", 205_845), ("WHO", "Withholding Only", 58_901),
+    ("RFR", "Reasonable Fear Review", 36_451), ("AOC", "Asylum Only", 27_328),
+    ("REC", "Rescission", 2_837), ("CSR", "Claimed Status Review", 1_385),
+    ("NAC", "NACARA Section 203", 488),
+]
+CASE_TYPE_CODES = np.array([code for code, _, _ in CASE_TYPES], dtype=object)
+PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, schema.REMOVAL_CASE_TYPES)  # PD closes removal cases
+
+# Nationality and language pairs (EOIR-style codes) with made-up shares.
+NATIONALITY_LANGUAGE = [
+    ("MX", "SP", 42), ("GT", "SP", 11), ("ES", "SP", 10), ("HO", "SP", 9), ("CH", "MAN", 5),
+    ("IN", "PUN", 3), ("EC", "SP", 2), ("DR", "SP", 2), ("HA", "CRE", 2), ("CU", "SP", 2),
+    ("PH", "ENG", 2), ("CO", "SP", 2), ("NU", "SP", 2), ("RU", "RUS", 1), ("NI", "ENG", 1),
+]
+HEARING_TIMES = np.array(["0830", "0900", "0930", "1000", "1030", "1100", "1300", "1330", "1400",
+                          "1500"], dtype=object)
+
+# --------------------------------------------------------------------------------------------
+# Calibration of volumes and PD closures
+
+# Completions other than change of venue and transfer per fiscal year, at real scale: TRAC report
+# 339 Table 1 for FY2012 and FY2013; FY2014 is its Oct-Dec 2013 figure (42,816) times four,
+# FY2015 the bulletin of 2015-03-19's Jan-Feb 2015 figure (28,703) times six; FY2011 assumed
+# similar to FY2012. The generator keeps the proportions; `proceedings` sets the scale.
+COMPLETIONS_PER_FISCAL_YEAR = {2011: 210_000, 2012: 206_330, 2013: 191_803, 2014: 171_264,
+                               2015: 172_218}
+
+# National PD intensity per fiscal quarter, relative to the trac-2014 window (where it averages
+# 1.0): a court's PD probability is its pd_pct times this. Zero before the Morton memo of June
+# 2011; ramping up through FY2012 (TRAC: 2,609 PD closures by March 2012, 9,684 by September).
+# TRAC's figures are not mutually consistent under one method (FY2013 at 8.5% and Oct-Dec 2013
+# at 7.0% cannot average 6.7% over Oct 2012-Mar 2014), so the window rate of 6.7% and the court
+# rates take precedence; the FY2013 rate comes out lower than 8.5%.
+PD_INTENSITY_BY_QUARTER = {
+    2011: (0.0, 0.0, 0.0, 0.03),
+    2012: (0.30, 0.50, 0.85, 1.05),
+    2013: (1.10, 1.10, 1.05, 1.05),
+    2014: (0.95, 0.80, 0.85, 0.90),
+    2015: (1.00, 1.15, 1.20, 1.20),
+}
+
+CHAIN_LENGTHS = np.array([1, 2, 3])  # proceedings per case: one, or after 1-2 changes of venue
+CHAIN_LENGTH_SHARES = np.array([0.79, 0.19, 0.02])  # gives C+T near 23% of completed rows, as real
+PENDING_SHARE = 0.20  # rows without COMP_DATE
+PENDING_SHARE_OF_LAST = PENDING_SHARE * float(CHAIN_LENGTHS @ CHAIN_LENGTH_SHARES)
+ADMIN_SHARE = 0.11  # non-PD completions that are administrative (OTHER_COMP) rather than merits
+
+# Planted quirks. Tab-shifted lines: 71 in the real June 2026 release; at least 25 in a sample.
+TAB_SHIFTED_FULL_SCALE, TAB_SHIFTED_MINIMUM = 71, 25
+TWO_STRAY_TABS_FULL_SCALE, TWO_STRAY_TABS_MINIMUM = 6, 2
+TRUNCATED_FULL_SCALE, TRUNCATED_MINIMUM = 6, 2
+TRUNCATED_FIELDS = 20
+JUNK_DATES_PER_ROW = 36 / 80_000  # per date column: a few dozen in the sample
+JUNK_DATE_COLUMNS = ("OSC_DATE", "INPUT_DATE", "COMP_DATE")
+JUNK_DATES = np.array(["1899-12-31 00:00:00.000", "1900-01-01 00:00:00.000", "2013-02-30 00:00:00.000",
+                       "2013-04-31 00:00:00.000", "UNKNOWN", "00/00/0000"], dtype=object)
+NUL_SHARE = 0.0025      # rows given a NUL byte after the code, per column below
+PADDED_SHARE = 0.015    # rows given a trailing space after the code, per column below
+NUL_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "HEARING_LOC_CODE")
+PADDED_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "LANG", "CASE_TYPE")
+
+FIRST_IDNPROCEEDING = 6_000_001
+FIRST_IDNCASE = 4_000_001
+
+
+def _shares(weights) -> np.ndarray:
+    weights = np.asarray(weights, dtype=float)
+    return weights / weights.sum()
+
+
+def _scaled_count(proceedings: int, full_scale: int, minimum: int) -> int:
+    return max(minimum, round(full_scale * proceedings / FULL_SCALE_PROCEEDINGS))
+
+
+def _timestamp(day) -> str:
+    return f"{day} 00:00:00.000"
+
+
+# --------------------------------------------------------------------------------------------
+# Calendar: dates are business-day indexes from FIRST_DAY (courts decide on weekdays)
+
+
+class _Calendar:
+    """Business days as integer indexes (0 = FIRST_DAY) and their release-style date strings."""
+
+    BEFORE, AFTER = 400, 800  # indexes kept before FIRST_DAY (OSC, detention) and after LAST_DAY
+
+    def __init__(self):
+        self.days_in_span = int(np.busday_count(FIRST_DAY, LAST_DAY + timedelta(days=1)))
+        indexes = np.arange(-self.BEFORE, self.days_in_span + self.AFTER)
+        self.days = np.busday_offset(np.datetime64(FIRST_DAY), indexes, roll="forward")
+        self._strings = np.array([_timestamp(d) for d in self.days.astype(str)], dtype=object)
+        self.fiscal_year_first = np.array([self.index(date(fy - 1, 10, 1)) for fy in FISCAL_YEARS])
+        self.fiscal_year_length = np.array([self.index(date(fy, 10, 1)) for fy in FISCAL_YEARS]) \
+            - self.fiscal_year_first
+        months = self.days.astype("datetime64[M]").astype(int) % 12 + 1
+        fiscal_years = self.days.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
+        quarters = ((months + 2) % 12) // 3  # Oct-Dec -> 0, ..., Jul-Sep -> 3
+        self._pd_intensity = np.array([PD_INTENSITY_BY_QUARTER.get(fy, (0, 0, 0, 0))[q]
+                                       for fy, q in zip(fiscal_years.tolist(), quarters.tolist())])
+
+    def index(self, day: date) -> int:
+        """Index of the first business day on or after `day`."""
+        return int(np.busday_count(FIRST_DAY, day)) if day >= FIRST_DAY else -int(np.busday_count(day, FIRST_DAY))
+
+    def strings(self, indexes: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+        out = self._strings[np.clip(indexes, -self.BEFORE, None) + self.BEFORE]
+        if present is not None:
+            out[~present] = ""
+        return out
+
+    def dates(self, indexes: np.ndarray) -> np.ndarray:
+        return self.days[indexes + self.BEFORE]
+
+    def pd_intensity(self, indexes: np.ndarray) -> np.ndarray:
+        return self._pd_intensity[indexes + self.BEFORE]
+
+
+# --------------------------------------------------------------------------------------------
+# Lookup tables
+
+
+def _hearing_locations():
+    """(court index, code, name, city, state, detention site) for 1-4 locations per court."""
+    locations = []
+    for court_index, (code, city, state, weight, _, detained) in enumerate(COURTS):
+        locations.append((court_index, code, f"{city} IMMIGRATION COURT", city, state, detained))
+        extras = (weight >= 10) + (weight >= 20) + (weight >= 40)
+        for suffix, name, detention_site in EXTRA_HEARING_LOCATIONS[:extras]:
+            locations.append((court_index, code + suffix, name.format(city=city), city, state, detention_site))
+    return locations
+
+
+def _base_city_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    entries = [(code, city, state) for code, city, state, *_ in COURTS] + \
+              [(code, "", "") for code, _ in NON_COURT_CODES]
+    rows = []
+    for number, (code, city, state) in enumerate(sorted(entries), 1):
+        region = "" if not state else "Western" if state in WESTERN_STATES else "Eastern"
+        # Addresses, zips and phone numbers are left empty rather than invented.
+        values = {"idnBaseCity": str(number), "BASE_CITY_CODE": code, "BASE_CITY_NAME": "IMMIGRATION COURT",
+                  "BaseAutomated": "1", "BASE_CITY": city, "BASE_STATE": state, "strRegion": region,
+                  "datCreatedOn": created, "datModifiedOn": created, "blnActive": "1", "blnBCIS": "0"}
+        values.update({column: "0" for column in schema.BASE_CITY_PRINT_FORM_COLUMNS})
+        rows.append([values.get(column, "") for column in schema.BASE_CITY_COLUMNS])
+    return rows
+
+
+def _hloc_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    rows = []
+    for number, (court_index, code, name, city, state, detention_site) in enumerate(_hearing_locations(), 1):
+        court_code = COURTS[court_index][0]
+        title = "COURT ADMINISTRATOR"
+        if code == "SEA":  # the real lookups sometimes break a description over two lines
+            title = "COURT ADMINISTRATOR\r\nSEATTLE IMMIGRATION COURT"
+        values = {"idnHloc": str(number), "HEARING_LOC_CODE": code, "HEARING_LOC_NAME": name,
+                  "HEARING_CORR_TITLE": title, "HEARING_CITY": city, "HEARING_STATE": state,
+                  "HEARING_BASE_CITY": court_code, "Hear_Admin_Hear_Loc": "N",
+                  "Hear_Det_Type": "D" if detention_site else "", "Hear_Active_Flg": "Y",
+                  "datCreatedOn": created, "datModifiedOn": created, "blnActive": "1",
+                  "intCalDetainDays": "10", "intCalINSAsyPDays": "45", "intCalINSAsyMDays": "45",
+                  "intCalINSDays": "60", "intCalEOIRDays": "60", "intCalCFRDays": "7", "intCalCDRDays": "7",
+                  "CircuitCourt": CIRCUIT_OF_STATE[state], "blnPrnWksOnAdd": "0", "blnPrnRopOnAdd": "0"}
+        rows.append([values.get(column, "") for column in schema.HLOC_COLUMNS])
+    return rows
+
+
+# When each OTHER_COMP code entered the lookup. SYNTHETIC dates: the PD codes around the
+# Morton memo (June 2011) and the in-court PD programme (2012); the rest with the 1997 system.
+OTHER_COMP_CREATED = {"Y": "2011-11-17", "I": "2011-11-17", "M": "2012-06-04"}
+NOT_FINAL_OTHER_COMP = {"C", "T", "A", "Y", "M", "K", "P"}  # the case can go on after these
+
+
+def _decision_rows() -> list[list[str]]:
+    rows = []
+
+    def add(case_type, code, description, decision_type, final, active, created):
+        values = {"idnCourtDecision": str(len(rows) + 1), "strCaseType": case_type, "strDecCode": code,
+                  "strDecDescription": description, "strDecType": decision_type,
+                  "strFinalDisposition": final, "blnActive": active,
+                  "datCreatedOn": _timestamp(created), "datModifiedOn": _timestamp(created)}
+        rows.append([values[column] for column in schema.DECISION_COLUMNS])
+
+    for case_type, _, _ in CASE_TYPES:
+        group = case_type if case_type in MERITS_DECISIONS else "OTHER"
+        for code, description, _ in MERITS_DECISIONS[group]:
+            add(case_type, code, description, "C", "Y", "1", "1997-04-01")
+        for code, meaning in OTHER_COMP_MEANINGS.items():
+            if case_type == "EXC" and code == "O":  # the real lookups sometimes break a description
+                meaning = "Other administrative completion\r\n(legacy exclusion case)"
+            final = "N" if code in NOT_FINAL_OTHER_COMP else "Y"
+            add(case_type, code, meaning, "O", final, "1", OTHER_COMP_CREATED.get(code, "1997-04-01"))
+    # An inactive row repeating an active (code, case type) key, as the real table has.
+    add("RMV", "Y", "Prosecutorial Discretion (superseded)", "O", "N", "0", "2011-08-18")
+    return rows
+
+
+def _case_type_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    return [[str(number), code, description, "1", created, created, code[0]]
+            for number, (code, description, _) in enumerate(CASE_TYPES, 1)]
+
+
+def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
+    return {
+        schema.BASE_CITY_TABLE: (schema.BASE_CITY_COLUMNS, _base_city_rows()),
+        schema.HLOC_TABLE: (schema.HLOC_COLUMNS, _hloc_rows()),
+        schema.DECISION_TABLE: (schema.DECISION_COLUMNS, _decision_rows()),
+        schema.CASE_TYPE_TABLE: (schema.CASE_TYPE_COLUMNS, _case_type_rows()),
+    }
+
+
+def _encode_lines(lines: list[str]) -> bytes:
+    return "".join(line + schema.LINE_END for line in lines).encode(schema.ENCODING)
+
+
+# --------------------------------------------------------------------------------------------
+# Proceedings
+
+
+class _Tables:
+    """Per-court arrays the chunk generator indexes into, built once per release."""
+
+    def __init__(self, seed: int):
+        self.court_codes = np.array([c[0] for c in COURTS], dtype=object)
+        self.court_share = _shares([c[3] for c in COURTS])
+        self.court_pd_rate = np.array([c[4] / 100 for c in COURTS])
+        self.court_detained = np.array([c[5] for c in COURTS])
+        locations = _hearing_locations()
+        self.location_codes = np.array([loc[1] for loc in locations], dtype=object)
+        location_court = np.array([loc[0] for loc in locations])
+        self.first_location = np.searchsorted(location_court, np.arange(len(COURTS)))
+        self.location_count = np.bincount(location_court, minlength=len(COURTS))
+        # Judges: made-up three-letter codes, two or more per court.
+        judge_rng = np.random.default_rng([seed, 0])
+        self.judge_count = np.array([max(2, c[3] // 4) for c in COURTS])
+        self.first_judge = np.cumsum(self.judge_count) - self.judge_count
+        letters = judge_rng.integers(0, 26, size=(self.judge_count.sum(), 3)) + ord("A")
+        self.judge_codes = np.array(["".join(map(chr, row)) for row in letters.tolist()], dtype=object)
+        self.nationality = np.array([n for n, _, _ in NATIONALITY_LANGUAGE], dtype=object)
+        self.language = np.array([lang for _, lang, _ in NATIONALITY_LANGUAGE], dtype=object)
+        self.nationality_share = _shares([w for _, _, w in NATIONALITY_LANGUAGE])
+        self.case_type_share = _shares([w for _, _, w in CASE_TYPES])
+        self.decision_types = np.array(list(DECISION_TYPES), dtype=object)
+        self.decision_type_share = _shares(list(DECISION_TYPES.values()))
+
+
+def _quirk_quota(proceedings: int) -> dict[str, int]:
+    """How many of each planted quirk a release of this size gets, in total."""
+    junk = round(JUNK_DATES_PER_ROW * proceedings)
+    return {
+        "tab_shifted": _scaled_count(proceedings, TAB_SHIFTED_FULL_SCALE, TAB_SHIFTED_MINIMUM),
+        "two_stray_tabs": _scaled_count(proceedings, TWO_STRAY_TABS_FULL_SCALE, TWO_STRAY_TABS_MINIMUM),
+        "truncated": _scaled_count(proceedings, TRUNCATED_FULL_SCALE, TRUNCATED_MINIMUM),
+        **{f"junk_{column}": junk for column in JUNK_DATE_COLUMNS},
+    }
+
+
+def _split_quota(quota: dict[str, int], chunk_sizes: list[int]) -> list[dict[str, int]]:
+    """Share each total among the chunks in proportion to their rows (deterministically)."""
+    bounds = np.concatenate(([0], np.cumsum(chunk_sizes))) / sum(chunk_sizes)
+    per_chunk = [{} for _ in chunk_sizes]
+    for name, total in quota.items():
+        cumulative = np.round(bounds * total).astype(int)
+        for chunk, count in enumerate(np.diff(cumulative).tolist()):
+            per_chunk[chunk][name] = count
+    return per_chunk
+
+
+def _choose(rng, candidates: np.ndarray, count: int) -> np.ndarray:
+    return np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
+
+
+def _draw_codes(rng, weights: dict, size: int) -> np.ndarray:
+    """OTHER_COMP indexes drawn by {code: weight}."""
+    indexes = np.array([OTHER_COMP_INDEX[code] for code in weights])
+    return indexes[rng.choice(len(indexes), size=size, p=_shares(list(weights.values())))]
+
+
+def _redraw_before_span(rng, entered: np.ndarray, rows: np.ndarray, latest: np.ndarray) -> None:
+    """Inputs that fell before the span are redrawn inside it, up to `latest` (the sample
+    covers FY2011-FY2015 only)."""
+    early = rows[entered[rows] < 0]
+    entered[early] = (rng.random(len(early)) * (latest[early] + 1)).astype(int)
+
+
+def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calendar: _Calendar,
+                    tables: _Tables):
+    """Generate `rows` proceedings: returns (file bytes, records for the truth, quirk counts)."""
+    n_courts = len(COURTS)
+
+    # Cases as chains of proceedings: every proceeding but a case's last ended in a change of
+    # venue or transfer (C/T), and the next one starts at another court.
+    lengths = rng.choice(CHAIN_LENGTHS, size=rows, p=CHAIN_LENGTH_SHARES)
+    ends = np.cumsum(lengths)
+    n_cases = int(np.searchsorted(ends, rows)) + 1
+    lengths = lengths[:n_cases]
+    lengths[-1] -= ends[n_cases - 1] - rows
+    case = np.repeat(np.arange(n_cases), lengths)
+    position = np.arange(rows) - (np.cumsum(lengths) - lengths)[case]
+    steps_to_last = lengths[case] - 1 - position
+
+    # The last proceeding of each case: pending, or completed on a business day drawn by the
+    # fiscal year's completion volume.
+    last = steps_to_last == 0
+    court = np.empty(rows, dtype=int)
+    court[last] = rng.choice(n_courts, size=last.sum(), p=tables.court_share)
+    pending = last & (rng.random(rows) < PENDING_SHARE_OF_LAST)
+    completed_last = last & ~pending
+    comp = np.full(rows, -1)
+    fiscal_year = rng.choice(len(FISCAL_YEARS), size=completed_last.sum(),
+                             p=_shares(list(COMPLETIONS_PER_FISCAL_YEAR.values())))
+    comp[completed_last] = calendar.fiscal_year_first[fiscal_year] + \
+        (rng.random(len(fiscal_year)) * calendar.fiscal_year_length[fiscal_year]).astype(int)
+    span = calendar.days_in_span
+    entered = np.empty(rows, dtype=int)
+    latest_entry = np.where(comp >= 0, comp, span - 1)
+    duration = rng.exponential(250, rows).astype(int)  # business days from input to completion
+    entered[completed_last] = comp[completed_last] - duration[completed_last]
+    entered[pending] = span - 1 - rng.exponential(400, pending.sum()).astype(int)
+    _redraw_before_span(rng, entered, np.flatnonzero(last), latest_entry)
+    # Walk back along each case: a C/T proceeding ends a few days before the next one starts,
+    # at another court.
+    for steps in range(1, CHAIN_LENGTHS.max()):
+        rows_here = np.flatnonzero(steps_to_last == steps)
+        following = rows_here + 1
+        comp[rows_here] = np.maximum(entered[following] - rng.integers(0, 10, len(rows_here)), 0)
+        entered[rows_here] = comp[rows_here] - rng.exponential(120, len(rows_here)).astype(int)
+        _redraw_before_span(rng, entered, rows_here, comp)
+        court[rows_here] = (court[following] + rng.integers(1, n_courts, len(rows_here))) % n_courts
+    completed = comp >= 0
+
+    # Case-level attributes (kept across a case's proceedings).
+    case_type = rng.choice(len(CASE_TYPES), size=n_cases, p=tables.case_type_share)[case]
+    nationality = rng.choice(len(NATIONALITY_LANGUAGE), size=n_cases, p=tables.nationality_share)[case]
+    criminal = (rng.random(n_cases) < 0.08)[case]
+
+    # Outcomes. PD closures by systematic sampling along (court, completion day): each court's
+    # count in any period lands within one of its expected value, so even small courts hit
+    # their calibrated rate instead of wandering with coin-flip noise.
+    other_comp = np.zeros(rows, dtype=int)
+    new_proceeding = completed & ~last
+    other_comp[new_proceeding] = _draw_codes(rng, NEW_PROCEEDING_SHARES, new_proceeding.sum())
+    pd_probability = np.where(completed_last & PD_CASE_TYPES[case_type],
+                              tables.court_pd_rate[court] * calendar.pd_intensity(np.maximum(comp, 0)), 0.0)
+    order = np.lexsort((rng.random(rows), comp, court))
+    expected = rng.random() + np.concatenate(([0.0], np.cumsum(pd_probability[order])))
+    is_pd = np.zeros(rows, dtype=bool)
+    is_pd[order] = np.floor(expected[1:]) > np.floor(expected[:-1])
+    other_comp[is_pd] = _draw_codes(rng, PD_CODE_SHARES, is_pd.sum())
+    admin = completed_last & ~is_pd & (rng.random(rows) < ADMIN_SHARE)
+    other_comp[admin] = _draw_codes(rng, ADMIN_COMP_WEIGHTS, admin.sum())
+    merits = completed_last & ~is_pd & ~admin
+    decision = np.full(rows, "", dtype=object)
+    for group, choices in MERITS_DECISIONS.items():
+        members = CASE_TYPE_CODES == group if group != "OTHER" else ~np.isin(CASE_TYPE_CODES, list(MERITS_DECISIONS))
+        here = merits & members[case_type]
+        codes = np.array([code for code, _, _ in choices], dtype=object)
+        decision[here] = codes[rng.choice(len(codes), size=here.sum(), p=_shares([w for _, _, w in choices]))]
+
+    # Custody: detention courts hold mostly detained respondents.
+    custody_draw = rng.random(rows)
+    detained_court = tables.court_detained[court]
+    custody = np.where(detained_court, np.where(custody_draw < 0.85, "D", np.where(custody_draw < 0.95, "R", "N")),
+                       np.where(custody_draw < 0.10, "D", np.where(custody_draw < 0.25, "R", "N"))).astype(object)
+
+    # Planted quirks: pick disjoint sets of lines to damage; the damaged lines stay clean
+    # otherwise, so that the one correct realignment of a tab-shifted line is unambiguous.
+    damaged = _choose(rng, np.arange(rows), quota["tab_shifted"] + quota["two_stray_tabs"] + quota["truncated"])
+    damaged = rng.permutation(damaged)
+    tab_shifted = np.sort(damaged[:quota["tab_shifted"]])
+    two_stray_tabs = np.sort(damaged[quota["tab_shifted"]:quota["tab_shifted"] + quota["two_stray_tabs"]])
+    truncated = np.sort(damaged[quota["tab_shifted"] + quota["two_stray_tabs"]:])
+    clean = np.ones(rows, dtype=bool)
+    clean[damaged] = False
+    osc_present = rng.random(rows) >= 0.02
+    osc_present[tab_shifted] = True
+    junk_rows = {
+        "OSC_DATE": _choose(rng, np.flatnonzero(clean & osc_present), quota["junk_OSC_DATE"]),
+        "INPUT_DATE": _choose(rng, np.flatnonzero(clean), quota["junk_INPUT_DATE"]),
+        "COMP_DATE": _choose(rng, np.flatnonzero(clean & completed), quota["junk_COMP_DATE"]),
+    }
+    quarantined = np.zeros(rows, dtype=bool)
+    quarantined[two_stray_tabs] = True
+    quarantined[truncated] = True
+    valid_comp = completed.copy()
+    valid_comp[junk_rows["COMP_DATE"]] = False
+    records = {"court": court, "comp_date": calendar.dates(np.maximum(comp, 0)), "valid_comp": valid_comp,
+               "other_comp": other_comp, "loaded": ~quarantined}
+
+    # Text of every column, in the file's order.
+    location = tables.first_location[court] + np.where(
+        rng.random(rows) < 0.7, 0, (rng.random(rows) * tables.location_count[court]).astype(int))
+    judge = tables.judge_codes[tables.first_judge[court] + (rng.random(rows) * tables.judge_count[court]).astype(int)]
+    has_previous = position > 0
+    previous = np.maximum(np.arange(rows) - 1, 0)
+    hearing = np.where(completed, comp, span + rng.integers(1, 500, rows))
+    detained_from = entered - rng.integers(0, 10, rows)
+    released_on = detained_from + rng.integers(5, 60, rows)
+    is_decision = decision != ""
+    removal_order = np.isin(decision, ["X", "D", "E"])
+    appeal, in_absentia, charged = rng.random((3, rows))
+    text = {
+        "IDNPROCEEDING": None,  # set after ordering the rows
+        "IDNCASE": None,
+        "OSC_DATE": calendar.strings(entered - rng.integers(0, 30, rows), osc_present),
+        "INPUT_DATE": calendar.strings(entered),
+        "BASE_CITY_CODE": tables.court_codes[court],
+        "HEARING_LOC_CODE": tables.location_codes[location],
+        "IJ_CODE": judge,
+        "TRANS_IN_DATE": calendar.strings(entered, has_previous),
+        "PREV_HEARING_LOC": np.where(has_previous, tables.location_codes[location[previous]], ""),
+        "PREV_HEARING_BASE": np.where(has_previous, tables.court_codes[court[previous]], ""),
+        "PREV_IJ_CODE": np.where(has_previous, judge[previous], ""),
+        "TRANS_NBR": np.where(has_previous, position.astype(str), "").astype(object),
+        "HEARING_DATE": calendar.strings(hearing),
+        "HEARING_TIME": HEARING_TIMES[rng.integers(0, len(HEARING_TIMES), rows)],
+        "DEC_TYPE": np.where(is_decision, tables.decision_types[
+            rng.choice(len(tables.decision_types), size=rows, p=tables.decision_type_share)], ""),
+        "DEC_CODE": decision,
+        "DEPORTED_1": np.full(rows, "", dtype=object),
+        "DEPORTED_2": np.full(rows, "", dtype=object),
+        "OTHER_COMP": OTHER_COMP_VALUES[other_comp],
+        "APPEAL_RSVD": np.where(is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175],
+                                                       ["A", "I", "B"], ""), "").astype(object),
+        "APPEAL_NOT_FILED": np.where(is_decision & (appeal > 0.935), "X", "").astype(object),
+        "COMP_DATE": calendar.strings(comp, completed),
+        "ABSENTIA": np.where(is_decision, np.where(removal_order & (in_absentia < 0.4), "Y", "N"), "").astype(object),
+        "VENUE_CHG_GRANTED": calendar.strings(comp, OTHER_COMP_VALUES[other_comp] == "C"),
+        "TRANSFER_TO": np.where(new_proceeding, tables.court_codes[court[np.minimum(np.arange(rows) + 1, rows - 1)]], ""),
+        "DATE_APPEAL_DUE_STATUS": calendar.strings(comp + 22, is_decision),
+        "TRANSFER_STATUS": np.full(rows, "", dtype=object),
+        "CUSTODY": custody,
+        "CASE_TYPE": CASE_TYPE_CODES[case_type],
+        "NAT": tables.nationality[nationality],
+        "LANG": tables.language[nationality],
+        "SCHEDULED_HEAR_LOC": tables.location_codes[location],
+        "CORRECTIONAL_FAC": np.full(rows, "", dtype=object),
+        "CRIM_IND": np.where(criminal | (detained_court & (charged < 0.3)), "Y", "N").astype(object),
+        "IHP": np.where(criminal & (custody == "D"), "S", "").astype(object),
+        "AGGRAVATE_FELON": np.where(rng.random(rows) < 0.7, "0", "").astype(object),
+        "DATE_DETAINED": calendar.strings(detained_from, custody != "N"),
+        "DATE_RELEASED": calendar.strings(released_on, custody == "R"),
+    }
+    for column, junk in junk_rows.items():
+        text[column][junk] = JUNK_DATES[rng.integers(0, len(JUNK_DATES), len(junk))]
+    nul_counts, padded_counts = {}, {}
+    nul_lines = np.zeros(rows, dtype=bool)
+    for column, mark, share, counts in [*((c, "\x00", NUL_SHARE, nul_counts) for c in NUL_COLUMNS),
+                                        *((c, " ", PADDED_SHARE, padded_counts) for c in PADDED_COLUMNS)]:
+        values = text[column]
+        chosen = np.flatnonzero(clean & (values != "") & (rng.random(rows) < share))
+        values[chosen] = values[chosen] + mark
+        counts[column] = len(chosen)
+        if mark == "\x00":
+            nul_lines[chosen] = True
+
+    # Rows in order of input (IDNPROCEEDING grows with time, a case's proceedings in sequence);
+    # cases numbered in order of their first proceeding.
+    order = np.lexsort((np.arange(rows), entered))
+    first_entered = entered[position == 0]
+    case_number = np.argsort(np.argsort(first_entered, kind="stable"), kind="stable")
+    text["IDNPROCEEDING"] = np.empty(rows, dtype=object)
+    text["IDNPROCEEDING"][order] = [str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)]
+    text["IDNCASE"] = np.array([str(FIRST_IDNCASE + first_row + n) for n in case_number.tolist()], dtype=object)[case]
+    lines = ["\t".join(fields) for fields in zip(*(text[column][order].tolist()
+                                                     for column in schema.PROCEEDING_COLUMNS))]
+    rank = np.empty(rows, dtype=int)
+    rank[order] = np.arange(rows)
+    for row in rank[tab_shifted].tolist():
+        fields = lines[row].split("\t")
+        lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
+    for row in rank[two_stray_tabs].tolist():
+        fields = lines[row].split("\t")
+        lines[row] = "\t".join(fields[:2] + ["", ""] + fields[2:])
+    for row in rank[truncated].tolist():
+        lines[row] = "\t".join(lines[row].split("\t")[:TRUNCATED_FIELDS])
+    quirks = {
+        "tab_shifted": len(tab_shifted), "two_stray_tabs": len(two_stray_tabs), "truncated": len(truncated),
+        "junk_dates": {column: len(junk) for column, junk in junk_rows.items()},
+        "junk_comp_dates_on_completions": int((~IS_NEW_PROCEEDING_CODE[other_comp[junk_rows["COMP_DATE"]]]).sum()),
+        "nul_fields": nul_counts, "space_padded_fields": padded_counts, "lines_with_nul": int(nul_lines.sum()),
+    }
+    return _encode_lines(lines), records, quirks
+
+
+# --------------------------------------------------------------------------------------------
+# The planted truth
+
+
+class _TruthTally:
+    """PD closures and completions under the default method, summed chunk by chunk.
+
+    A proceeding completes in a window when its valid COMP_DATE falls in it (inclusive);
+    completions exclude change of venue and transfer (OTHER_COMP C, T); a PD closure is
+    OTHER_COMP Y, M or I; all case types; quarantined lines are left out.
+    """
+
+    def __init__(self):
+        n_courts = len(COURTS)
+        self.national = {name: np.zeros(2, dtype=np.int64) for name in TRUTH_WINDOWS}
+        self.by_court = {name: np.zeros((2, n_courts), dtype=np.int64) for name in COURT_TRUTH_WINDOWS}
+        self.by_fiscal_year = {fy: np.zeros(4, dtype=np.int64) for fy in FISCAL_YEARS}
+        self.without_valid_comp_date = 0
+
+    def add(self, records: dict) -> None:
+        counted = records["loaded"] & records["valid_comp"]
+        day = records["comp_date"]
+        completion = counted & ~IS_NEW_PROCEEDING_CODE[records["other_comp"]]
+        pd_closure = completion & IS_PD_CODE[records["other_comp"]]
+        for name, (start, end) in TRUTH_WINDOWS.items():
+            inside = (day >= np.datetime64(start)) & (day <= np.datetime64(end))
+            self.national[name] += [(pd_closure & inside).sum(), (completion & inside).sum()]
+            if name in self.by_court:
+                for i, flags in enumerate((pd_closure, completion)):
+                    self.by_court[name][i] += np.bincount(records["court"][flags & inside], minlength=len(COURTS))
+        months = day.astype("datetime64[M]").astype(int) % 12 + 1
+        fiscal_year = day.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
+        for fy in FISCAL_YEARS:
+            in_year = counted & (fiscal_year == fy)
+            self.by_fiscal_year[fy] += [in_year.sum(), (in_year & ~completion).sum(),
+                                        (completion & in_year).sum(), (pd_closure & in_year).sum()]
+        self.without_valid_comp_date += int((records["loaded"] & ~records["valid_comp"]).sum())
+
+    def to_dict(self) -> dict:
+        def pair(pd, completions):
+            return {"pd_closures": int(pd), "completions": int(completions)}
+
+        return {
+            "national": {name: pair(*counts) for name, counts in self.national.items()},
+            "by_court": {name: {code: pair(*counts[:, i]) for i, (code, *_) in enumerate(COURTS)}
+                         for name, counts in self.by_court.items()},
+            "by_fiscal_year": {f"FY{fy}": {"rows_with_valid_comp_date": int(c[0]),
+                                           "change_of_venue_or_transfer": int(c[1]),
+                                           "completions": int(c[2]), "pd_closures": int(c[3])}
+                               for fy, c in self.by_fiscal_year.items()},
+            "loaded_rows_without_valid_comp_date": self.without_valid_comp_date,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a release
+
+
+class _ReleaseWriter:
+    """Members of a release written to a zip (fixed timestamps, fixed order) or to a folder."""
+
+    def __init__(self, target: Path, zipped: bool):
+        self.target, self.zipped = target, zipped
+        if zipped:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._zip = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def member(self, name: str):
+        if self.zipped:
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever the platform, for identical bytes
+            info.external_attr = 0o644 << 16
+            with self._zip.open(info, "w", force_zip64=True) as stream:
+                yield stream
+        else:
+            path = self.target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as stream:
+                yield stream
+
+    def close(self) -> None:
+        if self.zipped:
+            self._zip.close()
+
+
+def _readme_text(seed: int, proceedings: int) -> str:
+    return (
+        f"{WARNING}\r\n\r\n"
+        "This release was made by the Python module pdclosures.sample (project pdclosures) with "
+        f"seed {seed} and {proceedings:,} proceedings, generator version {GENERATOR_VERSION}. It copies "
+        "the layout and file format of the EOIR case-data release (tab-delimited .csv files, latin-1, "
+        "CRLF line ends) and plants that release's known quirks on purpose. Court codes and cities are "
+        "real; every proceeding, date, judge code and outcome is invented.\r\n"
+    )
+
+
+def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, manifest_path: Path,
+                   progress: bool = False) -> dict:
+    if proceedings < 1000:
+        raise ValueError(f"proceedings={proceedings}: need at least 1000 to plant the quirks")
+    calendar, tables, tally = _Calendar(), _Tables(seed), _TruthTally()
+    lookups = _lookup_tables()
+    chunk_sizes = [min(CHUNK_ROWS, proceedings - start) for start in range(0, proceedings, CHUNK_ROWS)]
+    quotas = _split_quota(_quirk_quota(proceedings), chunk_sizes)
+    quirks = {"tab_shifted": 0, "two_stray_tabs": 0, "truncated": 0, "lines_with_nul": 0,
+              "junk_comp_dates_on_completions": 0, "junk_dates": {}, "nul_fields": {}, "space_padded_fields": {}}
+    table_rows = {schema.PROCEEDING_TABLE: proceedings, **{t: len(rows) for t, (_, rows) in lookups.items()}}
+
+    writer = _ReleaseWriter(target, zipped)
+    try:
+        with writer.member(README_NAME) as stream:
+            stream.write(_readme_text(seed, proceedings).encode(schema.ENCODING))
+        with writer.member(f"{RELEASE_ROOT}/{COUNT_NAME}") as stream:
+            stream.write(_encode_lines([f"{table}\t{rows}" for table, rows in table_rows.items()]))
+        with writer.member(TABLE_PATHS[schema.PROCEEDING_TABLE]) as stream:
+            stream.write(_encode_lines(["\t".join(schema.PROCEEDING_COLUMNS)]))
+            first_row = 0
+            for chunk, (rows, quota) in enumerate(zip(chunk_sizes, quotas)):
+                rng = np.random.default_rng([seed, chunk + 1])
+                data, records, chunk_quirks = _generate_chunk(rng, rows, first_row, quota, calendar, tables)
+                stream.write(data)
+                tally.add(records)
+                _add_counts(quirks, chunk_quirks)
+                first_row += rows
+                if progress:
+                    print(f"  {first_row:,} / {proceedings:,} proceedings written", file=sys.stderr)
+        for table, (columns, rows) in lookups.items():
+            with writer.member(TABLE_PATHS[table]) as stream:
+                stream.write(_encode_lines(["\t".join(columns)] + ["\t".join(row) for row in rows]))
+    finally:
+        writer.close()
+
+    quarantined = quirks["two_stray_tabs"] + quirks["truncated"]
+    tables_summary = {schema.PROCEEDING_TABLE: {"path": TABLE_PATHS[schema.PROCEEDING_TABLE], "rows": proceedings,
+                                                "physical_data_lines": proceedings,
+                                                "columns": len(schema.PROCEEDING_COLUMNS)}}
+    for table, (columns, rows) in lookups.items():
+        line_breaks = sum(value.count(schema.LINE_END) for row in rows for value in row)
+        tables_summary[table] = {"path": TABLE_PATHS[table], "rows": len(rows),
+                                 "physical_data_lines": len(rows) + line_breaks, "columns": len(columns)}
+    manifest = {
+        "synthetic": True,
+        "warning": WARNING,
+        "generator": "pdclosures.sample",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "proceedings": proceedings,
+        "zipped": zipped,
+        "tables": tables_summary,
+        "count_file": {"path": f"{RELEASE_ROOT}/{COUNT_NAME}",
+                       "content": "one line per table: name TAB rows (records; a lookup record broken by a "
+                                  "line break inside a field is one row but two physical lines)"},
+        "proceedings_lines": {
+            "lines": proceedings,
+            "expected_loaded": proceedings - quarantined,
+            "expected_repaired": quirks["tab_shifted"],
+            "expected_quarantined": quarantined,
+            "lines_by_field_count": {
+                str(len(schema.PROCEEDING_COLUMNS)): proceedings - quirks["tab_shifted"] - quarantined,
+                str(len(schema.PROCEEDING_COLUMNS) + 1): quirks["tab_shifted"],
+                str(len(schema.PROCEEDING_COLUMNS) + 2): quirks["two_stray_tabs"],
+                str(TRUNCATED_FIELDS): quirks["truncated"],
+            },
+        },
+        "quirks": {
+            "tab_shifted_lines": {"count": quirks["tab_shifted"], "kind": "one stray empty field right after IDNCASE",
+                                  "expected": "repaired"},
+            "two_stray_tabs_lines": {"count": quirks["two_stray_tabs"], "kind": "two stray empty fields after IDNCASE",
+                                     "expected": "quarantined"},
+            "truncated_lines": {"count": quirks["truncated"], "kind": f"line cut after {TRUNCATED_FIELDS} fields",
+                                "expected": "quarantined"},
+            "junk_dates": quirks["junk_dates"],
+            "junk_date_values": JUNK_DATES.tolist(),
+            "junk_comp_dates_on_completions": quirks["junk_comp_dates_on_completions"],
+            "nul_fields": quirks["nul_fields"],
+            "lines_with_nul": quirks["lines_with_nul"],
+            "space_padded_fields": quirks["space_padded_fields"],
+            "lookup_line_breaks": {schema.HLOC_TABLE: "HEARING_CORR_TITLE of SEA",
+                                   schema.DECISION_TABLE: "strDecDescription of EXC / O"},
+            "inactive_duplicate_decision_key": {"strCaseType": "RMV", "strDecCode": "Y", "blnActive": "0"},
+        },
+        "method": {
+            "unit": "proceeding",
+            "completion": "valid COMP_DATE (year after 1900, a real day) within the window, inclusive",
+            "excluded_other_comp": list(schema.NEW_PROCEEDING_CODES_DEFAULT),
+            "pd_other_comp": list(schema.PD_CODES_DEFAULT),
+            "case_types": "all",
+            "quarantined_lines": "excluded",
+            "codes": "NUL bytes stripped and spaces trimmed before comparison",
+        },
+        "windows": {name: [str(start), str(end)] for name, (start, end) in TRUTH_WINDOWS.items()},
+        "truth": tally.to_dict(),
+    }
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _add_counts(total: dict, part: dict) -> None:
+    for key, value in part.items():
+        if isinstance(value, dict):
+            _add_counts(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+
+
+def write_sample_release(dest, *, seed: int = DEFAULT_SEED, proceedings: int | None = None,
+                         zipped: bool = True, manifest_path=None) -> dict:
+    """Write a synthetic release (a zip, or with zipped=False a folder) and return its manifest.
+
+    The manifest is also written as JSON: by default beside the zip (or inside the folder) as
+    sample_manifest.json.
+    """
+    dest = Path(dest)
+    if manifest_path is None:
+        manifest_path = (dest.parent if zipped else dest) / MANIFEST_NAME
+    return _write_release(dest, proceedings=proceedings or SAMPLE_PROCEEDINGS, seed=seed, zipped=zipped,
+                          manifest_path=Path(manifest_path))
+
+
+def write_full_scale_release(dest_dir, *, proceedings: int = FULL_SCALE_PROCEEDINGS, seed: int = DEFAULT_SEED,
+                             progress: bool = False) -> dict:
+    """Write a full-scale synthetic release as an unpacked folder, streaming; return the manifest."""
+    dest_dir = Path(dest_dir)
+    return _write_release(dest_dir, proceedings=proceedings, seed=seed, zipped=False,
+                          manifest_path=dest_dir / MANIFEST_NAME, progress=progress)
+
+
+def _summary(manifest: dict, where: Path, seconds: float) -> str:
+    window = manifest["truth"]["national"]["trac-2014"]
+    rate = 100 * window["pd_closures"] / max(window["completions"], 1)
+    lines = manifest["proceedings_lines"]
+    return (f"SYNTHETIC EOIR release (not EOIR data) written to {where}: {manifest['proceedings']:,} proceedings, "
+            f"seed {manifest['seed']}, {lines['expected_repaired']} tab-shifted + {lines['expected_quarantined']} "
+            f"unrepairable lines; planted PD rate Oct 2012-Mar 2014 {rate:.1f}% "
+            f"({window['pd_closures']:,} of {window['completions']:,}); {seconds:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pdclosures.sample",
+                                     description="Write a SYNTHETIC EOIR case-data release (not EOIR data).")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="zip file to write (sample), or folder (with --full-scale or --unzipped)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--proceedings", type=int, default=None,
+                        help=f"rows of B_TblProceeding (default {SAMPLE_PROCEEDINGS:,}; "
+                             f"{FULL_SCALE_PROCEEDINGS:,} with --full-scale)")
+    parser.add_argument("--full-scale", action="store_true", help="stream a large release into the --out folder")
+    parser.add_argument("--unzipped", action="store_true", help="write the sample as a folder, not a zip")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    if args.full_scale:
+        manifest = write_full_scale_release(args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS,
+                                            seed=args.seed, progress=True)
+    else:
+        manifest = write_sample_release(args.out, seed=args.seed, proceedings=args.proceedings,
+                                        zipped=not args.unzipped)
+    print(_summary(manifest, args.out, time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
