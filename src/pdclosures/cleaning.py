@@ -124,6 +124,29 @@ def ingest_release(release_path, interim_root, *, force: bool = False, progress:
         release.close()
 
 
+def preflight(release_path) -> None:
+    """Check in a second what would otherwise fail mid-ingest: the tables exist, are TAB-delimited
+    text with the needed columns, and have data lines. Raises ReleaseError naming the file."""
+    release = open_release(release_path)
+    try:
+        needed = {schema.PROCEEDING_TABLE: schema.PROCEEDING_CACHE_COLUMNS, **schema.LOOKUP_NEEDED_COLUMNS}
+        for table, columns in needed.items():
+            where = release.describe(table)
+            with release.open_table(table) as stream:
+                try:
+                    head = stream.read(1 << 16)
+                except (OSError, EOFError, ValueError) as error:
+                    raise ReleaseError(f"{where}: cannot read (truncated or corrupt: {error})") from None
+            if not head.strip():
+                raise ReleaseError(f"{where}: empty file (no header line)")
+            header_end = head.find(b"\n") + 1 or len(head)
+            require_columns(split_header(head[:header_end], where), columns, where)
+            if not head[header_end:].strip(b"\r\n"):
+                raise ReleaseError(f"{where}: has a header but no data lines")
+    finally:
+        release.close()
+
+
 def _read_manifest(cache_dir: Path) -> dict | None:
     try:
         return json.loads((cache_dir / MANIFEST_FILE).read_text())
@@ -146,7 +169,7 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             frame.to_parquet(staging / filename, index=False)
             _write_quarantine(staging, table, quarantined)
             accountings.append(accounting)
-        accounting, quarantined, digest, data_through = read_proceedings(
+        accounting, quarantined, digest, data_range = read_proceedings(
             release, staging / PROCEEDINGS_FILE, progress=progress
         )
         accounting.published_count = published.get(schema.PROCEEDING_TABLE.lower())
@@ -162,7 +185,8 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "release_path": str(release.path.resolve()),
             "release_name": release.name,
             "release_date": _release_date(release),
-            "data_through": data_through,
+            "data_from": data_range[0],
+            "data_through": data_range[1],
             "synthetic": release.synthetic,
             "checksum_sha256": checksum,
             "checksum_of": "zip file" if release.is_zip else "table files",
@@ -304,7 +328,9 @@ def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | 
 
 
 def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 64 << 20):
-    """Stream B_TblProceeding into Parquet. Returns (accounting, quarantined, sha256, data_through)."""
+    """Stream B_TblProceeding into Parquet.
+
+    Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE)."""
     import hashlib
 
     from tqdm.auto import tqdm
@@ -317,7 +343,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     writer = None
     header = None
     lines_before = 0  # data lines in earlier chunks, for quarantine line numbers
-    latest = None
+    earliest = latest = None
     bar = tqdm(total=release.table_size(table), unit="B", unit_scale=True, desc=f"Reading {table}",
                disable=not progress, mininterval=1.0)
     try:
@@ -339,8 +365,10 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
                 if writer is None:
                     writer = pq.ParquetWriter(out_path, cleaned.schema, compression="zstd")
                 writer.write_table(cleaned)
-                newest = pc.max(cleaned["COMP_DATE"]).as_py()
-                latest = newest if latest is None or (newest and newest > latest) else latest
+                lowest, highest = pc.min_max(cleaned["COMP_DATE"]).values()
+                if lowest.is_valid:
+                    earliest = min(earliest or lowest.as_py(), lowest.as_py())
+                    latest = max(latest or highest.as_py(), highest.as_py())
     finally:
         bar.close()
     if header is None:
@@ -348,7 +376,8 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     if writer is None:
         raise ReleaseError(f"{where}: has a header but no data lines")
     writer.close()
-    return accounting, quarantined, digest.hexdigest(), latest.isoformat() if latest else None
+    data_range = tuple(day.isoformat() if day else None for day in (earliest, latest))
+    return accounting, quarantined, digest.hexdigest(), data_range
 
 
 def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAccounting,

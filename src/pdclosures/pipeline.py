@@ -44,19 +44,19 @@ class Paths:
 
 def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     """Execute the chain for resolved parameters; returns data/processed/<RUN>/."""
-    from .release import open_release
+    from .cleaning import preflight
 
     release_path = Path(values["release"])
     if not release_path.is_absolute():
         release_path = paths.root / release_path
-    open_release(release_path).close()  # a missing or broken release fails before any notebook starts
+    preflight(release_path)  # a missing or broken release fails before any notebook starts
 
     name = values["run"]
     finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}
-    stamp = f".{name}.tmp-{os.getpid()}"
-    staging = {key: final.with_name(stamp) for key, final in finals.items()}
-    for folder in staging.values():
-        shutil.rmtree(folder, ignore_errors=True)
+    staging = {key: final.with_name(f".{name}.tmp-{os.getpid()}") for key, final in finals.items()}
+    for key, folder in staging.items():
+        for stale in folder.parent.glob(f".{name}.tmp-*"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
         folder.mkdir(parents=True)
     notebook_params = {
         **{k: v for k, v in values.items() if k != "release"},
@@ -75,6 +75,8 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
             _execute(notebook, executed, notebook_params, paths)
             timings[notebook.stem] = round(time.perf_counter() - began, 2)
             _export_html(executed)
+            if notebook.name.startswith("01_"):
+                _warn_about_coverage(values, staging["processed"], log)
         from .report import build_report
 
         build_report(staging["reports"], sorted(staging["reports"].glob("*.ipynb")))
@@ -104,6 +106,15 @@ def _execute(notebook: Path, executed: Path, notebook_params: dict, paths: Paths
         shutil.copytree(executed.parent, failed)
         raise UserError(f"{notebook.name} failed ({error.ename}: {error.evalue}); "
                         f"the executed notebook is in {failed.relative_to(paths.root)}/") from None
+
+
+def _warn_about_coverage(values: dict, processed: Path, log) -> None:
+    from .rates import coverage_warning
+
+    manifest = json.loads((processed / "ingest.json").read_text())
+    warning = coverage_warning(params.parse_window(values["start"], values["end"]), manifest)
+    if warning:
+        log(f"[{values['run']}] {warning}")
 
 
 def _export_html(executed: Path) -> None:
