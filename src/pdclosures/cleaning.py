@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import schema
-from .errors import ReleaseError
+from .errors import ParameterError, ReleaseError
 from .release import Release, iter_line_chunks, open_release, sha256_file  # noqa: F401 (open_release re-exported)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
@@ -124,9 +124,10 @@ def ingest_release(release_path, interim_root, *, force: bool = False, progress:
         release.close()
 
 
-def preflight(release_path) -> None:
+def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
     """Check in a second what would otherwise fail mid-ingest: the tables exist, are TAB-delimited
-    text with the needed columns, and have data lines. Raises ReleaseError naming the file."""
+    text with the needed columns, and have data lines; requested courts exist in the lookup.
+    Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
     release = open_release(release_path)
     try:
         needed = {schema.PROCEEDING_TABLE: schema.PROCEEDING_CACHE_COLUMNS, **schema.LOOKUP_NEEDED_COLUMNS}
@@ -143,6 +144,12 @@ def preflight(release_path) -> None:
             require_columns(split_header(head[:header_end], where), columns, where)
             if not head[header_end:].strip(b"\r\n"):
                 raise ReleaseError(f"{where}: has a header but no data lines")
+        if courts:
+            known = set(read_lookup(release, schema.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
+            unknown = [code for code in courts if code not in known]
+            if unknown:
+                raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
+                                     f"{schema.BASE_CITY_TABLE}")
     finally:
         release.close()
 

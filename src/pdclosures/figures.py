@@ -1124,13 +1124,21 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    engine = fig.get_layout_engine()
     with plt.style.context(STYLE_PATH), matplotlib.rc_context(
             {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
-        for fmt in formats:
-            path = figures_dir / f"{stem}.{fmt}"
-            kwargs = {"dpi": 200} if fmt == "png" else {}
-            fig.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], **kwargs)
-            paths.append(path)
+        # Lay the figure out once and freeze it: every format gets the same geometry, and the
+        # (slow) constrained-layout pass is not repeated for each file.
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        try:
+            for fmt in formats:
+                path = figures_dir / f"{stem}.{fmt}"
+                kwargs = {"dpi": 200} if fmt == "png" else {}
+                fig.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], **kwargs)
+                paths.append(path)
+        finally:
+            fig.set_layout_engine(engine)
     return paths
 
 

@@ -49,7 +49,8 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     release_path = Path(values["release"])
     if not release_path.is_absolute():
         release_path = paths.root / release_path
-    preflight(release_path)  # a missing or broken release fails before any notebook starts
+    # A missing or broken release, or an unknown court, fails before any notebook starts.
+    preflight(release_path, params.parse_courts(values["courts"]))
 
     name = values["run"]
     finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}

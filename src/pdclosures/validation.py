@@ -1,0 +1,573 @@
+"""Checks a run against TRAC's published figures, and shows how much the definition matters.
+
+Published-figure comparison (``validation.csv``)
+    Every figure in data/reference/trac_published.csv is listed. A figure is computable when the
+    run has its exact window: the run's window (national.csv, courts.csv), a fiscal year or clipped
+    fiscal year of the run (fiscal_years.csv), or whole calendar months inside the run's window
+    (summed from months.csv; national figures only). Each computable figure passes or fails by the
+    rule its published precision implies (see ``check``); the rest are "not computable".
+
+Sensitivity (``sensitivity.csv``, figure 07_sensitivity)
+    The national rate for the run's window under alternative definitions, each changing one thing
+    from the run's method: the unit (proceeding or case), the PD code set ({Y}, {Y,M}, {Y,M,I}),
+    whether change-of-venue (C) and transfer (T) completions count, removal-type cases only, and
+    TRAC's 2012 backlog basis (proceedings pending at the window's start as the denominator).
+
+PD code timeline
+    ``pd_code_first_months`` gives, per fiscal year, the first month each PD code closes a
+    proceeding; ``pd_code_lookup`` gives the codes' rows in tblLookupCourtDecision (datCreatedOn).
+
+docs/methodology.md explains every choice; the rate and interval logic is rates.py's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .cleaning import IngestResult
+from .rates import RATE_COLUMNS, Method, RateCalculator, Window, _sql_list, _sql_path, add_rates
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
+PUBLISHED_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric",
+                     "value", "note"]
+
+PASS, FAIL, NOT_COMPUTABLE = "pass", "fail", "not computable"
+VALIDATION_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric",
+                      "published_value", "computed_value", "difference", "tolerance", "status", "basis",
+                      "detail", "note"]
+
+# "About 30 percent": read as rounded to the nearest 5 points, so anything from 27.5 to 32.5 passes.
+APPROX_TOLERANCE_POINTS = 2.5
+# Floating-point slack, so that a value exactly half a unit away (6.65 vs 6.7) is not lost to binary.
+EPSILON = 1e-9
+
+# Quantities a published metric can name, and which counts they are computed from.
+COUNT_QUANTITIES = {"pd_closures", "all_closures", "pending_at_start"}
+RATE_QUANTITIES = {"pd_rate_pct", "pd_rate_pct_of_pending"}
+PENDING_QUANTITIES = {"pending_at_start", "pd_rate_pct_of_pending"}
+FORMS = ("approx", "range")
+
+SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS,
+                       "description"]
+PD_CODE_SETS = (("Y",), ("Y", "M"), ("Y", "M", "I"))
+PENDING = "pending_at_start"
+
+
+# --------------------------------------------------------------------------------------------
+# Published figures
+
+
+def load_published(path: str | Path | None = None) -> pd.DataFrame:
+    """The table of TRAC's published figures, every column as text (values like '3-4' stay text)."""
+    path = Path(path) if path is not None else PUBLISHED_PATH
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in PUBLISHED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    for row in frame.itertuples():
+        parse_metric(row.metric)
+        dt.date.fromisoformat(row.window_start), dt.date.fromisoformat(row.window_end)
+    return frame[PUBLISHED_COLUMNS]
+
+
+def parse_metric(metric: str) -> tuple[str, str]:
+    """'pd_rate_pct_range' -> ('pd_rate_pct', 'range'); 'pd_closures' -> ('pd_closures', 'exact')."""
+    for form in FORMS:
+        if metric.endswith("_" + form):
+            quantity = metric[: -len(form) - 1]
+            if quantity in RATE_QUANTITIES:
+                return quantity, form
+    if metric in COUNT_QUANTITIES or metric in RATE_QUANTITIES:
+        return metric, "exact"
+    raise ValueError(f"unknown metric {metric!r} (known: {', '.join(sorted(COUNT_QUANTITIES | RATE_QUANTITIES))}, "
+                     "and rates with _approx or _range)")
+
+
+def check(metric: str, published_value: str, computed: float | None) -> tuple[str, float, str]:
+    """Pass or fail one computed value against one published figure: (status, difference, tolerance).
+
+    - counts (pd_closures, all_closures, pending_at_start): exact equality;
+    - a percentage as published (6.7, 7.0, 30): passes if the computed percentage rounds to it,
+      |computed - published| <= half a unit of the last published digit (0.05 for one decimal);
+    - _approx ("about 30"): within APPROX_TOLERANCE_POINTS (2.5) points;
+    - _range "3-4": passes if the computed percentage, rounded to one decimal, lies in [3, 4];
+      a range from 0 ("0-3", TRAC's "less than three percent") passes if computed < 3.
+    difference is computed - published; for a range, the distance outside it (0 inside).
+    A missing computed value (no completions) fails.
+    """
+    quantity, form = parse_metric(metric)
+    text = str(published_value).strip()
+    if form == "range":
+        low, high = _parse_range(text)
+        tolerance = f"< {_fmt(high)}" if low == 0 else f"rounds to one decimal within [{_fmt(low)}, {_fmt(high)}]"
+    elif form == "approx":
+        low = high = float(text)
+        tolerance = f"±{_fmt(APPROX_TOLERANCE_POINTS)} points ('about')"
+    elif quantity in COUNT_QUANTITIES:
+        low = high = float(text)
+        tolerance = "exact"
+    else:
+        low = high = float(text)
+        decimals = len(text.split(".")[1]) if "." in text else 0
+        half_unit = 0.5 * 10 ** -decimals
+        tolerance = f"±{half_unit:.{decimals + 1}f} points (published to {decimals} decimal{'s' * (decimals != 1)})"
+    if computed is None or (isinstance(computed, float) and math.isnan(computed)):
+        return FAIL, float("nan"), tolerance
+    computed = float(computed)
+    if form == "range":
+        if low == 0:
+            ok = computed < high
+            difference = 0.0 if ok else computed - high
+        else:
+            ok = low - 0.05 - EPSILON <= computed <= high + 0.05 + EPSILON
+            difference = 0.0 if low <= computed <= high else (computed - low if computed < low else computed - high)
+    else:
+        difference = computed - low
+        if form == "approx":
+            ok = abs(difference) <= APPROX_TOLERANCE_POINTS + EPSILON
+        elif quantity in COUNT_QUANTITIES:
+            ok = computed == low
+        else:
+            ok = abs(difference) <= half_unit + EPSILON
+    return (PASS if ok else FAIL), difference, tolerance
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*", text)
+    if not match:
+        raise ValueError(f"range {text!r}: expected 'low-high', e.g. 3-4")
+    low, high = float(match.group(1)), float(match.group(2))
+    if high < low:
+        raise ValueError(f"range {text!r}: high is below low")
+    return low, high
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """PD closures over a denominator, and where in the run's outputs they come from."""
+
+    pd_closures: int
+    completions: int
+    basis: str
+
+    def value(self, quantity: str) -> float:
+        if quantity in ("pd_closures",):
+            return float(self.pd_closures)
+        if quantity in ("all_closures", "pending_at_start"):
+            return float(self.completions)
+        return 100.0 * self.pd_closures / self.completions if self.completions else float("nan")
+
+
+def compare(published: pd.DataFrame, window: Window, national: pd.DataFrame, *,
+            courts: pd.DataFrame | None = None, fiscal_years: pd.DataFrame | None = None,
+            months: pd.DataFrame | None = None, pending: pd.DataFrame | dict | None = None,
+            restricted_courts: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every published figure beside its computed value, with difference, tolerance and status.
+
+    national, courts, fiscal_years and months are shaped like the rates stage's CSVs (only the
+    key columns and pd_closures, completions are read); pending is the sensitivity row of the
+    pending-at-start definition (pd_closures over the proceedings pending at the window's start).
+    restricted_courts: the run's courts parameter; national figures then cannot be computed.
+    """
+    rows = []
+    for figure in published.to_dict("records"):
+        quantity, _ = parse_metric(figure["metric"])
+        counts, detail = _find_counts(figure, quantity, window, national, courts, fiscal_years, months,
+                                      pending, restricted_courts)
+        row = {
+            **{k: figure[k] for k in ["source", "url", "published", "window_start", "window_end", "geography",
+                                      "metric", "note"]},
+            "published_value": figure["value"],
+        }
+        if counts is None:
+            _, _, tolerance = check(figure["metric"], figure["value"], None)
+            row.update(computed_value=float("nan"), difference=float("nan"), tolerance=tolerance,
+                       status=NOT_COMPUTABLE, basis="", detail=detail)
+        else:
+            computed = counts.value(quantity)
+            status, difference, tolerance = check(figure["metric"], figure["value"], computed)
+            if math.isnan(computed):
+                detail = f"no completions in {counts.basis}"
+            row.update(computed_value=computed, difference=difference, tolerance=tolerance, status=status,
+                       basis=counts.basis, detail=detail)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
+
+
+def _find_counts(figure, quantity, window, national, courts, fiscal_years, months, pending, restricted_courts):
+    """(Counts, detail) for a published figure, or (None, reason) if the run cannot compute it."""
+    start, end = dt.date.fromisoformat(figure["window_start"]), dt.date.fromisoformat(figure["window_end"])
+    geography = figure["geography"]
+    same_window = (start, end) == (window.start, window.end)
+    not_this_window = (f"not computable for this window: the run covers {window.start}..{window.end}; "
+                       f"this figure is for {start}..{end}")
+    if geography == "national":
+        if restricted_courts:
+            return None, f"run restricted to courts {', '.join(restricted_courts)}; national figures need all courts"
+        if quantity in PENDING_QUANTITIES:
+            if pending is None:
+                return None, "pending-at-start counts not given"
+            # The backlog at the start depends on the start only; its PD share on the whole window.
+            fits = start == window.start if quantity == "pending_at_start" else same_window
+            if not fits:
+                return None, not_this_window
+            row = pending if isinstance(pending, dict) else pending.iloc[0].to_dict()
+            return Counts(int(row["pd_closures"]), int(row["completions"]),
+                          f"sensitivity.csv {PENDING} (pending at {window.start})"), ""
+        if same_window:
+            row = national.iloc[0]
+            return Counts(int(row["pd_closures"]), int(row["completions"]), "national.csv"), ""
+        if fiscal_years is not None and len(fiscal_years):
+            match = fiscal_years[(fiscal_years["period_start"].astype(str) == start.isoformat())
+                                 & (fiscal_years["period_end"].astype(str) == end.isoformat())]
+            if len(match):
+                row = match.iloc[0]
+                fy = int(row["fiscal_year"])
+                partial = " (part in window)" if _truthy(row.get("partial", False)) else ""
+                return Counts(int(row["pd_closures"]), int(row["completions"]),
+                              f"fiscal_years.csv FY{fy}{partial}"), ""
+        if months is not None and len(months) and _whole_months_inside(start, end, window):
+            wanted = [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]
+            match = months[months["month"].astype(str).isin(wanted)]
+            if len(match) == len(wanted):
+                label = wanted[0] if len(wanted) == 1 else f"{wanted[0]}..{wanted[-1]}"
+                return Counts(int(match["pd_closures"].sum()), int(match["completions"].sum()),
+                              f"months.csv {label}"), ""
+        return None, not_this_window
+    if geography.startswith("court:"):
+        code = geography.split(":", 1)[1].strip().upper()
+        if restricted_courts and code not in restricted_courts:
+            return None, f"run restricted to courts {', '.join(restricted_courts)}"
+        if quantity in PENDING_QUANTITIES:
+            return None, "pending-at-start figures are computed nationally only"
+        if not same_window:
+            return None, not_this_window
+        if courts is None:
+            return None, "courts.csv not given"
+        match = courts[courts["base_city_code"].astype(str) == code]
+        if not len(match):
+            return Counts(0, 0, f"courts.csv {code}"), ""
+        row = match.iloc[0]
+        return Counts(int(row["pd_closures"]), int(row["completions"]), f"courts.csv {code}"), ""
+    return None, f"unknown geography {geography!r}"
+
+
+def _whole_months_inside(start: dt.date, end: dt.date, window: Window) -> bool:
+    month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+    return start.day == 1 and end == month_end and window.start <= start and end <= window.end
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def validate_run(processed_dir: str | Path, window: Window, method: Method = Method(), *,
+                 pending: pd.DataFrame | dict | None = None, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """compare() on a run's processed tables (national, courts, fiscal_years, months CSVs)."""
+    processed_dir = Path(processed_dir)
+
+    def read(stem):
+        return pd.read_csv(processed_dir / f"{stem}.csv", dtype={"base_city_code": str, "month": str,
+                                                                   "period_start": str, "period_end": str},
+                           keep_default_na=False, na_values=[""])
+
+    return compare(published if published is not None else load_published(), window, read("national"),
+                   courts=read("courts"), fiscal_years=read("fiscal_years"), months=read("months"),
+                   pending=pending, restricted_courts=method.courts)
+
+
+def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as text for the CSV: counts as whole numbers, percentages to three decimals."""
+    out = frame.copy()
+    is_count = [parse_metric(m)[0] in COUNT_QUANTITIES for m in out["metric"]]
+    for column in ("computed_value", "difference"):
+        out[column] = [("" if v is None or (isinstance(v, float) and math.isnan(v))
+                        else f"{v:.0f}" if count else f"{v:.3f}")
+                       for v, count in zip(out[column], is_count)]
+    return out
+
+
+def write_validation(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
+    path = Path(processed_dir) / "validation.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    format_validation(frame).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def summary(frame: pd.DataFrame) -> dict[str, int]:
+    """How many figures passed, failed and could not be computed."""
+    counts = frame["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in (PASS, FAIL, NOT_COMPUTABLE)}
+
+
+def published_national_rate(frame: pd.DataFrame) -> tuple[float, str] | None:
+    """TRAC's published national PD rate (percent) for exactly the run's window, if there is one."""
+    candidates = frame[(frame["geography"] == "national") & (frame["status"] != NOT_COMPUTABLE)
+                       & frame["metric"].isin(["pd_rate_pct", "pd_rate_pct_approx"])
+                       & (frame["basis"] == "national.csv")]
+    if not len(candidates):
+        return None
+    row = candidates.iloc[0]
+    return float(row["published_value"]), f"{row['source']} ({row['published']}): {row['published_value']}%"
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity to the definition
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One way of defining the national PD rate."""
+
+    name: str
+    label: str
+    method: Method
+    denominator: str = "completions"  # or PENDING
+    is_default: bool = False
+
+    def description(self) -> str:
+        if self.denominator == PENDING:
+            unit = "cases (distinct IDNCASE)" if self.method.unit == "case" else "proceedings"
+            filters = []
+            if self.method.case_types is not None:
+                filters.append(f"case types {', '.join(self.method.case_types)}")
+            if self.method.courts:
+                filters.append(f"courts {', '.join(self.method.courts)}")
+            return (f"TRAC's 2012 backlog basis. Denominator: {unit} pending at the window's start (a valid "
+                    "INPUT_DATE, or OSC_DATE where INPUT_DATE is empty, before the start, and no valid COMP_DATE "
+                    "before the start), whatever their later outcome; numerator: those with "
+                    f"OTHER_COMP in {{{', '.join(self.method.pd_codes)}}} and COMP_DATE in the window"
+                    + (f"; {'; '.join(filters)}" if filters else ""))
+        return self.method.describe()
+
+
+def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
+    """The run's method, then each alternative that changes one thing from it."""
+    out = [Definition("default", "Run's method" + (" (project default)" if method == _plain(method) else ""),
+                      method, is_default=True)]
+
+    def add(name, label, changed: Method):
+        if changed != method and all(d.method != changed or d.denominator != "completions" for d in out):
+            out.append(Definition(name, label, changed))
+
+    other_unit = "case" if method.unit == "proceeding" else "proceeding"
+    add(f"unit={other_unit}",
+        "Unit: case (distinct IDNCASE)" if other_unit == "case" else "Unit: proceeding", replace(method, unit=other_unit))
+    for codes in PD_CODE_SETS:
+        add(f"pd_codes={','.join(codes)}", f"PD codes {{{', '.join(codes)}}}",
+            replace(method, pd_codes=codes, excluded_codes=tuple(c for c in method.excluded_codes if c not in codes)))
+    if method.excluded_codes:
+        add("excluded_codes=none", "C and T kept in the denominator", replace(method, excluded_codes=()))
+    else:
+        add("excluded_codes=C,T", "C and T excluded from the denominator",
+            replace(method, excluded_codes=tuple(c for c in schema.NEW_PROCEEDING_CODES_DEFAULT
+                                                 if c not in method.pd_codes)))
+    removal = tuple(schema.REMOVAL_CASE_TYPES)
+    if method.case_types is None or set(method.case_types) != set(removal):
+        add(f"case_types={','.join(removal)}", "Removal-type cases only (RMV, DEP, EXC)",
+            replace(method, case_types=removal))
+    if method.case_types is not None:
+        add("case_types=all", "All case types", replace(method, case_types=None))
+    out.append(Definition(PENDING, "Denominator: pending at start (TRAC 2012)", method, denominator=PENDING))
+    return out
+
+
+def _plain(method: Method) -> Method:
+    """The project default method, with the run's court restriction (if any)."""
+    return Method(courts=method.courts)
+
+
+def pending_at_start_sql(window: Window, method: Method) -> str:
+    """PD closures in the window among the proceedings (or cases) pending at the window's start.
+
+    Pending at the start: a valid INPUT_DATE (or, where INPUT_DATE is empty, OSC_DATE) before the
+    start, and no valid COMP_DATE before the start. Every such proceeding counts in the
+    denominator whatever its later outcome (change-of-venue and transfer included: the backlog is
+    every open proceeding). The numerator is those closed in the window with an OTHER_COMP in the
+    PD code set. Case types and courts filter as in the method; unit=case counts distinct IDNCASE.
+    """
+    filters = [f"coalesce(INPUT_DATE, OSC_DATE) < DATE '{window.start}'",
+               f"(COMP_DATE IS NULL OR COMP_DATE >= DATE '{window.start}')"]
+    if method.case_types is not None:
+        filters.append(f"CASE_TYPE IN ({_sql_list(method.case_types)})")
+    if method.courts is not None:
+        filters.append(f"BASE_CITY_CODE IN ({_sql_list(method.courts)})")
+    is_pd = (f"COMP_DATE BETWEEN DATE '{window.start}' AND DATE '{window.end}' "
+             f"AND OTHER_COMP IN ({_sql_list(method.pd_codes)})")
+    unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
+    return f"""SELECT count({unit}) FILTER (WHERE {is_pd}) AS pd_closures, count({unit}) AS completions
+               FROM proceedings WHERE {' AND '.join(filters)}"""
+
+
+def pending_at_start(calculator: RateCalculator) -> pd.DataFrame:
+    """One row like national(): pd_closures over the proceedings pending at the window's start."""
+    counts = calculator.con.execute(pending_at_start_sql(calculator.window, calculator.method)).df()
+    counts.insert(0, "end", calculator.window.end.isoformat())
+    counts.insert(0, "start", calculator.window.start.isoformat())
+    return add_rates(counts)
+
+
+def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
+    """The national rate for the window under each definition; the default row is national.csv's."""
+    rows = []
+    for definition in sensitivity_definitions(method):
+        calculator = RateCalculator(ingest, window, definition.method)
+        try:
+            result = pending_at_start(calculator) if definition.denominator == PENDING else calculator.national()
+        finally:
+            calculator.con.close()
+        row = result.iloc[0].to_dict()
+        row.update(definition=definition.name, is_default=definition.is_default, label=definition.label,
+                   denominator="proceedings pending at start" if definition.denominator == PENDING
+                   else "completions", description=definition.description())
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("pd_closures", "completions"):
+        frame[column] = frame[column].astype("int64")
+    return frame[SENSITIVITY_COLUMNS]
+
+
+def write_sensitivity(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
+    path = Path(processed_dir) / "sensitivity.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    return path
+
+
+def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series | None:
+    """The definition whose rate (in percent) is nearest a published percentage."""
+    rated = frame[frame["pd_rate"].notna()]
+    if not len(rated):
+        return None
+    distance = (rated["pd_rate"] * 100 - published_pct).abs()
+    return rated.loc[distance.idxmin()]
+
+
+def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | None = None):
+    """Dot-and-whisker chart of each definition's rate (95% Wilson interval), house style.
+
+    ctx is a figures.FigureContext (its note and watermark are used); reference is
+    (published percent, label) drawn as a dashed line.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import figures as fg
+
+    with plt.style.context(fg.STYLE_PATH):
+        d = frame.reset_index(drop=True)
+        rated = d[d["pd_rate"].notna()]
+        units = ctx.units
+        if not len(rated):
+            return fg._no_data_figure(ctx, "PD closure rate under alternative definitions")
+        default = d[d["is_default"].astype(bool)]
+        default_rate = float(default["pd_rate"].iloc[0]) if len(default) else float("nan")
+        low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
+        title = (f"The national PD closure rate ranges from {fg._pct(low['pd_rate'])} to "
+                 f"{fg._pct(high['pd_rate'])} across {len(rated)} definitions; the run's method gives "
+                 f"{fg._pct(default_rate)}")
+        subtitle = (f"Share of {units} closed by ICE prosecutorial discretion, {ctx.window}, with each "
+                    "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals.")
+        legend = [fg.Line2D([], [], marker="o", ls="", color=fg.VERMILLION, label="Run's method"),
+                  fg.Line2D([], [], marker="o", ls="", color=fg.BLUE, label="Alternative (denominator: completions)"),
+                  fg.Line2D([], [], marker="D", ls="", color=fg.GREEN, label="Denominator: pending at start")]
+        if reference is not None:
+            legend.append(fg.Line2D([], [], color=fg.DARK, lw=1.0, ls="--", label="TRAC published"))
+        fr = fg._frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_cols=2)
+        ax = fr.fig.add_subplot()
+        ys = -np.arange(len(d), dtype=float)
+        values = [v * 100 for v in d["ci_high"] if np.isfinite(v)]
+        if reference is not None:
+            values.append(reference[0])
+        xmax = fg._nice_upper(values)
+        for y, (_, r) in zip(ys, d.iterrows()):
+            pending = r["denominator"] != "completions"
+            colour = fg.VERMILLION if bool(r["is_default"]) else (fg.GREEN if pending else fg.BLUE)
+            if np.isfinite(r["pd_rate"]):
+                ax.plot([r["ci_low"] * 100, r["ci_high"] * 100], [y, y], color=colour, lw=1.4,
+                        solid_capstyle="butt", zorder=2)
+                ax.plot(r["pd_rate"] * 100, y, "D" if pending else "o", color=colour, ms=6, zorder=3)
+            ax.annotate(f"{fg._pct(r['pd_rate'])}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})",
+                        (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
+                        ha="left", va="center", fontsize=8, color=fg.DARK, annotation_clip=False)
+        if reference is not None:
+            ax.axvline(reference[0], color=fg.DARK, lw=1.0, ls="--", zorder=1)
+            ax.annotate(f"TRAC: {reference[0]:g}%", (reference[0], 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8,
+                        color=fg.DARK, annotation_clip=False)
+        ax.set_ylim(ys.min() - 0.6, 0.6)
+        ax.set_xlim(0, xmax)
+        ax.set_yticks(ys, [str(v) for v in d["label"]])
+        ax.tick_params(axis="y", length=0, pad=4)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("PD closures as a share of the denominator (%)")
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
+        ax.annotate("rate  (PD closures / denominator)", (1.0, 0.6), xycoords=("axes fraction", "data"),
+                    xytext=(6, 4), textcoords="offset points", ha="left", va="bottom", fontsize=7.5,
+                    color="#555555", annotation_clip=False)
+        return fr.fig
+
+
+# --------------------------------------------------------------------------------------------
+# When the PD codes appear
+
+
+def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.PD_CODES_DEFAULT) -> pd.DataFrame:
+    """Per fiscal year (by COMP_DATE), the first month each PD code closes a proceeding, and how many.
+
+    One row per fiscal year from the first in which any of the codes appears to the last fiscal
+    year with any completion; columns <code>_first_month (YYYY-MM, empty if none that year) and
+    <code>_closures.
+    """
+    con = duckdb.connect()
+    try:
+        source = f"read_parquet('{_sql_path(ingest.proceedings_path)}')"
+        fy = "(year(COMP_DATE) + (month(COMP_DATE) >= 10)::INT)"
+        found = con.execute(f"""
+            SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_DATE), '%Y-%m') AS first_month,
+                   count(*) AS closures
+            FROM {source} WHERE COMP_DATE IS NOT NULL AND OTHER_COMP IN ({_sql_list(codes)})
+            GROUP BY ALL""").df()
+        last = con.execute(f"SELECT max({fy}) FROM {source} WHERE COMP_DATE IS NOT NULL").fetchone()[0]
+    finally:
+        con.close()
+    columns = ["fiscal_year"] + [f"{c}_{k}" for c in codes for k in ("first_month", "closures")]
+    if not len(found):
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({"fiscal_year": range(int(found["fiscal_year"].min()), int(last) + 1)})
+    for code in codes:
+        part = found[found["code"] == code].set_index("fiscal_year")
+        frame[f"{code}_first_month"] = [part["first_month"].get(y, "") for y in frame["fiscal_year"]]
+        frame[f"{code}_closures"] = [int(part["closures"].get(y, 0)) for y in frame["fiscal_year"]]
+    return frame[columns]
+
+
+def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = schema.PD_CODES_DEFAULT) -> pd.DataFrame:
+    """The PD codes' rows in tblLookupCourtDecision (strDecType 'O'): meaning, case types, datCreatedOn."""
+    lookup = pd.read_parquet(ingest.lookup_path(schema.DECISION_TABLE))
+    rows = lookup[(lookup["strDecType"] == "O") & lookup["strDecCode"].isin(codes)].copy()
+    rows["created"] = rows["datCreatedOn"].astype(str).str.slice(0, 10)
+    out = []
+    for code in codes:
+        part = rows[rows["strDecCode"] == code]
+        out.append({
+            "code": code,
+            "description": "; ".join(dict.fromkeys(part["strDecDescription"].astype(str))) or "(not in the lookup)",
+            "case_types": ", ".join(sorted(set(part["strCaseType"].astype(str)))),
+            "active": ", ".join(sorted(set(part["blnActive"].astype(str)))),
+            "first_created": min((c for c in part["created"] if c), default=""),
+        })
+    return pd.DataFrame(out)
