@@ -50,7 +50,9 @@ def test_tab_shifted_line_with_one_stray_empty_field_is_realigned(tmp_path):
     lines = [proceeding_line(proceeding(1)), shifted(proceeding(2, court="SEA", other="Y"))]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 2, "loaded": 2, "repaired": 1, "quarantined": 0}
-    row = proceedings(result).iloc[1]
+    frame = proceedings(result)
+    assert frame["REPAIRED"].tolist() == [False, True]
+    row = frame.iloc[1]
     assert (row["IDNPROCEEDING"], row["BASE_CITY_CODE"], row["OTHER_COMP"]) == (2, "SEA", "Y")
     assert str(row["COMP_DATE"]) == "2013-01-15"
 

@@ -430,7 +430,9 @@ def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAc
         accounting.repaired += len(repaired_rows)
         accounting.issues[("", "tab-shifted line realigned (stray empty field removed)")] += len(repaired_rows)
 
-    cleaned, bad_ids = _clean_proceedings(parsed, accounting)
+    # Repaired lines keep a flag, so any count can be told with and without them.
+    repaired_flags = pa.array([False] * (parsed.num_rows - len(repaired_rows)) + [True] * len(repaired_rows))
+    cleaned, bad_ids = _clean_proceedings(parsed, repaired_flags, accounting)
     for reason, raw in bad_ids:
         quarantine.append((None, reason, raw))
     for _, reason, _ in quarantine:
@@ -449,7 +451,7 @@ def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
     return lines_before + text.count(b"\n", 0, position) + 2
 
 
-def _clean_proceedings(parsed: pa.Table, accounting: TableAccounting):
+def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting):
     """Typed, trimmed columns; rows whose ids are not whole numbers are split off for quarantine."""
     columns = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_CACHE_COLUMNS}
     ids_ok = None
@@ -465,6 +467,7 @@ def _clean_proceedings(parsed: pa.Table, accounting: TableAccounting):
             bad_ids.append((f"{' and '.join(which)} not a whole number",
                             "\t".join(f"{k}={v}" for k, v in record.items())))
         columns = {name: pc.filter(col, ids_ok) for name, col in columns.items()}
+        repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
     out = {}
     for name in schema.PROCEEDING_ID_COLUMNS:
         out[name] = pc.cast(columns[name], pa.int64())
@@ -475,6 +478,7 @@ def _clean_proceedings(parsed: pa.Table, accounting: TableAccounting):
     for name in schema.PROCEEDING_CODE_COLUMNS:
         values = columns[name]
         out[name] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    out["REPAIRED"] = repaired_flags
     return pa.table(out), bad_ids
 
 

@@ -427,7 +427,7 @@ def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
 
 
 def _encode_lines(lines: list[str]) -> bytes:
-    return "".join(line + schema.LINE_END for line in lines).encode(schema.ENCODING)
+    return (schema.LINE_END.join(lines) + schema.LINE_END).encode(schema.ENCODING)
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,7 +501,9 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
     completed on a day drawn by the fiscal year's completion volume. Inputs stay inside
     FY2011-FY2015: one that would fall earlier is redrawn inside the span, and its proceeding
     gets no predecessor (whose C/T completion would fall before the span).
-    Returns per-row arrays (rows grouped by case, earliest proceeding first).
+    Returns per-row arrays in file order: by input day (so IDNPROCEEDING grows with time and a
+    case's proceedings come in sequence); `previous` and `following` give the row of the same
+    case's previous and next proceeding, -1 where there is none.
     """
     span, n_courts = calendar.days_in_span, len(COURTS)
     cases = rows  # enough: a case has at least one proceeding
@@ -536,9 +538,16 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
     position = np.arange(rows) - (np.cumsum(1 + predecessors) - 1 - predecessors)[case]
     steps_to_last = predecessors[case] - position
     comp_by_level, entered_by_level, court_by_level = (np.stack(values) for values in zip(*levels))
-    return {"n_cases": n_cases, "case": case, "position": position, "last": steps_to_last == 0,
-            "comp": comp_by_level[steps_to_last, case], "entered": entered_by_level[steps_to_last, case],
-            "court": court_by_level[steps_to_last, case]}
+    entered = entered_by_level[steps_to_last, case]
+
+    order = np.lexsort((np.arange(rows), entered))  # a predecessor ends before its successor starts
+    file_row = np.empty(rows, dtype=int)
+    file_row[order] = np.arange(rows)
+    grouped = {"case": case, "position": position, "last": steps_to_last == 0, "entered": entered,
+               "comp": comp_by_level[steps_to_last, case], "court": court_by_level[steps_to_last, case],
+               "previous": np.where(position > 0, file_row[np.arange(rows) - 1], -1),
+               "following": np.where(steps_to_last > 0, file_row[np.minimum(np.arange(rows) + 1, rows - 1)], -1)}
+    return {"n_cases": n_cases, **{name: values[order] for name, values in grouped.items()}}
 
 
 def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calendar: _Calendar,
@@ -547,6 +556,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     timelines = _case_timelines(rng, rows, calendar, tables)
     n_cases, case, position = timelines["n_cases"], timelines["case"], timelines["position"]
     last, comp, entered, court = timelines["last"], timelines["comp"], timelines["entered"], timelines["court"]
+    previous, following = timelines["previous"], timelines["following"]
     span = calendar.days_in_span
     completed = comp >= 0
     completed_last = completed & last
@@ -613,14 +623,15 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     location = tables.first_location[court] + np.where(
         rng.random(rows) < 0.7, 0, (rng.random(rows) * tables.location_count[court]).astype(int))
     judge = tables.judge_codes[tables.first_judge[court] + (rng.random(rows) * tables.judge_count[court]).astype(int)]
-    has_previous = position > 0
-    previous = np.maximum(np.arange(rows) - 1, 0)
+    has_previous = previous >= 0
     hearing = np.where(completed, comp, span + rng.integers(1, 500, rows))
     detained_from = entered - rng.integers(0, 10, rows)
     released_on = detained_from + rng.integers(5, 60, rows)
     is_decision = decision != ""
     removal_order = np.isin(decision, ["X", "D", "E"])
     appeal, in_absentia, charged = rng.random((3, rows))
+    appeal_reserved = np.where(is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175],
+                                                      ["A", "I", "B"], ""), "").astype(object)
     text = {
         "IDNPROCEEDING": None,  # set after ordering the rows
         "IDNCASE": None,
@@ -642,20 +653,19 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         "DEPORTED_1": np.full(rows, "", dtype=object),
         "DEPORTED_2": np.full(rows, "", dtype=object),
         "OTHER_COMP": OTHER_COMP_VALUES[other_comp],
-        "APPEAL_RSVD": np.where(is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175],
-                                                       ["A", "I", "B"], ""), "").astype(object),
+        "APPEAL_RSVD": appeal_reserved,
         "APPEAL_NOT_FILED": np.where(is_decision & (appeal > 0.935), "X", "").astype(object),
         "COMP_DATE": calendar.strings(comp, completed),
         "ABSENTIA": np.where(is_decision, np.where(removal_order & (in_absentia < 0.4), "Y", "N"), "").astype(object),
         "VENUE_CHG_GRANTED": calendar.strings(comp, OTHER_COMP_VALUES[other_comp] == "C"),
-        "TRANSFER_TO": np.where(new_proceeding, tables.court_codes[court[np.minimum(np.arange(rows) + 1, rows - 1)]], ""),
-        "DATE_APPEAL_DUE_STATUS": calendar.strings(comp + 22, is_decision),
+        "TRANSFER_TO": np.where(new_proceeding, tables.court_codes[court[following]], ""),
+        "DATE_APPEAL_DUE_STATUS": calendar.strings(comp + 22, appeal_reserved != ""),
         "TRANSFER_STATUS": np.full(rows, "", dtype=object),
         "CUSTODY": custody,
         "CASE_TYPE": CASE_TYPE_CODES[case_type],
         "NAT": tables.nationality[nationality],
         "LANG": tables.language[nationality],
-        "SCHEDULED_HEAR_LOC": tables.location_codes[location],
+        "SCHEDULED_HEAR_LOC": np.where(completed, "", tables.location_codes[location]),
         "CORRECTIONAL_FAC": np.full(rows, "", dtype=object),
         "CRIM_IND": np.where(criminal | (detained_court & (charged < 0.3)), "Y", "N").astype(object),
         "IHP": np.where(criminal & (custody == "D"), "S", "").astype(object),
@@ -676,25 +686,19 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         if mark == "\x00":
             nul_lines[chosen] = True
 
-    # Rows in order of input (IDNPROCEEDING grows with time, a case's proceedings in sequence);
-    # cases numbered in order of their first proceeding.
-    order = np.lexsort((np.arange(rows), entered))
-    first_entered = entered[position == 0]
-    case_number = np.argsort(np.argsort(first_entered, kind="stable"), kind="stable")
-    text["IDNPROCEEDING"] = np.empty(rows, dtype=object)
-    text["IDNPROCEEDING"][order] = [str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)]
+    # Cases are numbered in order of their first proceeding.
+    case_number = np.empty(n_cases, dtype=int)
+    case_number[case[position == 0]] = np.arange(n_cases)
+    text["IDNPROCEEDING"] = np.array([str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)], dtype=object)
     text["IDNCASE"] = np.array([str(FIRST_IDNCASE + first_row + n) for n in case_number.tolist()], dtype=object)[case]
-    lines = ["\t".join(fields) for fields in zip(*(text[column][order].tolist()
-                                                     for column in schema.PROCEEDING_COLUMNS))]
-    rank = np.empty(rows, dtype=int)
-    rank[order] = np.arange(rows)
-    for row in rank[tab_shifted].tolist():
+    lines = ["\t".join(fields) for fields in zip(*(text[column].tolist() for column in schema.PROCEEDING_COLUMNS))]
+    for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
-    for row in rank[two_stray_tabs].tolist():
+    for row in two_stray_tabs.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + ["", ""] + fields[2:])
-    for row in rank[truncated].tolist():
+    for row in truncated.tolist():
         lines[row] = "\t".join(lines[row].split("\t")[:TRUNCATED_FIELDS])
     quirks = {
         "tab_shifted": len(tab_shifted), "two_stray_tabs": len(two_stray_tabs), "truncated": len(truncated),

@@ -464,6 +464,7 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
     (published percent, label) drawn as a dashed line.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from . import figures as fg
 
@@ -481,11 +482,11 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
                  f"{fg._pct(default_rate)}")
         subtitle = (f"Share of {units} closed by ICE prosecutorial discretion, {ctx.window}, with each "
                     "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals.")
-        legend = [fg.Line2D([], [], marker="o", ls="", color=fg.VERMILLION, label="Run's method"),
-                  fg.Line2D([], [], marker="o", ls="", color=fg.BLUE, label="Alternative (denominator: completions)"),
-                  fg.Line2D([], [], marker="D", ls="", color=fg.GREEN, label="Denominator: pending at start")]
+        legend = [Line2D([], [], marker="o", ls="", color=fg.VERMILLION, label="Run's method"),
+                  Line2D([], [], marker="o", ls="", color=fg.BLUE, label="Alternative (denominator: completions)"),
+                  Line2D([], [], marker="D", ls="", color=fg.GREEN, label="Denominator: pending at start")]
         if reference is not None:
-            legend.append(fg.Line2D([], [], color=fg.DARK, lw=1.0, ls="--", label="TRAC published"))
+            legend.append(Line2D([], [], color=fg.DARK, lw=1.0, ls="--", label="TRAC published"))
         fr = fg._frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_cols=2)
         ax = fr.fig.add_subplot()
         ys = -np.arange(len(d), dtype=float)
