@@ -1,0 +1,310 @@
+"""Full-scale benchmark: the pipeline against a bare DuckDB pass and the pandas notebook.
+
+    python benchmarks/bench.py --release data/bench            # after `make bench-data`
+    python benchmarks/bench.py --release small_release --smoke  # what CI runs, on a small release
+
+Each variant runs in its own process; wall time and that process's peak RSS (os.wait4) are
+recorded. Every variant must give the same national and per-court counts for the window:
+the pipeline's own counts are compared with the baselines on the lines a plain reader can read
+(the pipeline's repaired lines left out), and with the generator's planted truth when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOW = ("2012-10-01", "2014-03-31")        # (a), (d), (e): TRAC's April 2014 window
+OTHER_WINDOW = ("2011-10-01", "2013-12-31")  # (b): report 339's window, from the cache
+CHAIN_WINDOW = ("2012-10-01", "2013-09-30")  # (c): FY2013, the whole notebook chain
+PD_CODES = ("Y", "M", "I")
+EXCLUDED = ("C", "T")
+GOALS = {  # measure -> (description, check on results)
+    "a_vs_e": "(a) ≤ 2× (e)",
+    "a_rss": "(a) peak RSS ≤ 1.5 GB",
+    "a_vs_d_all": "(a) ≥ 8× faster than pandas, all columns",
+    "a_vs_d_usecols": "(a) ≥ 2× faster than pandas, usecols",
+    "b": "(b) ≤ 1 s",
+    "c": "(c) ≤ 20 s",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Steps: each runs in a child process and prints one JSON line
+
+
+def step_pipeline_cold(release: str, interim: str) -> dict:
+    """(a) the project's first run: ingest (cold cache) plus rates for one window."""
+    from pdclosures import cleaning, params, rates
+
+    ingest = cleaning.ingest_release(release, interim, force=True, progress=False)
+    calculator = rates.RateCalculator(ingest, params.parse_window(*WINDOW))
+    national, courts = calculator.national(), calculator.courts()
+    return {"national": _pair(national.iloc[0]), "courts": {r.base_city_code: _pair(r) for r in courts.itertuples()},
+            "without_repaired": _counts_without_repaired(ingest), "accounting": ingest.manifest["accounting"][0]}
+
+
+def _counts_without_repaired(ingest) -> dict:
+    import duckdb
+
+    sql = f"""SELECT BASE_CITY_CODE, count(*) FILTER (WHERE OTHER_COMP IN {PD_CODES}) pd, count(*) n
+              FROM read_parquet('{ingest.proceedings_path}')
+              WHERE NOT REPAIRED AND COMP_DATE BETWEEN DATE '{WINDOW[0]}' AND DATE '{WINDOW[1]}'
+                AND (OTHER_COMP IS NULL OR OTHER_COMP NOT IN {EXCLUDED}) GROUP BY 1"""
+    return _from_rows(duckdb.sql(sql).fetchall())
+
+
+def step_pipeline_warm(release: str, interim: str) -> dict:
+    """(b) rates for another window, from the cache."""
+    started = time.perf_counter()
+    from pdclosures import cleaning, params, rates
+
+    imported = time.perf_counter()
+    ingest = cleaning.ingest_release(release, interim, progress=False)
+    tables = rates.RateCalculator(ingest, params.parse_window(*OTHER_WINDOW)).all_tables(100)
+    with tempfile.TemporaryDirectory() as out:
+        rates.write_tables(tables, out)
+    done = time.perf_counter()
+    return {"import_seconds": round(imported - started, 3), "rates_seconds": round(done - imported, 3),
+            "national": _pair(tables["national"].iloc[0])}
+
+
+def step_pandas(release: str, usecols: bool) -> dict:
+    """(d) what a typical notebook does: read_csv the whole table, clean codes, group."""
+    import pandas as pd
+
+    path = _table_path(release)
+    columns = ["BASE_CITY_CODE", "OTHER_COMP", "COMP_DATE"]
+    frame = pd.read_csv(path, sep="\t", encoding="latin-1", quoting=csv.QUOTE_NONE, dtype=str,
+                        keep_default_na=False, on_bad_lines="skip", usecols=columns if usecols else None)
+    for column in ["BASE_CITY_CODE", "OTHER_COMP"]:
+        frame[column] = frame[column].str.replace("\x00", "", regex=False).str.strip()
+    comp = pd.to_datetime(frame["COMP_DATE"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    valid = comp.dt.year > 1900
+    in_window = valid & (comp >= WINDOW[0]) & (comp <= WINDOW[1]) & ~frame["OTHER_COMP"].isin(EXCLUDED)
+    done = frame.loc[in_window]
+    grouped = done.assign(pd_=done["OTHER_COMP"].isin(PD_CODES)).groupby("BASE_CITY_CODE")["pd_"].agg(["sum", "count"])
+    return {"without_repaired": _from_rows([(code, int(r["sum"]), int(r["count"])) for code, r in grouped.iterrows()])}
+
+
+def step_duckdb_bare(release: str) -> dict:
+    """(e) the floor: one DuckDB pass over the TSV computing the same counts."""
+    import duckdb
+
+    path = str(_table_path(release)).replace("'", "''")
+    sql = f"""
+        WITH t AS (
+          SELECT trim(replace(BASE_CITY_CODE, chr(0), '')) court, trim(replace(OTHER_COMP, chr(0), '')) other,
+                 try_strptime(left(COMP_DATE, 10), '%Y-%m-%d')::DATE comp
+          FROM read_csv('{path}', delim='\t', quote='', escape='', header=true, all_varchar=true,
+                        encoding='latin-1', ignore_errors=true, comment=''))
+        SELECT court, count(*) FILTER (WHERE other IN {PD_CODES}), count(*)
+        FROM t WHERE comp BETWEEN DATE '{WINDOW[0]}' AND DATE '{WINDOW[1]}' AND year(comp) > 1900
+          AND (other IS NULL OR other = '' OR other NOT IN {EXCLUDED})
+        GROUP BY 1"""
+    return {"without_repaired": _from_rows(duckdb.sql(sql).fetchall())}
+
+
+def _table_path(release: str) -> Path:
+    matches = [p for p in Path(release).rglob("*") if p.name.lower() == "b_tblproceeding.csv"]
+    if len(matches) != 1:
+        sys.exit(f"error: {release}: expected one unpacked B_TblProceeding.csv (the benchmark reads a folder)")
+    return matches[0]
+
+
+def _pair(row) -> list[int]:
+    return [int(row.pd_closures), int(row.completions)] if hasattr(row, "pd_closures") else \
+        [int(row["pd_closures"]), int(row["completions"])]
+
+
+def _from_rows(rows) -> dict:
+    courts = {str(code): [int(pd), int(n)] for code, pd, n in rows}
+    return {"national": [sum(v[0] for v in courts.values()), sum(v[1] for v in courts.values())], "courts": courts}
+
+
+# --------------------------------------------------------------------------------------------
+# The driver
+
+
+def measure(args: list[str], env: dict | None = None) -> dict:
+    """Run a child process; its wall time, peak RSS and the JSON it printed last."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    stdout, stderr = child.stdout.read(), child.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"error: {' '.join(args[:6])} failed:\n{stderr[-2000:]}")
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    return {**result, "wall_seconds": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def run_step(name: str, release: str, interim: str) -> dict:
+    return measure([sys.executable, __file__, "step", name, "--release", release, "--interim", interim])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    step = sub.add_parser("step")
+    step.add_argument("name")
+    step.add_argument("--release", required=True)
+    step.add_argument("--interim", required=True)
+    parser.add_argument("--release", default=str(ROOT / "data" / "bench"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
+    parser.add_argument("--smoke", action="store_true", help="small release: check counts, skip the goals")
+    args = parser.parse_args(argv)
+    if args.command == "step":
+        steps = {"cold": lambda: step_pipeline_cold(args.release, args.interim),
+                 "warm": lambda: step_pipeline_warm(args.release, args.interim),
+                 "pandas_all": lambda: step_pandas(args.release, usecols=False),
+                 "pandas_usecols": lambda: step_pandas(args.release, usecols=True),
+                 "duckdb_bare": lambda: step_duckdb_bare(args.release)}
+        print(json.dumps(steps[args.name]()))
+        return 0
+    return drive(Path(args.release), Path(args.out), smoke=args.smoke)
+
+
+def drive(release: Path, out: Path, smoke: bool) -> int:
+    if not release.exists():
+        sys.exit(f"error: {release}: no benchmark release; run `make bench-data` first")
+    scratch = Path(tempfile.mkdtemp(prefix="pdclosures-bench-"))
+    interim = scratch / "interim"
+    results = {}
+    try:
+        results["e"] = run_step("duckdb_bare", str(release), str(interim))
+        results["a"] = run_step("cold", str(release), str(interim))
+        results["b"] = run_step("warm", str(release), str(interim))
+        results["c"] = measure_chain(release, scratch)
+        results["d_usecols"] = run_step("pandas_usecols", str(release), str(interim))
+        results["d_all"] = run_step("pandas_all", str(release), str(interim))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    problems = check_counts(results, release)
+    report = render(results, release, problems, smoke)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    return 1 if problems else 0
+
+
+def measure_chain(release: Path, scratch: Path) -> dict:
+    """(c) the whole notebook chain for a new window, reusing the cache that (a) built."""
+    code = (
+        "import sys; from pathlib import Path; from pdclosures import params, pipeline\n"
+        f"paths = pipeline.Paths(Path({str(scratch)!r}), notebooks=pipeline.PROJECT_ROOT / 'notebooks')\n"
+        f"values = params.resolve(release={str(release)!r}, start={CHAIN_WINDOW[0]!r}, end={CHAIN_WINDOW[1]!r}, run='bench-chain')\n"
+        "pipeline.run(values, paths, log=lambda *a: None)\n"
+    )
+    return measure([sys.executable, "-c", code])
+
+
+def check_counts(results: dict, release: Path) -> list[str]:
+    """Every variant's national and per-court counts must agree; return what does not."""
+    problems = []
+    reference = results["a"]["without_repaired"]
+    for key in ["d_all", "d_usecols", "e"]:
+        if results[key]["without_repaired"] != reference:
+            problems.append(f"({key}) counts differ from the pipeline's on the same lines")
+    truth = _planted_truth(release)
+    if truth is not None:
+        if results["a"]["national"] != truth["national"]:
+            problems.append(f"(a) national {results['a']['national']} != planted truth {truth['national']}")
+        if truth.get("courts") and results["a"]["courts"] != truth["courts"]:
+            problems.append("(a) per-court counts differ from the planted truth")
+    return problems
+
+
+def _planted_truth(release: Path) -> dict | None:
+    """The generator's truth for the benchmark window, if the release came from pdclosures.sample."""
+    for path in sorted(release.rglob("*manifest*.json")):
+        manifest = json.loads(path.read_text())
+        truth = manifest.get("truth", {})
+        national = truth.get("national", {}).get("trac-2014")
+        if national:
+            courts = truth.get("by_court", {}).get("trac-2014", {})
+            return {"national": [national["pd_closures"], national["completions"]],
+                    "courts": {code: [c["pd_closures"], c["completions"]] for code, c in courts.items()}}
+    return None
+
+
+def render(results: dict, release: Path, problems: list[str], smoke: bool) -> str:
+    a, e = results["a"], results["e"]
+    rows = [
+        ("(a) pipeline, first run: ingest + rates, cold cache", a),
+        ("(b) pipeline, rates for another window from the cache", results["b"]),
+        ("(c) pipeline, whole notebook chain, new window, from the cache", results["c"]),
+        ("(d) pandas read_csv + groupby, all columns", results["d_all"]),
+        ("(d) pandas read_csv + groupby, usecols", results["d_usecols"]),
+        ("(e) bare DuckDB pass over the TSV (the floor)", e),
+    ]
+    table = ["| variant | wall (s) | peak RSS (MB) | × (e) | (d all) ÷ this | (d usecols) ÷ this |", "|---|---:|---:|---:|---:|---:|"]
+    for label, r in rows:
+        table.append(f"| {label} | {r['wall_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} "
+                     f"| {results['d_all']['wall_seconds'] / r['wall_seconds']:.1f} | {results['d_usecols']['wall_seconds'] / r['wall_seconds']:.1f} |")
+    b = results["b"]
+    goals = [
+        (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], f"{a['wall_seconds'] / e['wall_seconds']:.2f}×"),
+        (GOALS["a_rss"], a["peak_rss_mb"] <= 1536, f"{a['peak_rss_mb']:.0f} MB"),
+        (GOALS["a_vs_d_all"], results["d_all"]["wall_seconds"] >= 8 * a["wall_seconds"],
+         f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.1f}×"),
+        (GOALS["a_vs_d_usecols"], results["d_usecols"]["wall_seconds"] >= 2 * a["wall_seconds"],
+         f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.1f}×"),
+        (GOALS["b"], b["rates_seconds"] <= 1.0, f"{b['rates_seconds']:.2f} s (+ {b['import_seconds']:.1f} s of imports)"),
+        (GOALS["c"], results["c"]["wall_seconds"] <= 20, f"{results['c']['wall_seconds']:.1f} s"),
+    ]
+    accounting = a["accounting"]
+    size = sum(p.stat().st_size for p in release.rglob("*") if p.is_file() and p.name.lower() == "b_tblproceeding.csv")
+    lines = [
+        "# Benchmark results" + (" (smoke run on a small release: goals not meaningful)" if smoke else ""),
+        "",
+        f"Run {dt.date.today().isoformat()} with `make bench` on a SYNTHETIC full-scale release made by "
+        f"`make bench-data` ({accounting['lines']:,} proceeding lines, {size / 1e9:.2f} GB of B_TblProceeding text).",
+        f"Machine: {os.cpu_count()} cores, {_memory_gb():.0f} GB memory, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}.",
+        "",
+        "Each variant ran in its own process; peak RSS is that process's maximum resident set "
+        "(for (c), the runner process; each notebook kernel is a further process).",
+        "",
+        *table,
+        "",
+        "## Goals",
+        "",
+        "| goal | measured | met |",
+        "|---|---|---|",
+        *[f"| {goal} | {value} | {'yes' if ok else 'NO'} |" for goal, ok, value in goals],
+        "",
+        "## Counts",
+        "",
+        f"Window {WINDOW[0]}..{WINDOW[1]}: the pipeline counts {a['national'][0]:,} PD closures of "
+        f"{a['national'][1]:,} completions (row accounting: {accounting['loaded']:,} loaded, "
+        f"{accounting['repaired']:,} repaired, {accounting['quarantined']:,} quarantined).",
+        "On the lines a plain reader takes (the pipeline's repaired lines left out), pandas and the bare "
+        "DuckDB pass give " + ("identical national and per-court counts." if not problems else "DIFFERENT counts:"),
+        *[f"- {p}" for p in problems],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _memory_gb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        return float("nan")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

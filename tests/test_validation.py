@@ -1,0 +1,335 @@
+"""Validation against TRAC's published figures, and sensitivity to the definition, with known answers."""
+
+import math
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+from tiny_release import proceeding, proceeding_line, write_release
+
+from pdclosures import cleaning, figures, params, rates, validation
+from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
+
+WINDOW = params.parse_window("2012-10-01", "2014-03-31")
+
+
+# --------------------------------------------------------------------------------------------
+# The pass/fail rule for one figure
+
+
+@pytest.mark.parametrize("computed, status", [
+    (6.7, PASS), (6.74, PASS), (6.65, PASS), (6.75, PASS),  # rounds to 6.7 (6.65, 6.75: half a unit away)
+    (6.76, FAIL), (6.64, FAIL), (8.5, FAIL), (None, FAIL), (float("nan"), FAIL),
+])
+def test_one_decimal_percentage_passes_when_it_rounds_to_the_published_value(computed, status):
+    assert check("pd_rate_pct", "6.7", computed)[0] == status
+
+
+def test_difference_and_tolerance_of_a_percentage():
+    status, difference, tolerance = check("pd_rate_pct", "6.7", 6.74)
+    assert difference == pytest.approx(0.04) and tolerance.startswith("±0.05")
+    assert check("pd_rate_pct", "7.0", 6.96)[0] == PASS and check("pd_rate_pct", "7.0", 7.06)[0] == FAIL
+    assert check("pd_rate_pct", "30", 30.4)[0] == PASS and check("pd_rate_pct", "30", 30.6)[0] == FAIL
+
+
+@pytest.mark.parametrize("computed, status", [(30.0, PASS), (27.6, PASS), (32.5, PASS), (27.5, PASS),
+                                              (27.4, FAIL), (32.6, FAIL), (6.7, FAIL)])
+def test_about_a_value_passes_within_two_and_a_half_points(computed, status):
+    assert check("pd_rate_pct_approx", "30", computed)[0] == status
+
+
+@pytest.mark.parametrize("computed, status, difference", [
+    (3.5, PASS, 0.0), (3.0, PASS, 0.0), (4.0, PASS, 0.0),
+    (2.95, PASS, -0.05), (4.04, PASS, 0.04),  # round to 3.0 and 4.0
+    (2.94, FAIL, -0.06), (4.06, FAIL, 0.06), (8.0, FAIL, 4.0),
+])
+def test_range_passes_when_the_one_decimal_rounding_is_inside(computed, status, difference):
+    result = check("pd_rate_pct_range", "3-4", computed)
+    assert result[0] == status and result[1] == pytest.approx(difference)
+
+
+@pytest.mark.parametrize("computed, status", [(0.0, PASS), (2.99, PASS), (3.0, FAIL), (3.01, FAIL)])
+def test_range_from_zero_means_less_than(computed, status):
+    status_, _, tolerance = check("pd_rate_pct_range", "0-3", computed)
+    assert status_ == status and tolerance == "< 3"
+
+
+def test_counts_pass_only_on_exact_equality():
+    assert check("pd_closures", "9684", 9684)[0] == PASS
+    assert check("pd_closures", "9684", 9685)[:2] == (FAIL, 1.0)
+    assert check("all_closures", "206330", 206329.9)[0] == FAIL
+    assert check("pending_at_start", "298173", 298173)[0] == PASS
+
+
+def test_unknown_metric_is_refused():
+    with pytest.raises(ValueError, match="unknown metric"):
+        check("pd_share", "3", 3.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Matching published figures to a run's tables
+
+
+def figure(metric, value, start="2012-10-01", end="2014-03-31", geography="national"):
+    return {"source": "test", "url": "https://example.org", "published": "2014-04-24", "window_start": start,
+            "window_end": end, "geography": geography, "metric": metric, "value": value, "note": ""}
+
+
+NATIONAL = pd.DataFrame({"start": ["2012-10-01"], "end": ["2014-03-31"], "pd_closures": [674],
+                         "completions": [10000]})
+COURTS = pd.DataFrame({"base_city_code": ["TUC", "SEA", "HOU"], "pd_closures": [29, 31, 2],
+                       "completions": [100, 100, 100]})
+FISCAL_YEARS = pd.DataFrame({"fiscal_year": [2013, 2014], "period_start": ["2012-10-01", "2013-10-01"],
+                             "period_end": ["2013-09-30", "2014-03-31"], "partial": [False, True],
+                             "pd_closures": [500, 174], "completions": [6000, 4000]})
+MONTHS = pd.DataFrame({"month": [p.strftime("%Y-%m") for p in pd.period_range("2012-10", "2014-03", freq="M")]})
+MONTHS["pd_closures"] = [10 * (i + 1) for i in range(18)]
+MONTHS["completions"] = 500
+
+
+def run_compare(*figures_, **kwargs):
+    published = pd.DataFrame(list(figures_))
+    return validation.compare(published, WINDOW, NATIONAL, courts=COURTS, fiscal_years=FISCAL_YEARS,
+                              months=MONTHS, **kwargs)
+
+
+def test_national_figures_for_the_run_window():
+    out = run_compare(figure("pd_rate_pct", "6.7"), figure("pd_rate_pct", "6.8"), figure("pd_closures", "674"),
+                      figure("all_closures", "10000"), figure("all_closures", "10001"))
+    assert out["status"].tolist() == [PASS, FAIL, PASS, PASS, FAIL]
+    assert out["computed_value"].tolist()[:3] == pytest.approx([6.74, 6.74, 674])
+    assert set(out["basis"]) == {"national.csv"}
+    assert list(out.columns[:12]) == ["source", "url", "published", "window_start", "window_end", "geography",
+                                      "metric", "published_value", "computed_value", "difference", "tolerance",
+                                      "status"]
+
+
+def test_court_figures():
+    out = run_compare(figure("pd_rate_pct_approx", "30", geography="court:TUC"),
+                      figure("pd_rate_pct_approx", "30", geography="court:SEA"),
+                      figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
+                      figure("pd_rate_pct_range", "3-4", geography="court:HOU"),
+                      figure("pd_rate_pct", "5.0", geography="court:BUF"),  # no completions there
+                      figure("pd_rate_pct", "29.0", "2011-10-01", "2013-12-31", geography="court:TUC"))
+    assert out["status"].tolist() == [PASS, PASS, PASS, FAIL, FAIL, NOT_COMPUTABLE]
+    assert out["basis"].tolist()[:2] == ["courts.csv TUC", "courts.csv SEA"]
+    assert out.loc[4, "detail"].startswith("no completions")
+
+
+def test_fiscal_years_and_whole_months_inside_the_window():
+    out = run_compare(figure("pd_closures", "500", "2012-10-01", "2013-09-30"),    # FY2013
+                      figure("pd_rate_pct", "4.4", "2013-10-01", "2014-03-31"),    # clipped FY2014: 174/4000
+                      figure("pd_closures", "70", "2012-12-01", "2013-01-31"),     # months 3 and 4: 30 + 40
+                      figure("all_closures", "500", "2013-02-01", "2013-02-28"))   # one month
+    assert out["status"].tolist() == [PASS, PASS, PASS, PASS]
+    assert out["basis"].tolist() == ["fiscal_years.csv FY2013", "fiscal_years.csv FY2014 (part in window)",
+                                     "months.csv 2012-12..2013-01", "months.csv 2013-02"]
+
+
+def test_windows_the_run_cannot_compute():
+    out = run_compare(figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30"),    # before the run
+                      figure("pd_closures", "1", "2012-12-15", "2013-01-31"),      # not whole months
+                      figure("pd_rate_pct", "8.3", "2014-03-01", "2014-04-30"),    # runs past the end
+                      figure("pd_rate_pct", "6.7", "2012-10-01", "2014-03-30"))    # one day short
+    assert set(out["status"]) == {NOT_COMPUTABLE}
+    assert out["detail"].str.startswith("not computable for this window").all()
+    assert out["computed_value"].isna().all()
+
+
+def test_court_restricted_run_cannot_check_national_figures():
+    out = run_compare(figure("pd_rate_pct", "6.7"), figure("pd_rate_pct_approx", "30", geography="court:TUC"),
+                      figure("pd_rate_pct_approx", "30", geography="court:HOU"), restricted_courts=("TUC",))
+    assert out["status"].tolist() == [NOT_COMPUTABLE, PASS, NOT_COMPUTABLE]
+
+
+def test_pending_figures_use_the_pending_at_start_counts():
+    pending = {"pd_closures": 2609, "completions": 298173}
+    out = run_compare(figure("pending_at_start", "298173", end="2012-03-28"),   # depends on the start only
+                      figure("pd_rate_pct_of_pending_range", "0-1"),
+                      figure("pd_rate_pct_of_pending", "1.5"),
+                      figure("pd_rate_pct_of_pending", "0.9", end="2014-03-30"),
+                      pending=pending)
+    assert out["status"].tolist() == [PASS, PASS, FAIL, NOT_COMPUTABLE]
+    assert out.loc[1, "computed_value"] == pytest.approx(100 * 2609 / 298173)
+    assert run_compare(figure("pending_at_start", "298173"))["status"].tolist() == [NOT_COMPUTABLE]
+
+
+def test_project_table_of_published_figures():
+    published = validation.load_published()
+    assert len(published) >= 45
+    assert published["url"].str.startswith("http").all()
+    key = published.set_index(["source", "window_start", "window_end", "geography", "metric"])["value"]
+    assert key[("TRAC bulletin", "2012-10-01", "2014-03-31", "national", "pd_rate_pct")] == "6.7"
+    assert key[("TRAC report 339 Table 1", "2011-10-01", "2013-12-31", "national", "all_closures")] == "440949"
+    assert key[("TRAC bulletin", "2012-10-01", "2014-03-31", "court:HOU", "pd_rate_pct_range")] == "0-3"
+    for row in published.itertuples():  # every value is checkable by its rule
+        check(row.metric, row.value, 1.0)
+
+
+def test_formatting_for_the_csv():
+    out = validation.format_validation(run_compare(figure("pd_closures", "674"), figure("pd_rate_pct", "6.7"),
+                                                   figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30")))
+    assert out["computed_value"].tolist() == ["674", "6.740", ""]
+    assert out["difference"].tolist() == ["0", "0.040", ""]
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity on a tiny release with hand-counted answers (window 2012-10-01..2014-03-31)
+
+ROWS = [
+    proceeding(1, case=1, court="SEA", comp="2012-11-01", other="Y", INPUT_DATE="2012-05-01 00:00:00.000"),
+    proceeding(2, case=2, court="SEA", comp="2013-02-01", other="M", INPUT_DATE="2013-01-10 00:00:00.000"),
+    proceeding(3, case=3, court="TUC", comp="2013-03-01", other="C", INPUT_DATE="2011-05-01 00:00:00.000"),
+    proceeding(4, case=3, court="TUC", comp="2013-09-01", other="I", INPUT_DATE="2013-03-02 00:00:00.000"),
+    proceeding(5, case=5, court="HOU", comp="2013-05-05", dec="X", case_type="DEP",
+               INPUT_DATE="2010-01-01 00:00:00.000"),
+    proceeding(6, case=6, court="HOU", comp="2013-06-06", other="T", case_type="EXC",
+               INPUT_DATE="2012-02-02 00:00:00.000"),
+    proceeding(7, case=6, court="HOU", comp="2014-01-10", other="Y", case_type="EXC",
+               INPUT_DATE="2013-06-07 00:00:00.000"),
+    proceeding(8, case=8, court="NYC", comp="2013-07-07", other="A", case_type="CFR",
+               INPUT_DATE="2012-03-03 00:00:00.000"),
+    proceeding(9, case=9, court="NYC", comp="", INPUT_DATE="2011-01-01 00:00:00.000"),        # still pending
+    proceeding(10, case=10, court="NYC", comp="2012-09-15", other="Y", INPUT_DATE="2011-01-01 00:00:00.000"),
+    proceeding(11, case=11, court="SEA", comp="2014-05-01", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),
+    proceeding(12, case=12, court="SEA", comp="2013-04-04", other="Y", INPUT_DATE="",          # OSC_DATE stands in
+               OSC_DATE="2012-04-04 00:00:00.000"),
+    proceeding(13, case=13, court="SEA", comp="2013-08-08", dec="X", INPUT_DATE="", OSC_DATE=""),  # no start date
+    proceeding(14, case=1, court="SEA", comp="2013-12-12", dec="X", INPUT_DATE="2012-11-20 00:00:00.000"),
+    proceeding(15, case=15, court="TUC", comp="2013-01-20", other="Y", INPUT_DATE="1899-01-01 00:00:00.000",
+               OSC_DATE="2012-12-01 00:00:00.000"),                                           # junk date -> null
+]
+# Completions in the window without C/T: 1, 2, 4, 5, 7, 8, 12, 13, 14, 15 (10); PD: 1, 2, 4, 7, 12, 15 (6).
+# Pending at 2012-10-01: 1, 3, 5, 6, 8, 9, 11, 12 (8); of these closed by PD in the window: 1, 12 (2).
+EXPECTED = {
+    "default": (6, 10),
+    "unit=case": (5, 9),                     # cases 1 (last: 14, not PD), 2, 3, 5, 6, 8, 12, 13, 15
+    "pd_codes=Y": (4, 10),
+    "pd_codes=Y,M": (5, 10),
+    "excluded_codes=none": (6, 12),          # 3 (C) and 6 (T) back in
+    "case_types=RMV,DEP,EXC": (6, 9),        # 8 (CFR) out
+    "pending_at_start": (2, 8),
+}
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("validation")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
+    return cleaning.ingest_release(release, tmp / "interim", progress=False)
+
+
+@pytest.fixture(scope="module")
+def sens(ingested):
+    return validation.sensitivity(ingested, WINDOW)
+
+
+def test_each_definition_on_hand_counted_data(sens):
+    got = {row.definition: (row.pd_closures, row.completions) for row in sens.itertuples()}
+    assert got == EXPECTED
+    assert sens["is_default"].tolist() == [True] + [False] * 6
+    assert list(sens.columns[:4]) == ["definition", "is_default", "label", "denominator"]
+    for column in ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high", "description"]:
+        assert column in sens.columns
+    pending = sens.set_index("definition").loc["pending_at_start"]
+    assert pending["denominator"] == "proceedings pending at start"
+    assert pending["pd_rate"] == pytest.approx(0.25)
+    low, high = rates.wilson_interval([2], [8])
+    assert (pending["ci_low"], pending["ci_high"]) == (pytest.approx(low[0]), pytest.approx(high[0]))
+
+
+def test_default_row_equals_national(ingested, sens):
+    national = rates.RateCalculator(ingested, WINDOW, rates.Method()).national().iloc[0]
+    default = sens[sens["is_default"]].iloc[0]
+    for column in ["start", "end", "pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]:
+        assert default[column] == national[column], column
+
+
+def test_default_row_equals_national_for_a_non_default_method(ingested):
+    method = params.parse_method("Y", "C,T", "RMV,DEP,EXC", "case")
+    frame = validation.sensitivity(ingested, WINDOW, method)
+    national = rates.RateCalculator(ingested, WINDOW, method).national().iloc[0]
+    default = frame[frame["is_default"]].iloc[0]
+    assert (default["pd_closures"], default["completions"]) == (national["pd_closures"], national["completions"])
+    names = frame["definition"].tolist()
+    assert names == ["default", "unit=proceeding", "pd_codes=Y,M", "pd_codes=Y,M,I", "excluded_codes=none",
+                     "case_types=all", "pending_at_start"]
+    # Cases pending at the start, removal types: 1, 3, 5, 6, 9, 11, 12; closed by Y in the window: 1, 12.
+    assert tuple(frame.set_index("definition").loc["pending_at_start", ["pd_closures", "completions"]]) == (2, 7)
+
+
+def test_pending_at_start_respects_court_and_case_type_filters(ingested):
+    calc = rates.RateCalculator(ingested, WINDOW, rates.Method(courts=("SEA",)))
+    row = validation.pending_at_start(calc).iloc[0]
+    assert (row["pd_closures"], row["completions"]) == (2, 3)  # 1, 11, 12 pending at SEA; 1 and 12 PD
+    calc = rates.RateCalculator(ingested, params.parse_window("2013-01-01", "2013-12-31"))
+    row = validation.pending_at_start(calc).iloc[0]
+    # Pending at 2013-01-01: 3, 5, 6, 8, 9, 11, 12, 14 (input 2012-11-20), 15 (OSC 2012-12-01); PD in 2013: 12, 15.
+    assert (row["pd_closures"], row["completions"]) == (2, 9)
+
+
+def test_closest_definition(sens):
+    assert validation.closest_definition(sens, 50.0)["definition"] == "pd_codes=Y,M"
+    assert validation.closest_definition(sens, 26.0)["definition"] == "pending_at_start"
+
+
+def test_validate_run_reads_the_rates_tables(ingested, sens, tmp_path):
+    rates.write_tables(rates.RateCalculator(ingested, WINDOW).all_tables(), tmp_path)
+    published = pd.DataFrame([figure("pd_rate_pct", "60.0"), figure("all_closures", "10"),
+                              figure("pd_rate_pct_approx", "60", geography="court:SEA"),
+                              figure("pd_closures", "5", "2012-10-01", "2013-09-30"),
+                              figure("pd_rate_pct_of_pending", "25.0")])
+    pending = sens[sens["definition"] == "pending_at_start"]
+    out = validation.validate_run(tmp_path, WINDOW, published=published, pending=pending)
+    # SEA: 1, 2, 12, 13, 14 complete; 1, 2, 12 PD: 60%. FY2013 PD: 1, 2, 4, 12, 15.
+    assert out["status"].tolist() == [PASS] * 5
+    path = validation.write_validation(out, tmp_path)
+    assert pd.read_csv(path, dtype=str)["status"].tolist() == [PASS] * 5
+
+
+def test_write_sensitivity_and_figure(ingested, sens, tmp_path):
+    path = validation.write_sensitivity(sens, tmp_path)
+    again = pd.read_csv(path)
+    assert again["definition"].tolist() == list(EXPECTED) and again["is_default"].tolist()[0]
+    ctx = figures.FigureContext.build(start="2012-10-01", end="2014-03-31", synthetic=True)
+    fig = validation.sensitivity_figure(sens, ctx, reference=(6.7, "TRAC bulletin"))
+    try:
+        paths = figures.save_figure(fig, tmp_path, "07_sensitivity")
+    finally:
+        plt.close(fig)
+    assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"] and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_pd_code_first_months(ingested):
+    frame = validation.pd_code_first_months(ingested)
+    assert frame["fiscal_year"].tolist() == [2012, 2013, 2014]
+    rows = frame.set_index("fiscal_year")
+    assert rows.loc[2012, ["Y_first_month", "Y_closures", "M_first_month"]].tolist() == ["2012-09", 1, ""]
+    assert rows.loc[2013, ["Y_first_month", "Y_closures"]].tolist() == ["2012-11", 3]
+    assert rows.loc[2013, ["M_first_month", "I_first_month"]].tolist() == ["2013-02", "2013-09"]
+    assert rows.loc[2014, ["Y_first_month", "Y_closures", "I_closures"]].tolist() == ["2014-01", 2, 0]
+    lookup = validation.pd_code_lookup(ingested).set_index("code")
+    assert lookup.loc["Y", "first_created"] == "2011-07-01"
+    assert lookup.loc["M", "description"] == "(not in the lookup)"
+
+
+def test_notebook_parameters_cell_matches_02_rates():
+    def parameters(path):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1
+        return cells[0].source
+
+    root = validation.PROJECT_ROOT / "notebooks"
+    assert parameters(root / "04_validate.ipynb") == parameters(root / "02_rates.ipynb")
+    notebook = nbformat.read(root / "04_validate.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.execution_count is None and cell.outputs == []
+
+
+def test_no_completions_gives_empty_rates_and_fails(ingested):
+    window = params.parse_window("2020-01-01", "2020-12-31")
+    frame = validation.sensitivity(ingested, window)
+    assert frame["completions"].iloc[0] == 0 and math.isnan(frame["pd_rate"].iloc[0])
+    assert validation.closest_definition(frame.iloc[:1], 5.0) is None
