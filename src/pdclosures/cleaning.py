@@ -49,9 +49,9 @@ _ID_TEXT = re.compile(r"^\d+$")
 _TIME_TEXT = re.compile(r"^\d{0,4}$")
 _CODE_TEXT = re.compile(r"^[A-Za-z0-9 ]{0,12}$")
 _ID_COLUMNS = {"IDNPROCEEDING", "IDNCASE"}
-_DATE_COLUMNS = {c for c in schema.PROCEEDING_COLUMNS if c.endswith("_DATE") or c.startswith("DATE_")} - {
-    "DATE_APPEAL_DUE_STATUS"  # a status code despite its name
-}
+_DATE_COLUMNS = {c for c in schema.PROCEEDING_COLUMNS if "DATE" in c} - {"DATE_APPEAL_DUE_STATUS"}
+# Columns whose name does not settle whether they hold a date or a code: accept both.
+_DATE_OR_CODE_COLUMNS = {"DATE_APPEAL_DUE_STATUS", "VENUE_CHG_GRANTED"}
 
 
 @dataclass
@@ -307,27 +307,32 @@ def _field_is_well_formed(column: str, value: str) -> bool:
         return bool(_ID_TEXT.match(value))
     if column in _DATE_COLUMNS:
         return value == "" or bool(_DATE_TEXT.match(value))
+    if column in _DATE_OR_CODE_COLUMNS:
+        return bool(_DATE_TEXT.match(value) or _CODE_TEXT.match(value))
     if column == "HEARING_TIME":
         return bool(_TIME_TEXT.match(value))
     return bool(_CODE_TEXT.match(value))
 
 
 def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
-    """Remove the one stray empty field of a tab-shifted line, if exactly one realignment fits.
+    """Remove the one stray empty field of a tab-shifted line, if the realignment is unambiguous.
 
-    Removing any empty field of a run of empties gives the same row, so candidates are compared
-    by result. Returns None when no removal, or more than one distinct result, is well formed.
+    Candidates are the removals of one empty field that leave every column well formed. They are
+    compared on the columns the cache keeps: removing any empty of a run of empties, or any of
+    several that differ only in columns nobody reads, gives the same kept values. Returns None
+    when no candidate fits, or when candidates disagree on a kept value.
     """
     if len(fields) != len(header) + 1:
         return None
-    results = set()
+    kept = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS if c in header]
+    results = {}
     for position, value in enumerate(fields):
         if clean_code(value) != "":
             continue
-        candidate = tuple(fields[:position] + fields[position + 1:])
-        if candidate not in results and all(map(_field_is_well_formed, header, candidate)):
-            results.add(candidate)
-    return list(results.pop()) if len(results) == 1 else None
+        candidate = fields[:position] + fields[position + 1:]
+        if all(map(_field_is_well_formed, header, candidate)):
+            results.setdefault(tuple(candidate[i] for i in kept), candidate)
+    return next(iter(results.values())) if len(results) == 1 else None
 
 
 # --------------------------------------------------------------------------------------------
