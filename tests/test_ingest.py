@@ -1,5 +1,8 @@
 """Ingest: one tiny hand-built release per quirk, each with its accounting asserted."""
 
+import zipfile
+from pathlib import Path
+
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -202,3 +205,16 @@ def test_missing_needed_column_is_named_with_the_file(tmp_path):
     release = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], header=header)
     with pytest.raises(ReleaseError, match=r"B_TblProceeding.csv: missing column OTHER_COMP"):
         cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+
+
+def test_deflate64_members_are_read(tmp_path):
+    """Some releases compress with Deflate64, which plain zipfile cannot read. The fixture was made
+    with `7z a -tzip -mm=Deflate64` from a tiny release: 3,000 proceedings, every third one PD."""
+    fixture = Path(__file__).parent / "fixtures" / "deflate64_release.zip"
+    with zipfile.ZipFile(fixture) as archive:
+        assert {info.compress_type for info in archive.infolist() if info.file_size} == {9}  # 9: Deflate64
+    result = cleaning.ingest_release(fixture, tmp_path / "interim", progress=False)
+    assert accounting(result) == {"lines": 3000, "loaded": 3000, "repaired": 0, "quarantined": 0}
+    frame = proceedings(result)
+    assert (frame["OTHER_COMP"] == "Y").sum() == 1000
+    assert frame["BASE_CITY_CODE"].value_counts().to_dict() == {"SEA": 1500, "TUC": 1500}

@@ -1,0 +1,220 @@
+"""The synthetic release generator: determinism, layout and format, and a manifest that agrees
+with the files it describes (checked by a simple parse written here, not the pipeline's)."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pdclosures import sample, schema
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED_ZIP = REPO / "data" / "sample" / "eoir_synthetic_sample.zip"
+COMMITTED_MANIFEST = REPO / "data" / "sample" / sample.MANIFEST_NAME
+ROOT = sample.RELEASE_ROOT
+LOOKUP_COLUMNS = {
+    schema.BASE_CITY_TABLE: schema.BASE_CITY_COLUMNS,
+    schema.HLOC_TABLE: schema.HLOC_COLUMNS,
+    schema.DECISION_TABLE: schema.DECISION_COLUMNS,
+    schema.CASE_TYPE_TABLE: schema.CASE_TYPE_COLUMNS,
+}
+MEMBER_ORDER = [
+    sample.README_NAME,
+    f"{ROOT}/Count.txt",
+    f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv",
+    *(f"{ROOT}/Lookup/{table}.csv" for table in LOOKUP_COLUMNS),
+]
+DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) 00:00:00\.000$")
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory):
+    """The default sample, generated once for the tests of this module: (zip path, manifest)."""
+    path = tmp_path_factory.mktemp("sample") / "eoir_synthetic_sample.zip"
+    return path, sample.write_sample_release(path)
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _data_lines(raw: bytes) -> list[str]:
+    text = raw.decode(schema.ENCODING)
+    assert text.endswith("\r\n")
+    return text[:-2].split("\r\n")[1:]
+
+
+def _valid_date(text: str) -> date | None:
+    """A release date that is real and after 1900, else None (junk)."""
+    match = DATE_TEXT.match(text)
+    if not match:
+        return None
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+    return day if day.year > 1900 else None
+
+
+def _proceedings(lines: list[str]):
+    """Rows as dicts: 38-field lines as they are, 39-field lines without the stray field."""
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == len(schema.PROCEEDING_COLUMNS) + 1:
+            del fields[2]  # where the generator plants the stray field
+        if len(fields) == len(schema.PROCEEDING_COLUMNS):
+            yield {column: value.replace("\x00", "").strip()
+                   for column, value in zip(schema.PROCEEDING_COLUMNS, fields)}
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
+    paths = [tmp_path / name for name in ("a.zip", "b.zip", "c.zip")]
+    for path, seed in zip(paths, (7, 7, 8)):
+        sample.write_sample_release(path, seed=seed, proceedings=5_000, manifest_path=path.with_suffix(".json"))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+    assert paths[0].with_suffix(".json").read_text() == paths[1].with_suffix(".json").read_text()
+
+
+def test_zip_has_the_release_layout_and_file_format(default_sample):
+    path, _ = default_sample
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    assert [info.filename for info in infos] == MEMBER_ORDER
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
+    members = _members(path)
+    assert "not EOIR data" in members[sample.README_NAME].decode(schema.ENCODING)
+    tables = {f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv": schema.PROCEEDING_COLUMNS,
+              **{f"{ROOT}/Lookup/{table}.csv": columns for table, columns in LOOKUP_COLUMNS.items()}}
+    for name, columns in tables.items():
+        raw = members[name]
+        raw.decode(schema.ENCODING)
+        assert raw.count(b"\n") == raw.count(b"\r\n"), f"{name}: a line end that is not CRLF"
+        assert b'"' not in raw, f"{name}: quoting"
+        header = raw[:raw.index(b"\r\n")].decode(schema.ENCODING)
+        assert header.split("\t") == columns, name
+    base_city = [line.split("\t") for line in _data_lines(members[f"{ROOT}/Lookup/{schema.BASE_CITY_TABLE}.csv"])]
+    assert {row[2] for row in base_city} == {"IMMIGRATION COURT"}
+    assert {row[1] for row in base_city} >= {"SEA", "TUC", "HDQ", "BIA"}
+
+
+def test_manifest_agrees_with_the_files(default_sample):
+    path, manifest = default_sample
+    members = _members(path)
+    lines = _data_lines(members[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    field_counts = Counter(line.count("\t") + 1 for line in lines)
+    expected = manifest["proceedings_lines"]
+    assert {str(k): v for k, v in field_counts.items()} == expected["lines_by_field_count"]
+    assert len(lines) == expected["lines"] == expected["expected_loaded"] + expected["expected_quarantined"]
+    assert expected["expected_repaired"] == field_counts[39] >= 15
+    assert 3 <= expected["expected_quarantined"] <= 5
+    nul_lines = sum("\x00" in line for line in lines)
+    assert nul_lines == manifest["quirks"]["lines_with_nul"] > 0
+    assert any(line.split("\t")[4].endswith(" ") for line in lines if line.count("\t") == 37)
+
+    counts = dict(line.split("\t") for line in members[f"{ROOT}/Count.txt"].decode(schema.ENCODING).splitlines())
+    assert int(counts[schema.PROCEEDING_TABLE]) == len(lines)
+    for table in LOOKUP_COLUMNS:
+        physical = len(_data_lines(members[f"{ROOT}/Lookup/{table}.csv"]))
+        assert physical == manifest["tables"][table]["physical_data_lines"]
+        assert int(counts[table]) == manifest["tables"][table]["rows"]
+    assert manifest["synthetic"] is True and "not EOIR data" in manifest["warning"]
+
+
+def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
+    path, manifest = default_sample
+    lines = _data_lines(_members(path)[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    rows = list(_proceedings(lines))
+    assert len(rows) == manifest["proceedings_lines"]["expected_loaded"]
+    junk = Counter(column for row in rows for column in sample.JUNK_DATE_COLUMNS
+                   if row[column] and _valid_date(row[column]) is None)
+    assert dict(junk) == manifest["quirks"]["junk_dates"]
+    national = Counter()
+    by_court = Counter()
+    start, end = date(2012, 10, 1), date(2014, 3, 31)
+    for row in rows:
+        day = _valid_date(row["COMP_DATE"])
+        if day is None or not start <= day <= end or row["OTHER_COMP"] in ("C", "T"):
+            continue
+        is_pd = row["OTHER_COMP"] in ("Y", "M", "I")
+        national["completions"] += 1
+        national["pd_closures"] += is_pd
+        by_court[row["BASE_CITY_CODE"], "completions"] += 1
+        by_court[row["BASE_CITY_CODE"], "pd_closures"] += is_pd
+    truth = manifest["truth"]
+    assert dict(national) == truth["national"]["trac-2014"]
+    for court, counts in truth["by_court"]["trac-2014"].items():
+        assert counts == {key: by_court[court, key] for key in ("pd_closures", "completions")}, court
+
+
+def test_tab_shifted_lines_have_one_well_formed_realignment(default_sample):
+    path, _ = default_sample
+    lines = _data_lines(_members(path)[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    shifted = [line.split("\t") for line in lines if line.count("\t") == 38]
+    assert shifted
+    for fields in shifted:
+        assert fields[2] == ""
+        repaired = dict(zip(schema.PROCEEDING_COLUMNS, fields[:2] + fields[3:]))
+        assert _valid_date(repaired["OSC_DATE"]) and _valid_date(repaired["INPUT_DATE"])
+        assert re.fullmatch(r"[A-Z]{3}", repaired["BASE_CITY_CODE"])
+        # Removing any later empty field instead would leave a date in BASE_CITY_CODE.
+        later_empty = [i for i, value in enumerate(fields) if value == "" and i > 2]
+        for position in later_empty:
+            wrong = fields[:position] + fields[position + 1:]
+            assert _valid_date(wrong[schema.PROCEEDING_COLUMNS.index("BASE_CITY_CODE")])
+
+
+def test_committed_sample_is_what_the_generator_makes_now(tmp_path):
+    regenerated = tmp_path / COMMITTED_ZIP.name
+    sample.write_sample_release(regenerated)
+    # Compare the members' bytes and entries, not the compressed stream, which depends on the
+    # zlib build (e.g. zlib-ng) rather than on the generator.
+    with zipfile.ZipFile(COMMITTED_ZIP) as committed, zipfile.ZipFile(regenerated) as fresh:
+        assert [(i.filename, i.date_time) for i in committed.infolist()] == \
+               [(i.filename, i.date_time) for i in fresh.infolist()]
+    assert _members(COMMITTED_ZIP) == _members(regenerated), \
+        "data/sample is stale: python -m pdclosures.sample --out data/sample/eoir_synthetic_sample.zip"
+    assert (tmp_path / sample.MANIFEST_NAME).read_text() == COMMITTED_MANIFEST.read_text()
+
+
+def test_committed_sample_is_calibrated_to_trac_figures():
+    truth = json.loads(COMMITTED_MANIFEST.read_text())["truth"]
+
+    def rate(counts):
+        return 100 * counts["pd_closures"] / counts["completions"]
+
+    assert 6.3 <= rate(truth["national"]["trac-2014"]) <= 7.2
+    courts = truth["by_court"]["trac-2014"]
+    for court, low, high in [("SEA", 27, 33), ("TUC", 27, 33), ("LOS", 22, 26), ("OMA", 20, 26),
+                             ("PHO", 18.5, 23.5), ("HOU", 0, 3), ("BUF", 0, 3), ("ELP", 0, 3),
+                             ("NYC", 3, 4), ("SNA", 3, 4), ("LVG", 3, 4), ("NEW", 3, 4),
+                             ("CHI", 4, 6), ("MIA", 5, 7)]:
+        assert low <= rate(courts[court]) <= high, court
+        assert courts[court]["completions"] >= 100, court
+    assert courts["SEA"]["completions"] >= 250 and courts["TUC"]["completions"] >= 250
+    assert truth["national"]["FY2011"]["pd_closures"] < truth["national"]["FY2012"]["pd_closures"] / 20
+
+
+def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
+    manifest = sample.write_full_scale_release(tmp_path, proceedings=50_000, seed=3)
+    assert not list(tmp_path.glob("*.zip"))
+    for name in MEMBER_ORDER:
+        assert (tmp_path / name).is_file(), name
+    assert json.loads((tmp_path / sample.MANIFEST_NAME).read_text()) == manifest
+    lines = _data_lines((tmp_path / ROOT / "Data" / f"{schema.PROCEEDING_TABLE}.csv").read_bytes())
+    assert len(lines) == 50_000 == manifest["proceedings"]
+    field_counts = Counter(str(line.count("\t") + 1) for line in lines)
+    assert dict(field_counts) == manifest["proceedings_lines"]["lines_by_field_count"]
+    ids = [int(line.split("\t", 1)[0]) for line in lines]
+    assert ids == sorted(set(ids))
+    truth = manifest["truth"]["national"]
+    assert sum(truth[f"FY{fy}"]["completions"] for fy in sample.FISCAL_YEARS) == \
+        sum(year["completions"] for year in manifest["truth"]["by_fiscal_year"].values())
