@@ -442,7 +442,7 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
     gap = 1.2 if 0 < n_reliable < len(rows) else 0.0
     ys = np.array([-(i + (gap if g > 0 else 0.0)) for i, g in enumerate(rows["group"])])
     colours = []
-    for (_, r), y in zip(rows.iterrows(), ys):
+    for _, r in rows.iterrows():
         if r["group"] > 0:
             colour = GREY
         elif colour_fn is not None:
@@ -452,16 +452,26 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
         else:
             colour = BLUE
         colours.append(colour)
-        if r["group"] == 2 or not np.isfinite(r["pd_rate"]):
-            continue
-        lo, hi = r["ci_low"], r["ci_high"]
-        if np.isfinite(lo) and np.isfinite(hi):
-            ax.plot([lo * 100, hi * 100], [y, y], color=colour if r["group"] == 0 else "#BBBBBB",
-                    lw=1.2, solid_capstyle="butt", zorder=2)
-        if r["group"] == 0:
-            ax.plot(r["pd_rate"] * 100, y, "o", color=colour, ms=5, zorder=3)
-        else:
-            ax.plot(r["pd_rate"] * 100, y, "o", mfc="white", mec=GREY, mew=1.1, ms=5, zorder=3)
+    colours_arr = np.array(colours, dtype=object)
+    rate = rows["pd_rate"].to_numpy(float) * 100
+    lo = rows["ci_low"].to_numpy(float) * 100
+    hi = rows["ci_high"].to_numpy(float) * 100
+    group = rows["group"].to_numpy()
+    has_ci = np.isfinite(lo) & np.isfinite(hi) & (group < 2)
+    has_rate = np.isfinite(rate) & (group < 2)
+    # one collection per kind of mark (fast to draw, even with many rows)
+    ci_col = np.where(group == 0, colours_arr, "#BBBBBB")
+    if has_ci.any():
+        ax.hlines(ys[has_ci], lo[has_ci], hi[has_ci], colors=list(ci_col[has_ci]), lw=1.2,
+                  zorder=2)
+    solid = has_rate & (group == 0)
+    if solid.any():
+        ax.scatter(rate[solid], ys[solid], s=30, c=list(colours_arr[solid]), zorder=3,
+                   linewidths=0)
+    hollow = has_rate & (group == 1)
+    if hollow.any():
+        ax.scatter(rate[hollow], ys[hollow], s=28, facecolors="white", edgecolors=GREY,
+                   linewidths=1.1, zorder=3)
 
     ax.set_ylim(ys.min() - 0.7, 0.7)
     ax.set_xlim(0, xmax)
@@ -473,11 +483,10 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
         if colour == VERMILLION:
             lab.set_fontweight("bold")
     # n labels: a right-hand axis whose tick labels are the completions
-    sec = ax.secondary_yaxis("right")
-    sec.set_yticks(ys, [("no completions" if g == 2 else f"n={_n(c)}")
-                        for c, g in zip(rows["completions"], rows["group"])])
-    sec.tick_params(axis="y", length=0, pad=3, labelsize=7.5, labelcolor="#666666")
-    sec.spines["right"].set_visible(False)
+    n_trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for y, c, g in zip(ys, rows["completions"], rows["group"]):
+        ax.text(1.01, y, "no completions" if g == 2 else f"n={_n(c)}", transform=n_trans,
+                ha="left", va="center", fontsize=7.5, color="#666666", clip_on=False)
     if n_header:
         ax.text(1.0, 1.0, " Completions", transform=ax.transAxes, ha="left", va="bottom",
                 fontsize=7.5, color="#666666")
@@ -1130,7 +1139,9 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
         # Lay the figure out once and freeze it: every format gets the same geometry, and the
         # (slow) constrained-layout pass is not repeated for each file.
         fig.draw_without_rendering()
-        fig.set_layout_engine("none")
+        with matplotlib.rc_context({"figure.autolayout": False,
+                                    "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)  # None (not "none"): savefig then skips its extra draw
         try:
             for fmt in formats:
                 path = figures_dir / f"{stem}.{fmt}"
@@ -1146,12 +1157,15 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
                pd_codes: str | Sequence[str] = "Y,M,I",
                excluded_codes: str | Sequence[str] = "C,T", unit: str = "proceeding",
                min_completions: int = 100, policy_dates: Path | None = None,
-               formats: Sequence[str] = SAVE_FORMATS) -> list[Path]:
+               formats: Sequence[str] = SAVE_FORMATS,
+               only: Sequence[str] | None = None) -> list[Path]:
     """Draw every figure of a run from its processed tables; returns the files written.
 
     Reads ``processed_dir``/{national,fiscal_years,months,courts,hearing_locations,states,
     circuits}.csv and ingest.json; writes ``figures_dir``/NN_name.{png,svg,pdf}. The map
     (06_court_map) is drawn only when the optional geometry packages are installed.
+    ``policy_dates`` overrides data/reference/policy_dates.csv; ``formats`` and ``only`` (figure
+    names such as "01_courts_ranked") restrict what is written.
     """
     processed_dir, figures_dir = Path(processed_dir), Path(figures_dir)
     info = read_ingest_info(processed_dir)
@@ -1176,6 +1190,11 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
         makers.append(("06_court_map", lambda: court_map(tables["courts"], ctx, national=nat)))
     else:
         log.warning("court map skipped: US geometry needs the packages plotly-geo and pyshp")
+    if only is not None:
+        unknown = set(only) - set(FIGURE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown figure name(s): {', '.join(sorted(unknown))}")
+        makers = [(stem, make) for stem, make in makers if stem in set(only)]
     written: list[Path] = []
     for stem, make in makers:
         fig = make()

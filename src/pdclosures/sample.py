@@ -10,8 +10,8 @@ counted from the generator's own records, so the pipeline's results can be check
 Two sizes share one code path:
 - write_sample_release: about 80,000 proceedings (about 5% of the real FY2011-FY2015 volume),
   zipped; the committed copy lives in data/sample/.
-- write_full_scale_release: 16.5 million proceedings (about 2.7 GB of text), written unpacked
-  in chunks with bounded memory, for benchmarks.
+- write_full_scale_release: 16.5 million proceedings by default (about 3.1 GB of text; the real
+  table is about 2.7 GB), written unpacked in chunks with bounded memory, for benchmarks.
 
 Calibration sources: TRAC report 339 (https://trac.syr.edu/immigration/reports/339/) and the TRAC
 bulletin of 2014-04-24 (http://trac.syr.edu/whatsnew/email.140424.html).
@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import schema
+from .errors import ParameterError, UserError
 
 GENERATOR_VERSION = "1"
 DEFAULT_SEED = 20140424
@@ -318,7 +319,7 @@ class _Calendar:
         return int(np.busday_count(FIRST_DAY, day)) if day >= FIRST_DAY else -int(np.busday_count(day, FIRST_DAY))
 
     def strings(self, indexes: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
-        out = self._strings[np.clip(indexes, -self.BEFORE, None) + self.BEFORE]
+        out = self._strings[indexes + self.BEFORE]
         if present is not None:
             out[~present] = ""
         return out
@@ -604,7 +605,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     truncated = np.sort(damaged[quota["tab_shifted"] + quota["two_stray_tabs"]:])
     clean = np.ones(rows, dtype=bool)
     clean[damaged] = False
-    osc_present = rng.random(rows) >= 0.02
+    osc_present = rng.random(rows) >= 0.02  # a few proceedings have no OSC_DATE; shifted lines all do
     osc_present[tab_shifted] = True
     junk_rows = {
         "OSC_DATE": _choose(rng, np.flatnonzero(clean & osc_present), quota["junk_OSC_DATE"]),
@@ -619,8 +620,8 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     records = {"court": court, "comp_date": calendar.dates(np.maximum(comp, 0)), "valid_comp": valid_comp,
                "other_comp": other_comp, "loaded": ~quarantined}
 
-    # Text of every column, in the file's order.
-    location = tables.first_location[court] + np.where(
+    # Text of every column.
+    location = tables.first_location[court] + np.where(  # mostly the court's own location
         rng.random(rows) < 0.7, 0, (rng.random(rows) * tables.location_count[court]).astype(int))
     judge = tables.judge_codes[tables.first_judge[court] + (rng.random(rows) * tables.judge_count[court]).astype(int)]
     has_previous = previous >= 0
@@ -632,9 +633,12 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     appeal, in_absentia, charged = rng.random((3, rows))
     appeal_reserved = np.where(is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175],
                                                       ["A", "I", "B"], ""), "").astype(object)
+    case_number = np.empty(n_cases, dtype=int)  # cases numbered in order of their first proceeding
+    case_number[case[position == 0]] = np.arange(n_cases)
+    case_ids = np.array([str(FIRST_IDNCASE + first_row + n) for n in case_number.tolist()], dtype=object)
     text = {
-        "IDNPROCEEDING": None,  # set after ordering the rows
-        "IDNCASE": None,
+        "IDNPROCEEDING": np.array([str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)], dtype=object),
+        "IDNCASE": case_ids[case],
         "OSC_DATE": calendar.strings(entered - rng.integers(0, 30, rows), osc_present),
         "INPUT_DATE": calendar.strings(entered),
         "BASE_CITY_CODE": tables.court_codes[court],
@@ -681,16 +685,11 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
                                         *((c, " ", PADDED_SHARE, padded_counts) for c in PADDED_COLUMNS)]:
         values = text[column]
         chosen = np.flatnonzero(clean & (values != "") & (rng.random(rows) < share))
-        values[chosen] = values[chosen] + mark
+        values[chosen] = [value + mark for value in values[chosen].tolist()]  # numpy would drop a trailing NUL
         counts[column] = len(chosen)
         if mark == "\x00":
             nul_lines[chosen] = True
 
-    # Cases are numbered in order of their first proceeding.
-    case_number = np.empty(n_cases, dtype=int)
-    case_number[case[position == 0]] = np.arange(n_cases)
-    text["IDNPROCEEDING"] = np.array([str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)], dtype=object)
-    text["IDNCASE"] = np.array([str(FIRST_IDNCASE + first_row + n) for n in case_number.tolist()], dtype=object)[case]
     lines = ["\t".join(fields) for fields in zip(*(text[column].tolist() for column in schema.PROCEEDING_COLUMNS))]
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
@@ -812,7 +811,7 @@ def _readme_text(seed: int, proceedings: int) -> str:
 def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, manifest_path: Path,
                    progress: bool = False) -> dict:
     if proceedings < 1000:
-        raise ValueError(f"proceedings={proceedings}: need at least 1000 to plant the quirks")
+        raise ParameterError(f"proceedings={proceedings}: need at least 1000 to plant the quirks")
     calendar, tables, tally = _Calendar(), _Tables(seed), _TruthTally()
     lookups = _lookup_tables()
     chunk_sizes = [min(CHUNK_ROWS, proceedings - start) for start in range(0, proceedings, CHUNK_ROWS)]
@@ -964,12 +963,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unzipped", action="store_true", help="write the sample as a folder, not a zip")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    if args.full_scale:
-        manifest = write_full_scale_release(args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS,
-                                            seed=args.seed, progress=True)
-    else:
-        manifest = write_sample_release(args.out, seed=args.seed, proceedings=args.proceedings,
-                                        zipped=not args.unzipped)
+    try:
+        if args.full_scale:
+            manifest = write_full_scale_release(args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS,
+                                                seed=args.seed, progress=True)
+        else:
+            manifest = write_sample_release(args.out, seed=args.seed, proceedings=args.proceedings,
+                                            zipped=not args.unzipped)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(_summary(manifest, args.out, time.perf_counter() - started))
     return 0
 

@@ -457,11 +457,13 @@ def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series |
     return rated.loc[distance.idxmin()]
 
 
-def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | None = None):
+def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | None = None,
+                       scope: str = "national"):
     """Dot-and-whisker chart of each definition's rate (95% Wilson interval), house style.
 
     ctx is a figures.FigureContext (its note and watermark are used); reference is
-    (published percent, label) drawn as a dashed line.
+    (published percent, label) drawn as a dashed line; scope names what the rate covers
+    ("national", or e.g. "courts SEA, TUC" for a court-restricted run).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -477,11 +479,13 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
         default = d[d["is_default"].astype(bool)]
         default_rate = float(default["pd_rate"].iloc[0]) if len(default) else float("nan")
         low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
-        title = (f"The national PD closure rate ranges from {fg._pct(low['pd_rate'])} to "
+        where = "national PD closure rate" if scope == "national" else f"PD closure rate ({scope})"
+        title = (f"The {where} ranges from {fg._pct(low['pd_rate'])} to "
                  f"{fg._pct(high['pd_rate'])} across {len(rated)} definitions; the run's method gives "
                  f"{fg._pct(default_rate)}")
         subtitle = (f"Share of {units} closed by ICE prosecutorial discretion, {ctx.window}, with each "
-                    "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals.")
+                    "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals; "
+                    "right: rate (PD closures / denominator).")
         legend = [Line2D([], [], marker="o", ls="", color=fg.VERMILLION, label="Run's method"),
                   Line2D([], [], marker="o", ls="", color=fg.BLUE, label="Alternative (denominator: completions)"),
                   Line2D([], [], marker="D", ls="", color=fg.GREEN, label="Denominator: pending at start")]
@@ -501,9 +505,6 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
                 ax.plot([r["ci_low"] * 100, r["ci_high"] * 100], [y, y], color=colour, lw=1.4,
                         solid_capstyle="butt", zorder=2)
                 ax.plot(r["pd_rate"] * 100, y, "D" if pending else "o", color=colour, ms=6, zorder=3)
-            ax.annotate(f"{fg._pct(r['pd_rate'])}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})",
-                        (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
-                        ha="left", va="center", fontsize=8, color=fg.DARK, annotation_clip=False)
         if reference is not None:
             ax.axvline(reference[0], color=fg.DARK, lw=1.0, ls="--", zorder=1)
             ax.annotate(f"TRAC: {reference[0]:g}%", (reference[0], 1.0), xycoords=("data", "axes fraction"),
@@ -516,9 +517,15 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("PD closures as a share of the denominator (%)")
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
-        ax.annotate("rate  (PD closures / denominator)", (1.0, 0.6), xycoords=("axes fraction", "data"),
-                    xytext=(6, 4), textcoords="offset points", ha="left", va="bottom", fontsize=7.5,
-                    color="#555555", annotation_clip=False)
+        for label, is_default in zip(ax.get_yticklabels(), d["is_default"]):
+            if bool(is_default):
+                label.set_fontweight("bold")
+        # Right-hand labels as a secondary axis, so the layout makes room for them.
+        sec = ax.secondary_yaxis("right")
+        sec.set_yticks(ys, [f"{fg._pct(r['pd_rate'])}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})"
+                            for _, r in d.iterrows()])
+        sec.tick_params(axis="y", length=0, pad=4, labelsize=8, labelcolor=fg.DARK)
+        sec.spines["right"].set_visible(False)
         return fr.fig
 
 
