@@ -218,3 +218,18 @@ def test_deflate64_members_are_read(tmp_path):
     frame = proceedings(result)
     assert (frame["OTHER_COMP"] == "Y").sum() == 1000
     assert frame["BASE_CITY_CODE"].value_counts().to_dict() == {"SEA": 1500, "TUC": 1500}
+
+
+def test_a_lone_carriage_return_splits_a_line_and_both_pieces_are_accounted(tmp_path):
+    broken = proceeding_line(proceeding(2)).replace("\t2012-01-06", "\r2012-01-06", 1)
+    result = ingest(tmp_path, [proceeding_line(proceeding(1)), broken, proceeding_line(proceeding(3))])
+    assert accounting(result) == {"lines": 4, "loaded": 2, "repaired": 0, "quarantined": 2}
+
+
+def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
+    shifted_twice = shifted(proceeding(2, NAT="\xe9"), strays=2)
+    result = ingest(tmp_path, [proceeding_line(proceeding(1, LANG="\xe9")), shifted_twice])
+    assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+    assert proceedings(result).loc[0, "LANG"] == "\xe9"
+    quarantine = (result.cache_dir / "quarantine" / f"{schema.PROCEEDING_TABLE}.tsv").read_text(encoding="utf-8")
+    assert "\xe9" in quarantine

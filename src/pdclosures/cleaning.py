@@ -360,18 +360,17 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
                disable=not progress, mininterval=1.0)
     try:
         with release.open_table(table) as stream:
-            for chunk in _prefetch(iter_line_chunks(stream, where, chunk_bytes)):
-                digest.update(chunk)
+            for chunk, line_feeds in _prefetch(_hashed_counted_pieces(stream, where, digest, chunk_bytes)):
                 bar.update(len(chunk))
                 if header is None:
                     end = chunk.find(b"\n") + 1 or len(chunk)
                     header = split_header(chunk[:end], where)
                     require_columns(header, schema.PROCEEDING_CACHE_COLUMNS, where)
-                    chunk = chunk[end:]
+                    chunk, line_feeds = chunk[end:], line_feeds - chunk[:end].count(b"\n")
                 if not chunk:
                     continue
                 cleaned, chunk_lines, chunk_quarantine = _parse_proceeding_chunk(
-                    chunk, header, accounting, lines_before, where)
+                    chunk, line_feeds, header, accounting, lines_before, where)
                 quarantined.extend(chunk_quarantine)
                 lines_before += chunk_lines
                 if writer is None:
@@ -392,14 +391,20 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     return accounting, quarantined, digest.hexdigest(), data_range
 
 
-def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAccounting,
+def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
+    """Pieces of whole lines with their line-feed counts; hashing and counting run here, in the
+    reading thread, while the main thread parses the previous piece."""
+    for piece in iter_line_chunks(stream, where, chunk_bytes):
+        digest.update(piece)
+        yield piece, piece.count(b"\n")
+
+
+def _parse_proceeding_chunk(chunk: bytes, line_feeds: int, header: list[str], accounting: TableAccounting,
                             lines_before: int, where: str):
     """Parse one piece of whole lines; returns (cleaned table, lines in piece, quarantined lines)."""
-    text = chunk.decode(schema.ENCODING).encode("utf-8")
-    # Line breaks as the parser sees them: CRLF, LF, or a lone CR.
-    chunk_lines = text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
-    if not text.endswith((b"\n", b"\r")):
-        chunk_lines += 1
+    # The parser wants UTF-8; latin-1 is the same bytes as long as they are ASCII, so only
+    # pieces with other bytes pay for transcoding.
+    text = chunk if chunk.isascii() else chunk.decode(schema.ENCODING).encode("utf-8")
     invalid: list = []
     parsed = pacsv.read_csv(
         io.BytesIO(text),
@@ -412,6 +417,9 @@ def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAc
                                              strings_can_be_null=False),
     )
     records_seen = parsed.num_rows + len(invalid)
+    chunk_lines = line_feeds + (not text.endswith(b"\n"))
+    if records_seen != chunk_lines:  # lone CRs also end lines for the parser: count them too
+        chunk_lines = _count_lines(text)
     if records_seen != chunk_lines:
         raise RuntimeError(f"{where}: parser saw {records_seen} records in a piece with {chunk_lines} lines")
     quarantine = []
@@ -448,6 +456,14 @@ def _parse_proceeding_chunk(chunk: bytes, header: list[str], accounting: TableAc
     return cleaned, chunk_lines, quarantine
 
 
+def _count_lines(text: bytes) -> int:
+    """Line breaks as the parser sees them: CRLF, LF, or a lone CR."""
+    lines = text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+    if not text.endswith((b"\n", b"\r")):
+        lines += 1
+    return lines
+
+
 def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
     """1-based line number in the file (the header is line 1) of a raw line, found by search."""
     position = text.find(row_text.encode("utf-8")) if row_text else -1
@@ -457,12 +473,13 @@ def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
 
 
 def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting):
-    """Typed, trimmed columns; rows whose ids are not whole numbers are split off for quarantine."""
-    columns = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_CACHE_COLUMNS}
-    ids_ok = None
-    for name in schema.PROCEEDING_ID_COLUMNS:
-        ok = pc.match_substring_regex(columns[name], r"^\d{1,18}$")
-        ids_ok = ok if ids_ok is None else pc.and_(ids_ok, ok)
+    """Typed, trimmed columns; rows whose ids are not whole numbers are split off for quarantine.
+
+    Dates and codes repeat a lot (a few thousand distinct values in millions of rows), so they
+    are cleaned once per distinct value and mapped back, which is what keeps this fast.
+    """
+    ids = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_ID_COLUMNS}
+    ids_ok = pc.and_(*(pc.match_substring_regex(ids[name], r"^\d{1,18}$") for name in schema.PROCEEDING_ID_COLUMNS))
     bad_ids = []
     if not pc.all(ids_ok).as_py():
         bad = pc.invert(ids_ok)
@@ -471,43 +488,61 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
             which = [n for n in schema.PROCEEDING_ID_COLUMNS if not _ID_TEXT.match(clean_code(record[n]))]
             bad_ids.append((f"{' and '.join(which)} not a whole number",
                             "\t".join(f"{k}={v}" for k, v in record.items())))
-        columns = {name: pc.filter(col, ids_ok) for name, col in columns.items()}
+        parsed = parsed.filter(ids_ok)
+        ids = {name: pc.filter(values, ids_ok) for name, values in ids.items()}
         repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
-    out = {}
-    for name in schema.PROCEEDING_ID_COLUMNS:
-        out[name] = pc.cast(columns[name], pa.int64())
+    out = {name: pc.cast(ids[name], pa.int64()) for name in schema.PROCEEDING_ID_COLUMNS}
     for name in schema.PROCEEDING_DATE_COLUMNS:
-        out[name], junk = parse_dates(columns[name])
+        out[name], junk = parse_dates(parsed[name])
         if junk:
             accounting.issues[(name, "junk date set to null")] += junk
     for name in schema.PROCEEDING_CODE_COLUMNS:
-        values = columns[name]
-        out[name] = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        out[name] = _per_distinct_value(parsed[name], _clean_code_values)
     out["REPAIRED"] = repaired_flags
     return pa.table(out), bad_ids
 
 
-def _strip_codes(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def _strip_codes(values):
     return pc.utf8_trim_whitespace(pc.replace_substring(values, "\x00", ""))
 
 
-def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
-    """'2013-01-05 00:00:00.000' -> date; junk (year <= 1900, impossible day, not a date) -> null.
+def _clean_code_values(values: pa.Array) -> pa.Array:
+    stripped = _strip_codes(values)
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
 
-    strptime alone would roll 2013-02-30 over to March 2, so each parsed date is written back
-    out and must equal its text.
-    """
-    day_text = pc.utf8_slice_codeunits(values, 0, 10)
+
+def _per_distinct_value(values: pa.ChunkedArray, transform) -> pa.Array:
+    """transform(values), computed on the distinct values only."""
+    encoded = values.combine_chunks().dictionary_encode()
+    return pc.take(transform(encoded.dictionary), encoded.indices)
+
+
+def _date_values(values: pa.Array) -> pa.Array:
+    """Valid dates as date32; null for empty text and for junk."""
+    text = _strip_codes(values)
+    day_text = pc.utf8_slice_codeunits(text, 0, 10)
     parsed = pc.strptime(day_text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    shape_ok = pc.match_substring_regex(values, r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$")
+    shape_ok = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$")
     valid = pc.and_kleene(
         pc.and_kleene(shape_ok, pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text)),
         pc.greater(pc.year(parsed), 1900),
     )
-    valid = pc.fill_null(valid, False)
-    dates = pc.if_else(valid, pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
-    junk = pc.sum(pc.and_(pc.invert(valid), pc.not_equal(values, ""))).as_py() or 0
-    return dates, junk
+    return pc.if_else(pc.fill_null(valid, False), pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
+
+
+def parse_dates(values) -> tuple[pa.Array, int]:
+    """'2013-01-05 00:00:00.000' -> date; junk (year <= 1900, impossible day, not a date) -> null.
+
+    strptime alone would roll 2013-02-30 over to March 2, so each parsed date is written back
+    out and must equal its text. Returns the dates and the number of junk values nulled.
+    """
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values])
+    encoded = values.combine_chunks().dictionary_encode()
+    distinct_dates = _date_values(encoded.dictionary)
+    distinct_junk = pc.and_(pc.is_null(distinct_dates), pc.not_equal(_strip_codes(encoded.dictionary), ""))
+    junk = pc.sum(pc.take(distinct_junk, encoded.indices)).as_py() or 0
+    return pc.take(distinct_dates, encoded.indices), junk
 
 
 def _prefetch(iterable, depth: int = 2):
