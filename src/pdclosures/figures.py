@@ -28,7 +28,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.transforms as mtransforms  # noqa: E402
 import numpy as np  # noqa: E402
@@ -224,8 +223,8 @@ def _normalise(df: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFr
         elif col == "partial":
             df[col] = df[col].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
         else:
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
-            df[col] = [None if (v is None or str(v).strip() == "") else str(v) for v in df[col]]
+            df[col] = pd.Series([None if (pd.isna(v) or str(v).strip() == "") else str(v)
+                                 for v in df[col]], index=df.index, dtype=object)
     for col in ("pd_closures", "completions"):
         df[col] = df[col].fillna(0).astype("int64")
     return df
@@ -312,6 +311,30 @@ def _circuit_label(value) -> str:
     return s or "(unknown)"
 
 
+STATE_NAMES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "PR": "Puerto Rico", "GU": "Guam", "MP": "Northern Mariana Islands",
+    "VI": "U.S. Virgin Islands", "AS": "American Samoa",
+}
+
+
+def _state_label(code) -> str:
+    code = (code or "").strip()
+    if not code:
+        return "(unknown state)"
+    return STATE_NAMES.get(code.upper(), code)
+
+
 def _shorten(text: str, n: int = 30) -> str:
     text = (text or "").strip() or "(unnamed)"
     return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
@@ -348,7 +371,7 @@ def _frame(ctx: FigureContext, title: str, subtitle: str, body_in: float, *,
 
     fig = plt.figure(figsize=(width, height), layout="constrained")
     fig.get_layout_engine().set(
-        rect=(0.0, footer_in / height, 1.0, (body_in) / height),
+        rect=(MARGIN / width, footer_in / height, 1.0 - 2 * MARGIN / width, body_in / height),
         h_pad=0.04, w_pad=0.04,
     )
     x0 = MARGIN / width
@@ -436,7 +459,8 @@ def _ranked_rows(df: pd.DataFrame, label_col: str, min_completions: int,
 
 def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
                min_completions: int, highlight: bool = False, n_header: bool = True,
-               divider_text: bool = True, colour_fn: Callable | None = None) -> None:
+               divider_text: bool = True, colour_fn: Callable | None = None,
+               label_size: float | None = None) -> None:
     """Ranked dot plot: one row per entity, dot = rate, whisker = 95% CI, n at the right."""
     n_reliable = int((rows["group"] == 0).sum())
     gap = 1.2 if 0 < n_reliable < len(rows) else 0.0
@@ -467,16 +491,18 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
     solid = has_rate & (group == 0)
     if solid.any():
         ax.scatter(rate[solid], ys[solid], s=30, c=list(colours_arr[solid]), zorder=3,
-                   linewidths=0)
+                   linewidths=0, clip_on=False)
     hollow = has_rate & (group == 1)
     if hollow.any():
         ax.scatter(rate[hollow], ys[hollow], s=28, facecolors="white", edgecolors=GREY,
-                   linewidths=1.1, zorder=3)
+                   linewidths=1.1, zorder=3, clip_on=False)
 
     ax.set_ylim(ys.min() - 0.7, 0.7)
     ax.set_xlim(0, xmax)
     ax.set_yticks(ys, list(rows["label"]))
     ax.tick_params(axis="y", length=0, pad=4)
+    if label_size:
+        ax.tick_params(axis="y", labelsize=label_size)
     ax.grid(axis="y", visible=False)
     for lab, colour, g in zip(ax.get_yticklabels(), colours, rows["group"]):
         lab.set_color(colour if g > 0 else (colour if colour != BLUE else "#222222"))
@@ -560,13 +586,24 @@ def courts_ranked(courts: pd.DataFrame, ctx: FigureContext, *,
 # 2. Monthly trend
 # --------------------------------------------------------------------------------------------
 
-def _fy_starts(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
-    out = []
-    for year in range(first.year, last.year + 1):
-        d = pd.Timestamp(year=year, month=10, day=1)
-        if first < d <= last:
-            out.append(d)
-    return out
+def _month_pos(d: pd.Timestamp, first: pd.Timestamp) -> float:
+    """x position of a date on the month axis: month i spans [i, i + 1)."""
+    i = (d.year - first.year) * 12 + (d.month - first.month)
+    return i + (d.day - 1) / d.days_in_month
+
+
+def _month_ticks(dates: Sequence[pd.Timestamp]) -> tuple[list[float], list[str]]:
+    n = len(dates)
+    step = 1 if n <= 24 else 3 if n <= 48 else 6 if n <= 120 else 12
+    pos, labels = [], []
+    for i, d in enumerate(dates):
+        if (d.month - 1) % step:
+            continue
+        first_label = not labels
+        year = f"\n{d.year}" if (first_label or d.month == 1) else ""
+        pos.append(i + 0.5)
+        labels.append(f"{d:%b}{year}")
+    return pos, labels
 
 
 def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
@@ -578,105 +615,126 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
         m = months.copy()
         m["date"] = pd.to_datetime(m["month"], format="%Y-%m")
         m = m.sort_values("date").reset_index(drop=True)
-        mid = m["date"] + pd.Timedelta(days=15)
+        first = m["date"].iloc[0]
+        last_end = m["date"].iloc[-1] + pd.offsets.MonthEnd(0)
+        x = np.array([_month_pos(d, first) + 0.5 for d in m["date"]])
         nat = _national_rate(national, m)
         with_data = m[m["completions"] > 0]
 
         if int(m["pd_closures"].sum()) == 0:
-            title = f"No PD closures in any month of the window ({_n(m['completions'].sum())} completions)"
+            title = (f"No PD closures in any month of the window "
+                     f"({_n(m['completions'].sum())} completions)")
         elif len(with_data) == 1:
             r = with_data.iloc[0]
-            title = f"PD closure rate was {_pct(r['pd_rate'])} in {r['date']:%B %Y}"
+            title = f"The PD closure rate was {_pct(r['pd_rate'])} in {r['date']:%B %Y}"
         else:
             lo = with_data.loc[with_data["pd_rate"].idxmin()]
             hi = with_data.loc[with_data["pd_rate"].idxmax()]
             title = (f"The monthly PD closure rate ranged from {_pct(lo['pd_rate'])} "
                      f"({lo['date']:%b %Y}) to {_pct(hi['pd_rate'])} ({hi['date']:%b %Y})")
 
-        first = m["date"].iloc[0]
-        last_end = m["date"].iloc[-1] + pd.offsets.MonthEnd(0)
         pol = ctx.policy_dates
         pol_in = pd.DataFrame()
         if pol is not None and len(pol):
             pol_in = pol[(pol["date"] >= first) & (pol["date"] <= last_end)]
         subtitle = (f"PD closures per month (top) and PD closures as a share of completions "
-                    f"(bottom), {ctx.window}. Grey lines mark fiscal years (Oct\u2013Sep)")
+                    f"(bottom), {ctx.window}. Grey lines: fiscal years (Oct\u2013Sep)")
         if pol is not None and len(pol):
-            subtitle += ("; purple dotted lines mark policy dates." if len(pol_in) else
-                         "; none of the reference policy dates falls inside this window.")
+            subtitle += ("; purple dotted lines: policy dates." if len(pol_in) else
+                         "; no reference policy date falls inside this window.")
         else:
             subtitle += "."
 
         fr = _frame(ctx, title, subtitle, 5.6)
         ax1, ax2 = fr.fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
-        ax1.bar(mid, m["pd_closures"], width=24, color=BLUE, zorder=2)
+        ax1.bar(x, m["pd_closures"], width=0.78, color=BLUE, zorder=2)
         ax1.set_ylabel("PD closures per month")
         ax1.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax1.grid(axis="x", visible=False)
         ax1.set_ylim(0, max(1, m["pd_closures"].max()) * 1.12)
+        ax1.tick_params(axis="x", length=0)
 
-        r = m[m["completions"] > 0]
-        rmid = r["date"] + pd.Timedelta(days=15)
-        ax2.fill_between(rmid, r["ci_low"] * 100, r["ci_high"] * 100, color=LIGHT_BLUE,
+        ok = (m["completions"] > 0).to_numpy()
+        r = m[ok]
+        ax2.fill_between(x[ok], r["ci_low"] * 100, r["ci_high"] * 100, color=LIGHT_BLUE,
                          alpha=0.6, lw=0, label="95% Wilson interval", zorder=1)
-        ax2.plot(rmid, r["pd_rate"] * 100, "-o", color=BLUE, ms=3.5, lw=1.6,
+        ax2.plot(x[ok], r["pd_rate"] * 100, "-o", color=BLUE, ms=3.5, lw=1.6,
                  label="PD rate", zorder=3)
         if np.isfinite(nat):
             ax2.axhline(nat * 100, color=DARK, lw=1.0, ls="--", zorder=2,
-                        label=f"Window rate {_pct(nat)}")
+                        label=f"Rate over the window: {_pct(nat)}")
         ax2.set_ylabel("PD rate (% of completions)")
         ax2.grid(axis="x", visible=False)
         ytop = _nice_upper(list(r["ci_high"] * 100) + [nat * 100 if np.isfinite(nat) else 0])
         show_n = len(m) <= 36
-        ax2.set_ylim(0, ytop * (1.35 if show_n else 1.0))
+        ax2.set_ylim(0, ytop * (1.3 if show_n else 1.0))
         ax2.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
         if show_n:
-            for d, c in zip(mid, m["completions"]):
-                ax2.text(d, 0.975, f"{_n(c)}", transform=ax2.get_xaxis_transform(),
+            for xi, c in zip(x, m["completions"]):
+                ax2.text(xi, 0.975, _n(c), transform=ax2.get_xaxis_transform(),
                          rotation=90, ha="center", va="top", fontsize=6.5, color="#666666")
-            ax2.text(0.0, 1.01, "n = completions per month", transform=ax2.transAxes,
-                     ha="left", va="bottom", fontsize=7.5, color="#666666")
+            n_note = "n = completions per month (grey numbers)"
         else:
-            ax2.text(0.0, 1.01, f"n = {_n(m['completions'].min())}\u2013"
-                     f"{_n(m['completions'].max())} completions per month",
-                     transform=ax2.transAxes, ha="left", va="bottom", fontsize=7.5,
-                     color="#666666")
-        ax2.legend(loc="upper right", bbox_to_anchor=(1.0, 1.0 + (0.10 if True else 0)),
-                   ncols=3, fontsize=7.5, borderaxespad=0.0)
+            n_note = (f"n = {_n(m['completions'].min())}\u2013{_n(m['completions'].max())} "
+                      "completions per month")
+        ax2.text(0.0, 1.01, n_note, transform=ax2.transAxes, ha="left", va="bottom",
+                 fontsize=7.5, color="#666666")
+        ax2.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=7.5,
+                   borderaxespad=0.1)
 
         # fiscal-year boundaries and labels
-        x_lo = first - pd.Timedelta(days=4)
-        x_hi = last_end + pd.Timedelta(days=4)
-        ax2.set_xlim(x_lo, x_hi)
-        bounds = [first] + _fy_starts(first, last_end)
+        ax2.set_xlim(-0.2, len(m) + 0.2)
+        bounds = [0.0] + [_month_pos(d, first) for d in _fy_starts(first, last_end)]
         for i, b in enumerate(bounds):
-            fy = b.year + 1 if b.month >= 10 else b.year
+            month_at = first + pd.DateOffset(months=int(round(b)))
+            fy = month_at.year + 1 if month_at.month >= 10 else month_at.year
             if i > 0:
                 for ax in (ax1, ax2):
                     ax.axvline(b, color="#BBBBBB", lw=1.0, zorder=0)
-            nxt = bounds[i + 1] if i + 1 < len(bounds) else last_end
-            if (nxt - b).days >= 45 or len(bounds) == 1:
-                ax1.text(b + pd.Timedelta(days=6), 1.005, f"FY{fy}",
-                         transform=ax1.get_xaxis_transform(), ha="left", va="bottom",
-                         fontsize=8, color="#666666")
+            nxt = bounds[i + 1] if i + 1 < len(bounds) else len(m)
+            if nxt - b >= 1.5 or len(bounds) == 1:
+                ax1.text(b + 0.15, 1.01, f"FY{fy}", transform=ax1.get_xaxis_transform(),
+                         ha="left", va="bottom", fontsize=8, color="#666666")
         # policy dates
-        for _, p in pol_in.iterrows():
+        for _, pdate in pol_in.iterrows():
+            xp = _month_pos(pdate["date"], first)
             for ax in (ax1, ax2):
-                ax.axvline(p["date"], color=PURPLE, lw=1.2, ls=":", zorder=4)
-            ax1.text(p["date"] + pd.Timedelta(days=4), 0.96, f"{p['date']:%d %b %Y}: {p['label']}",
+                ax.axvline(xp, color=PURPLE, lw=1.3, ls=":", zorder=4)
+            ax1.text(xp + 0.1, 0.96, f"{pdate['date']:%d %b %Y}: {pdate['label']}",
                      transform=ax1.get_xaxis_transform(), rotation=90, ha="left", va="top",
-                     fontsize=7, color="#7A3D66",
-                     bbox=dict(facecolor="white", edgecolor="none", alpha=0.75, pad=1))
-        locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
-        ax2.xaxis.set_major_locator(locator)
-        ax2.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+                     fontsize=7, color="#7A3D66", zorder=5,
+                     bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+        pos, labels = _month_ticks(list(m["date"]))
+        ax2.set_xticks(pos, labels)
+        ax2.tick_params(axis="x", length=0)
         ax2.set_xlabel("Month of completion")
         return fr.fig
+
+
+def _fy_starts(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
+    out = []
+    for year in range(first.year, last.year + 1):
+        d = pd.Timestamp(year=year, month=10, day=1)
+        if first < d <= last:
+            out.append(d)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # 3. Fiscal years (TRAC report 339, Table 1)
 # --------------------------------------------------------------------------------------------
+
+def _fy_label(r) -> str:
+    label = f"FY{int(r['fiscal_year'])}"
+    if not r["partial"]:
+        return label
+    try:
+        a = pd.Timestamp(r["period_start"])
+        b = pd.Timestamp(r["period_end"])
+        return f"{label} (partial)\n{a:%b %Y}\u2013{b:%b %Y}"
+    except (TypeError, ValueError):
+        return f"{label} (partial)"
+
 
 def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
     """PD closures and PD rate per fiscal year; partial years marked."""
@@ -685,10 +743,10 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
             return _no_data_figure(ctx, "PD closures and PD closure rate by fiscal year")
         d = fy.sort_values("fiscal_year").reset_index(drop=True)
         d["fy"] = d["fiscal_year"].astype(int)
-        names = [f"FY{y}" + (" (partial)" if p else "") for y, p in zip(d["fy"], d["partial"])]
         if len(d) <= 3:
-            parts = [f"{_n(r['pd_closures'])} in {nm} ({_pct(r['pd_rate'])})"
-                     for nm, (_, r) in zip(names, d.iterrows())]
+            parts = [f"{_n(r['pd_closures'])} in FY{r['fy']} "
+                     f"({'partial year, ' if r['partial'] else ''}{_pct(r['pd_rate'])})"
+                     for _, r in d.iterrows()]
             title = "ICE PD closures: " + (" and ".join([", ".join(parts[:-1]), parts[-1]])
                                            if len(parts) > 1 else parts[0])
         else:
@@ -704,10 +762,7 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
         ax1, ax2 = fr.fig.subplots(1, 2)
         x = np.arange(len(d))
         many = len(d) > 8
-        labels = []
-        for (_, r), y, p in zip(d.iterrows(), d["fy"], d["partial"]):
-            lab = f"FY{y}" + ("\n(partial)" if p else "")
-            labels.append(lab)
+        labels = [_fy_label(r) for _, r in d.iterrows()]
         hatches = ["////" if p else None for p in d["partial"]]
         fc1 = [SKY if p else BLUE for p in d["partial"]]
         bars = ax1.bar(x, d["pd_closures"], color=fc1, edgecolor=BLUE, lw=0.8, width=0.7)
@@ -762,25 +817,44 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         if not (has_s or has_c):
             return _no_data_figure(ctx, "PD closure rate by state and by federal circuit")
         nat = _national_rate(national, states if has_s else circuits)
-        srows = _ranked_rows(states, "state", ctx.min_completions) if has_s else None
+        srows = (_ranked_rows(states, "state", ctx.min_completions,
+                              label_fn=lambda r: _state_label(r["state"])) if has_s else None)
         crows = (_ranked_rows(circuits, "circuit", ctx.min_completions,
                               label_fn=lambda r: _circuit_label(r["circuit"])) if has_c else None)
         rel = srows[srows["group"] == 0] if has_s else pd.DataFrame()
         if has_s and len(rel) >= 2 and int(states["pd_closures"].sum()) > 0:
-            title = (f"Across states, PD closure rates ranged from {_pct(rel['pd_rate'].min())} "
-                     f"({rel.loc[rel['pd_rate'].idxmin(), 'label']}) to "
-                     f"{_pct(rel['pd_rate'].max())} ({rel.loc[rel['pd_rate'].idxmax(), 'label']})")
+            lo = rel.loc[rel["pd_rate"].idxmin()]
+            hi = rel.loc[rel["pd_rate"].idxmax()]
+            title = (f"Across states, PD closure rates ranged from {_pct(lo['pd_rate'])} "
+                     f"({lo['label']}) to {_pct(hi['pd_rate'])} ({hi['label']})")
         elif int((states if has_s else circuits)["pd_closures"].sum()) == 0:
             title = "No PD closures in any state or circuit in this window"
         else:
-            title = f"PD closures were {_pct(nat)} of completions nationally"
+            title = f"PD closures were {_pct(nat)} of completed {ctx.units} nationally"
         subtitle = (f"Share of completed {ctx.units} closed by PD, by state of the immigration "
                     f"court and by federal judicial circuit, {ctx.window}.")
-        n_rows = max(len(srows) if has_s else 1, len(crows) if has_c else 1) + 1.2
-        body = max(2.5, ROW_HEIGHT * n_rows + 1.0)
-        fr = _frame(ctx, title, subtitle, body,
+
+        def span(rows):
+            if rows is None:
+                return 4.0
+            n_rel = int((rows["group"] == 0).sum())
+            return len(rows) + (1.2 if 0 < n_rel < len(rows) else 0.0)
+
+        ns, nc = span(srows), span(crows)
+        deco = 0.85  # inches of panel title, n header and x axis around each panel
+        tall_in = ROW_HEIGHT * (max(ns, nc) + 1.4) + deco
+        short_in = ROW_HEIGHT * (min(ns, nc) + 1.4) + deco
+        fr = _frame(ctx, title, subtitle, max(2.8, tall_in),
                     legend=_legend_handles(ctx.min_completions, highlight=False))
-        ax1, ax2 = fr.fig.subplots(1, 2, width_ratios=[1, 1], sharex=True)
+        fig = fr.fig
+        if tall_in - short_in < 0.3:
+            ax1, ax2 = fig.subplots(1, 2)
+        else:
+            gs = fig.add_gridspec(2, 2, height_ratios=[short_in, tall_in - short_in])
+            if ns >= nc:
+                ax1, ax2 = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[0, 1])
+            else:
+                ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[:, 1])
         allhi = []
         for rows in (srows, crows):
             if rows is not None:
@@ -795,10 +869,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
             _dot_panel(ax, rows, national_rate=nat, xmax=xmax,
                        min_completions=ctx.min_completions, divider_text=False)
             ax.set_xlabel("PD rate (% of completions)")
-            # keep both panels' row spacing equal: pad the shorter one at the bottom
-            ax.set_ylim(-(n_rows - 0.3), 0.7)
-        ax1.xaxis.set_tick_params(labelbottom=True)
-        return fr.fig
+        return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -825,7 +896,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
                              & (locations["completions"] > 0)]
             rows = _ranked_rows(locs, "hearing_location", ctx.min_completions,
                                 label_fn=lambda r: _shorten(r["hearing_location"]
-                                                            or r["hearing_loc_code"], 28))
+                                                            or r["hearing_loc_code"], 34))
             hidden = rows.iloc[MAX_LOCATIONS_PER_PANEL:]
             rows = rows.iloc[:MAX_LOCATIONS_PER_PANEL]
             panels.append((c, rows, hidden))
@@ -847,7 +918,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
         ncols = 2 if k > 1 else 1
         nrows = math.ceil(k / ncols)
         per_panel = max(len(p[1]) + (1.2 if 0 < (p[1]["group"] == 0).sum() < len(p[1]) else 0)
-                        for p in panels)
+                        + (1.0 if len(p[2]) else 0.0) for p in panels)
         panel_h = ROW_HEIGHT * (per_panel + 0.6) + 0.75
         width = 11.0 if ncols == 2 else FIG_WIDTH
         fr = _frame(ctx, title, subtitle, panel_h * nrows + 0.3, width=width,
@@ -864,12 +935,16 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
                 _no_data(ax, "No hearing-location detail")
                 continue
             _dot_panel(ax, rows, national_rate=nat, xmax=xmax,
-                       min_completions=ctx.min_completions, n_header=False, divider_text=False)
+                       min_completions=ctx.min_completions, n_header=False, divider_text=False,
+                       label_size=7.5)
             ax.set_ylim(-(per_panel - 0.3), 0.7)
             if len(hidden):
-                ax.text(0.99, 0.02, f"+{len(hidden)} smaller locations not shown "
-                        f"(n={_n(hidden['completions'].sum())})", transform=ax.transAxes,
-                        ha="right", va="bottom", fontsize=7, color="#777777", style="italic")
+                y_last = -(per_panel - 1)
+                k_h = len(hidden)
+                ax.text(0.01, y_last, f"+ {k_h} smaller location{'s' if k_h > 1 else ''} not "
+                        f"shown (n={_n(hidden['completions'].sum())})",
+                        transform=ax.get_yaxis_transform(), ha="left", va="center",
+                        fontsize=7, color="#666666")
             ax.xaxis.set_tick_params(labelbottom=True)
         for ax in axes[k:]:
             ax.set_visible(False)
@@ -1063,7 +1138,9 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
 
         areas = {"CONUS": ax}
         inset_pos = {"AK": [0.0, 0.0, 0.20, 0.24], "HI": [0.21, 0.0, 0.13, 0.13],
-                     "PR": [0.86, 0.0, 0.10, 0.08], "MP": [0.35, 0.0, 0.07, 0.12]}
+                     "PR": [0.60, 0.0, 0.10, 0.08], "MP": [0.36, 0.0, 0.07, 0.12]}
+        inset_name = {"AK": "Alaska", "HI": "Hawaii", "PR": "Puerto Rico",
+                      "MP": "N. Mariana Is. & Guam"}
         for area in ("AK", "HI", "PR", "MP"):
             if area == "MP" and not (d["area"] == "MP").any():
                 continue
@@ -1077,6 +1154,8 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
             pad = (hi_ - lo) * 0.08
             iax.set_xlim(lo[0] - pad[0], hi_[0] + pad[0])
             iax.set_ylim(lo[1] - pad[1], hi_[1] + pad[1])
+            iax.text(0.5, 0.0, inset_name[area], transform=iax.transAxes, ha="center",
+                     va="top", fontsize=7, color="#777777")
             areas[area] = iax
         for area, sub in d.groupby("area", sort=True):
             a = areas.get(area)
@@ -1098,7 +1177,7 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
                                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
         # colour bar and size key
         sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-        cax = ax.inset_axes([0.70, 0.10, 0.26, 0.025])
+        cax = ax.inset_axes([0.72, 0.07, 0.26, 0.025])
         cb = fig.colorbar(sm, cax=cax, orientation="horizontal")
         cb.set_label("PD rate (% of completions)", fontsize=8)
         cb.ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
@@ -1110,7 +1189,7 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
                           mfc="#BBBBBB", mec="white", label=f"{_n(v)}") for v in ref]
         ax.legend(handles=handles, title="Completions (n)", loc="upper right",
                   bbox_to_anchor=(1.0, 1.0), fontsize=7.5, title_fontsize=8,
-                  labelspacing=1.2, borderpad=0.8, frameon=False)
+                  labelspacing=1.6, borderpad=0.8, handletextpad=1.4, frameon=False)
         return fig
 
 

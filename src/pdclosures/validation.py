@@ -219,7 +219,7 @@ def _find_counts(figure, quantity, window, national, courts, fiscal_years, month
         if restricted_courts:
             return None, f"run restricted to courts {', '.join(restricted_courts)}; national figures need all courts"
         if quantity in PENDING_QUANTITIES:
-            if pending is None:
+            if pending is None or len(pending) == 0:
                 return None, "pending-at-start counts not given"
             # The backlog at the start depends on the start only; its PD share on the whole window.
             fits = start == window.start if quantity == "pending_at_start" else same_window
@@ -522,7 +522,7 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
                 label.set_fontweight("bold")
         # Right-hand labels as a secondary axis, so the layout makes room for them.
         sec = ax.secondary_yaxis("right")
-        sec.set_yticks(ys, [f"{fg._pct(r['pd_rate'])}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})"
+        sec.set_yticks(ys, [f"{fg._pct(r['pd_rate'], 2)}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})"
                             for _, r in d.iterrows()])
         sec.tick_params(axis="y", length=0, pad=4, labelsize=8, labelcolor=fg.DARK)
         sec.spines["right"].set_visible(False)
