@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,6 +66,13 @@ class TableAccounting:
     quarantined: int = 0
     published_count: int | None = None
     issues: Counter = field(default_factory=Counter)  # (column, issue) -> rows
+
+    def add(self, part: "TableAccounting") -> None:
+        self.lines += part.lines
+        self.loaded += part.loaded
+        self.repaired += part.repaired
+        self.quarantined += part.quarantined
+        self.issues.update(part.issues)
 
     def check(self) -> None:
         if self.lines != self.loaded + self.quarantined:
@@ -339,11 +347,20 @@ def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | 
 # B_TblProceeding: the engine pass
 
 
-def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 64 << 20):
+PARSE_THREADS = 2  # the machines this runs on have two cores or more
+
+
+def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20):
     """Stream B_TblProceeding into Parquet.
+
+    A reading thread reads, hashes and counts pieces of whole lines; PARSE_THREADS workers
+    parse and clean pieces in parallel; this thread merges their accounting and writes the
+    Parquet row groups in file order. At most a few pieces are in memory at once.
 
     Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE)."""
     import hashlib
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
 
@@ -354,41 +371,68 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     digest = hashlib.sha256()
     writer = None
     header = None
-    lines_before = 0  # data lines in earlier chunks, for quarantine line numbers
-    earliest = latest = None
+    lines_before = 0  # data lines in earlier pieces, for quarantine line numbers
+    dates = []
+    in_flight: deque = deque()
     bar = tqdm(total=release.table_size(table), unit="B", unit_scale=True, desc=f"Reading {table}",
                disable=not progress, mininterval=1.0)
+
+    def write_next():
+        nonlocal writer
+        cleaned, part, part_quarantine = in_flight.popleft().result()
+        accounting.add(part)
+        quarantined.extend(part_quarantine)
+        if writer is None:
+            writer = pq.ParquetWriter(out_path, cleaned.schema, **_PARQUET_OPTIONS)
+        writer.write_table(cleaned)
+        dates.append(pc.min_max(cleaned["COMP_DATE"]))
+
+    workers = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="parse")
     try:
         with release.open_table(table) as stream:
             for chunk, line_feeds in _prefetch(_hashed_counted_pieces(stream, where, digest, chunk_bytes)):
                 bar.update(len(chunk))
                 if header is None:
+                    chunk = bytes(chunk)
                     end = chunk.find(b"\n") + 1 or len(chunk)
                     header = split_header(chunk[:end], where)
                     require_columns(header, schema.PROCEEDING_CACHE_COLUMNS, where)
                     chunk, line_feeds = chunk[end:], line_feeds - chunk[:end].count(b"\n")
                 if not chunk:
                     continue
-                cleaned, chunk_lines, chunk_quarantine = _parse_proceeding_chunk(
-                    chunk, line_feeds, header, accounting, lines_before, where)
-                quarantined.extend(chunk_quarantine)
-                lines_before += chunk_lines
-                if writer is None:
-                    writer = pq.ParquetWriter(out_path, cleaned.schema, compression="zstd")
-                writer.write_table(cleaned)
-                lowest, highest = pc.min_max(cleaned["COMP_DATE"]).values()
-                if lowest.is_valid:
-                    earliest = min(earliest or lowest.as_py(), lowest.as_py())
-                    latest = max(latest or highest.as_py(), highest.as_py())
+                in_flight.append(workers.submit(_parse_proceeding_chunk, chunk, line_feeds, header, lines_before, where))
+                lines_before += line_feeds + (chunk[-1:] != b"\n")
+                if len(in_flight) > 2 * PARSE_THREADS:
+                    write_next()
+            while in_flight:
+                write_next()
     finally:
+        workers.shutdown(wait=True, cancel_futures=True)
         bar.close()
     if header is None:
         raise ReleaseError(f"{where}: empty file (no header line)")
     if writer is None:
         raise ReleaseError(f"{where}: has a header but no data lines")
     writer.close()
-    data_range = tuple(day.isoformat() if day else None for day in (earliest, latest))
+    firsts = [d["min"].as_py() for d in dates if d["min"].is_valid]
+    lasts = [d["max"].as_py() for d in dates if d["max"].is_valid]
+    data_range = (min(firsts).isoformat() if firsts else None, max(lasts).isoformat() if lasts else None)
     return accounting, quarantined, digest.hexdigest(), data_range
+
+
+# Ids are delta-encoded (they mostly increase); codes keep their dictionaries.
+_PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "use_dictionary": schema.PROCEEDING_DATE_COLUMNS + schema.PROCEEDING_CODE_COLUMNS,
+    "column_encoding": {c: "DELTA_BINARY_PACKED" for c in schema.PROCEEDING_ID_COLUMNS},
+}
+
+
+# Ids stay text until checked; dates and codes come dictionary-encoded straight from the parser.
+_PARSED_TYPES = {
+    **{c: pa.string() for c in schema.PROCEEDING_ID_COLUMNS},
+    **{c: pa.dictionary(pa.int32(), pa.string()) for c in schema.PROCEEDING_DATE_COLUMNS + schema.PROCEEDING_CODE_COLUMNS},
+}
 
 
 def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
@@ -396,34 +440,38 @@ def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
     reading thread, while the main thread parses the previous piece."""
     for piece in iter_line_chunks(stream, where, chunk_bytes):
         digest.update(piece)
-        yield piece, piece.count(b"\n")
+        yield piece, piece.obj.count(b"\n", 0, piece.nbytes)  # a view from the start of its bytes
 
 
-def _parse_proceeding_chunk(chunk: bytes, line_feeds: int, header: list[str], accounting: TableAccounting,
-                            lines_before: int, where: str):
-    """Parse one piece of whole lines; returns (cleaned table, lines in piece, quarantined lines)."""
+def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_before: int, where: str):
+    """Parse and clean one piece of whole lines (runs in a worker thread).
+
+    Returns (cleaned table, this piece's accounting, its quarantined lines)."""
+    accounting = TableAccounting(schema.PROCEEDING_TABLE)
     # The parser wants UTF-8; latin-1 is the same bytes as long as they are ASCII, so only
     # pieces with other bytes pay for transcoding.
-    text = chunk if chunk.isascii() else chunk.decode(schema.ENCODING).encode("utf-8")
+    whole = chunk.obj if isinstance(chunk, memoryview) else chunk
+    text = chunk if whole.isascii() else bytes(chunk).decode(schema.ENCODING).encode("utf-8")
     invalid: list = []
     parsed = pacsv.read_csv(
-        io.BytesIO(text),
-        read_options=pacsv.ReadOptions(column_names=header, block_size=4 << 20),
+        pa.BufferReader(pa.py_buffer(text)),
+        read_options=pacsv.ReadOptions(column_names=header, use_threads=False),
         parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
                                          ignore_empty_lines=False,
                                          invalid_row_handler=lambda row: invalid.append(row) or "skip"),
         convert_options=pacsv.ConvertOptions(include_columns=schema.PROCEEDING_CACHE_COLUMNS,
-                                             column_types={c: pa.string() for c in schema.PROCEEDING_CACHE_COLUMNS},
-                                             strings_can_be_null=False),
+                                             column_types=_PARSED_TYPES, strings_can_be_null=False),
     )
     records_seen = parsed.num_rows + len(invalid)
-    chunk_lines = line_feeds + (not text.endswith(b"\n"))
+    chunk_lines = line_feeds + (text[-1:] != b"\n")
     if records_seen != chunk_lines:  # lone CRs also end lines for the parser: count them too
+        text = bytes(text)
         chunk_lines = _count_lines(text)
     if records_seen != chunk_lines:
         raise RuntimeError(f"{where}: parser saw {records_seen} records in a piece with {chunk_lines} lines")
     quarantine = []
     repaired_rows = []
+    searchable = bytes(text) if invalid else b""  # for line numbers of quarantined lines
     for row in invalid:
         fields = row.text.split("\t")
         fixed = realign_shifted_fields(fields, header)
@@ -434,17 +482,19 @@ def _parse_proceeding_chunk(chunk: bytes, line_feeds: int, header: list[str], ac
                   if len(fields) == len(header) + 1 else f"{len(fields)} fields, expected {len(header)}")
         if row.text == "":
             reason = "empty line"
-        quarantine.append((_line_number(text, row.text, lines_before), reason, row.text))
+        quarantine.append((_line_number(searchable, row.text, lines_before), reason, row.text))
     if repaired_rows:
         positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
-        extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string())
+        extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(_PARSED_TYPES[c])
                           for c, i in zip(schema.PROCEEDING_CACHE_COLUMNS, positions)})
         parsed = pa.concat_tables([parsed, extra])
         accounting.repaired += len(repaired_rows)
         accounting.issues[("", "tab-shifted line realigned (stray empty field removed)")] += len(repaired_rows)
 
     # Repaired lines keep a flag, so any count can be told with and without them.
-    repaired_flags = pa.array([False] * (parsed.num_rows - len(repaired_rows)) + [True] * len(repaired_rows))
+    flags = np.zeros(parsed.num_rows, dtype=bool)
+    flags[parsed.num_rows - len(repaired_rows):] = True
+    repaired_flags = pa.array(flags)
     cleaned, bad_ids = _clean_proceedings(parsed, repaired_flags, accounting)
     for reason, raw in bad_ids:
         quarantine.append((None, reason, raw))
@@ -453,7 +503,7 @@ def _parse_proceeding_chunk(chunk: bytes, line_feeds: int, header: list[str], ac
     accounting.lines += chunk_lines
     accounting.loaded += cleaned.num_rows
     accounting.quarantined += len(quarantine)
-    return cleaned, chunk_lines, quarantine
+    return cleaned, accounting, quarantine
 
 
 def _count_lines(text: bytes) -> int:
@@ -475,13 +525,16 @@ def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
 def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting):
     """Typed, trimmed columns; rows whose ids are not whole numbers are split off for quarantine.
 
-    Dates and codes repeat a lot (a few thousand distinct values in millions of rows), so they
-    are cleaned once per distinct value and mapped back, which is what keeps this fast.
+    The parser hands over dates and codes dictionary-encoded. They repeat a lot (a few thousand
+    distinct values in millions of rows), so each is cleaned once per distinct value.
     """
-    ids = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_ID_COLUMNS}
-    ids_ok = pc.and_(*(pc.match_substring_regex(ids[name], r"^\d{1,18}$") for name in schema.PROCEEDING_ID_COLUMNS))
+    # One dictionary per column for the whole piece, so each column is cleaned in one go.
+    parsed = parsed.unify_dictionaries()
+    out = _whole_numbers(parsed)
     bad_ids = []
-    if not pc.all(ids_ok).as_py():
+    if out is None:  # some id is padded or not a number: the slow, careful path
+        ids = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_ID_COLUMNS}
+        ids_ok = pc.and_(*(pc.match_substring_regex(ids[name], r"^\d{1,18}$") for name in ids))
         bad = pc.invert(ids_ok)
         for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in schema.PROCEEDING_CACHE_COLUMNS)):
             record = dict(zip(schema.PROCEEDING_CACHE_COLUMNS, values))
@@ -489,32 +542,52 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
             bad_ids.append((f"{' and '.join(which)} not a whole number",
                             "\t".join(f"{k}={v}" for k, v in record.items())))
         parsed = parsed.filter(ids_ok)
-        ids = {name: pc.filter(values, ids_ok) for name, values in ids.items()}
         repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
-    out = {name: pc.cast(ids[name], pa.int64()) for name in schema.PROCEEDING_ID_COLUMNS}
+        out = {name: pc.cast(pc.filter(values, ids_ok), pa.int64()) for name, values in ids.items()}
     for name in schema.PROCEEDING_DATE_COLUMNS:
         out[name], junk = parse_dates(parsed[name])
         if junk:
             accounting.issues[(name, "junk date set to null")] += junk
     for name in schema.PROCEEDING_CODE_COLUMNS:
-        out[name] = _per_distinct_value(parsed[name], _clean_code_values)
+        out[name] = _clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags
     return pa.table(out), bad_ids
+
+
+def _whole_numbers(parsed: pa.Table) -> dict | None:
+    """The id columns as int64 if every value is plain digits (the usual case), else None."""
+    try:
+        return {name: pc.cast(parsed[name], pa.int64()) for name in schema.PROCEEDING_ID_COLUMNS}
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _strip_codes(values):
     return pc.utf8_trim_whitespace(pc.replace_substring(values, "\x00", ""))
 
 
-def _clean_code_values(values: pa.Array) -> pa.Array:
-    stripped = _strip_codes(values)
-    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+def _as_dictionary_chunks(values) -> list[pa.DictionaryArray]:
+    """Dictionary-encoded pieces of a column; one piece when the chunks share their dictionary."""
+    if isinstance(values, pa.ChunkedArray):
+        if pa.types.is_dictionary(values.type) and values.num_chunks > 1 and all(
+                c.dictionary.equals(values.chunk(0).dictionary) for c in values.chunks[1:]):
+            return [values.combine_chunks()]
+        chunks = values.chunks
+    else:
+        chunks = [values]
+    return [c if pa.types.is_dictionary(c.type) else c.dictionary_encode() for c in chunks]
 
 
-def _per_distinct_value(values: pa.ChunkedArray, transform) -> pa.Array:
-    """transform(values), computed on the distinct values only."""
-    encoded = values.combine_chunks().dictionary_encode()
-    return pc.take(transform(encoded.dictionary), encoded.indices)
+def _clean_codes(values) -> pa.ChunkedArray:
+    """Codes NUL-stripped and trimmed, empty as null, kept dictionary-encoded (small in memory
+    and in Parquet); 'SEA' and 'SEA ' become one dictionary entry."""
+    cleaned_chunks = []
+    for chunk in _as_dictionary_chunks(values):
+        stripped = _strip_codes(chunk.dictionary)
+        cleaned = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped).dictionary_encode()
+        indices = pc.take(cleaned.indices, chunk.indices)
+        cleaned_chunks.append(pa.DictionaryArray.from_arrays(indices, cleaned.dictionary))
+    return pa.chunked_array(cleaned_chunks, pa.dictionary(pa.int32(), pa.string()))
 
 
 def _date_values(values: pa.Array) -> pa.Array:
@@ -530,22 +603,22 @@ def _date_values(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(valid, False), pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
 
 
-def parse_dates(values) -> tuple[pa.Array, int]:
+def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
     """'2013-01-05 00:00:00.000' -> date; junk (year <= 1900, impossible day, not a date) -> null.
 
     strptime alone would roll 2013-02-30 over to March 2, so each parsed date is written back
     out and must equal its text. Returns the dates and the number of junk values nulled.
     """
-    if isinstance(values, pa.Array):
-        values = pa.chunked_array([values])
-    encoded = values.combine_chunks().dictionary_encode()
-    distinct_dates = _date_values(encoded.dictionary)
-    distinct_junk = pc.and_(pc.is_null(distinct_dates), pc.not_equal(_strip_codes(encoded.dictionary), ""))
-    junk = pc.sum(pc.take(distinct_junk, encoded.indices)).as_py() or 0
-    return pc.take(distinct_dates, encoded.indices), junk
+    dates, junk = [], 0
+    for chunk in _as_dictionary_chunks(values):
+        distinct_dates = _date_values(chunk.dictionary)
+        distinct_junk = pc.and_(pc.is_null(distinct_dates), pc.not_equal(_strip_codes(chunk.dictionary), ""))
+        junk += pc.sum(pc.take(distinct_junk, chunk.indices)).as_py() or 0
+        dates.append(pc.take(distinct_dates, chunk.indices))
+    return pa.chunked_array(dates, pa.date32()), junk
 
 
-def _prefetch(iterable, depth: int = 2):
+def _prefetch(iterable, depth: int = 4):
     """Run a producer (decompression, file reads) one step ahead of the consumer, in a thread."""
     slots: queue.Queue = queue.Queue(maxsize=depth)
     finished = object()

@@ -160,7 +160,13 @@ def _read_all(stream, where: str) -> bytes:
 
 
 def iter_line_chunks(stream, where: str, chunk_bytes: int = 64 << 20):
-    """Yield the stream's bytes in pieces of about chunk_bytes that end on a line break."""
+    """Yield the stream's bytes as memoryviews of about chunk_bytes that end on a line break.
+
+    A plain file is read without copying: after each read it seeks back to the start of the
+    unfinished last line. A zip member cannot seek back cheaply, so its unfinished line is
+    carried over and joined to the next read.
+    """
+    seekable = isinstance(stream, io.BufferedReader)
     carry = b""
     while True:
         try:
@@ -169,15 +175,21 @@ def iter_line_chunks(stream, where: str, chunk_bytes: int = 64 << 20):
             raise ReleaseError(f"{where}: cannot read (truncated or corrupt zip member: {error})") from None
         if not block:
             break
-        block = carry + block
+        if carry:
+            block = carry + block
+            carry = b""
         cut = block.rfind(b"\n") + 1
-        if cut == 0:  # no line end yet: read on
-            carry = block
+        if cut == 0:
+            carry = block  # no line end yet: read on
             continue
-        carry = block[cut:]
-        yield block[:cut]
+        if cut < len(block):
+            if seekable:
+                stream.seek(cut - len(block), io.SEEK_CUR)
+            else:
+                carry = block[cut:]
+        yield memoryview(block)[:cut]
     if carry:
-        yield carry
+        yield memoryview(carry)
 
 
 def sha256_file(path: Path, block: int = 8 << 20) -> str:
