@@ -98,7 +98,8 @@ def _execute(notebook: Path, executed: Path, notebook_params: dict, paths: Paths
 
     try:
         papermill.execute_notebook(str(notebook), str(executed), parameters=notebook_params,
-                                   cwd=str(paths.notebooks), kernel_name="python3", progress_bar=False)
+                                   cwd=str(paths.notebooks), kernel_name="python3", progress_bar=False,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no TCP notice per kernel
     except PapermillExecutionError as error:
         if error.ename in {"UserError", "ParameterError", "ReleaseError"}:
             raise UserError(error.evalue) from None
