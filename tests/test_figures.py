@@ -81,9 +81,9 @@ def make_tables(kind: str = "realistic", seed: int = 7) -> dict[str, pd.DataFram
     """Processed tables like the rates stage writes: realistic, single, zero_pd or empty."""
     rng = np.random.default_rng(seed)
     months = pd.period_range("2012-10", "2014-03", freq="M")
-    courts = COURTS if kind in ("realistic", "zero_pd") else [c for c in COURTS if c[0] == "SEA"]
-    if kind == "empty":
-        courts = []
+    courts = {"realistic": COURTS,
+              "zero_pd": [c for c in COURTS if c[0] in ("SEA", "TUC", "NYC", "LOS", "HAR", "SPN")],
+              "single": [c for c in COURTS if c[0] == "SEA"]}.get(kind, [])
     loc_rows = []
     month_rows = {m: [0, 0] for m in months}
     for code, court, state, circuit, weight, rate in courts:
@@ -123,6 +123,8 @@ def make_tables(kind: str = "realistic", seed: int = 7) -> dict[str, pd.DataFram
     fy["period_start"] = ["2012-10-01", "2013-10-01"]
     fy["period_end"] = ["2013-09-30", "2014-03-31"]
     fy["partial"] = [False, True]
+    if kind == "empty":
+        fy = fy.iloc[0:0]
     fy = with_rates(fy)[["fiscal_year", "period_start", "period_end", "partial", "pd_closures",
                          "completions", "pd_rate", "ci_low", "ci_high"]]
     nat = with_rates(pd.DataFrame([dict(start=START, end=END,
@@ -153,65 +155,100 @@ EXPECTED = ["01_courts_ranked", "02_monthly_trend", "03_fiscal_years", "04_state
             "05_hearing_locations"] + (["06_court_map"] if figures.map_available() else [])
 
 
-@pytest.mark.parametrize("kind", ["realistic", "single", "zero_pd", "empty"])
-def test_every_figure_renders(tmp_path, kind):
-    processed = write_run(tmp_path / "processed", kind)
-    paths = render(processed, tmp_path / "figs")
-    assert sorted({p.stem for p in paths}) == EXPECTED
+# The publication resolution (200 dpi) is checked on the single-court run; the other runs check
+# the drawing logic at a lower resolution to keep the suite fast.
+FAST_DPI = 72
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def assert_pngs(folder: Path, min_bytes: int = 15_000, dpi: int = 200):
     for stem in EXPECTED:
-        for ext in ("png", "svg", "pdf"):
-            f = tmp_path / "figs" / f"{stem}.{ext}"
-            assert f.exists(), f
-            assert f.stat().st_size > 5_000, f
-        png = (tmp_path / "figs" / f"{stem}.png").read_bytes()
-        assert png.startswith(b"\x89PNG")
-    if kind == "empty":
-        svg = (tmp_path / "figs" / "01_courts_ranked.svg").read_text()
-        assert figures.NO_DATA_TEXT in svg
+        f = folder / f"{stem}.png"
+        assert f.exists(), f
+        assert f.stat().st_size > min_bytes * (dpi / 200) ** 2, f
+        w, h = png_size(f)
+        assert w >= 7.5 * dpi and h >= 2.5 * dpi, (f, w, h)  # figures >= 7.5 x 2.5 in
 
 
-def test_empty_tables_with_headers_only(tmp_path):
-    processed = write_run(tmp_path / "processed", "realistic")
-    for name, cols in figures.TABLES.items():
-        if name != "national":
-            pd.DataFrame(columns=cols).to_csv(processed / f"{name}.csv", index=False)
-    pd.DataFrame([dict(start=START, end=END, pd_closures=0, completions=0, pd_rate=None,
-                       ci_low=None, ci_high=None)]).to_csv(processed / "national.csv", index=False)
-    paths = render(processed, tmp_path / "figs")
-    assert len(paths) == 3 * len(EXPECTED)
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory):
+    """One synthetic single-court run rendered in every format (shared: rendering is slow)."""
+    root = tmp_path_factory.mktemp("single")
+    processed = write_run(root / "processed", "single", synthetic=True)
+    paths = render(processed, root / "figs")
+    return processed, root / "figs", paths
 
 
-def test_render_is_byte_identical(tmp_path):
-    processed = write_run(tmp_path / "processed", "realistic")
-    a = render(processed, tmp_path / "a")
-    b = render(processed, tmp_path / "b")
-    assert [p.name for p in a] == [p.name for p in b]
-    for pa, pb in zip(a, b):
-        assert pa.read_bytes() == pb.read_bytes(), pa.name
+def test_single_court_all_formats(single_run):
+    _, figs, paths = single_run
+    assert [p.name for p in paths] == [f"{s}.{e}" for s in EXPECTED for e in ("png", "svg", "pdf")]
+    for p in paths:
+        assert p.stat().st_size > 5_000, p
+    assert_pngs(figs)
+    assert (figs / "01_courts_ranked.pdf").read_bytes().startswith(b"%PDF")
+    assert "<svg" in (figs / "01_courts_ranked.svg").read_text()
 
 
-def test_no_dates_or_versions_in_files(tmp_path):
-    processed = write_run(tmp_path / "processed", "single")
-    render(processed, tmp_path / "figs")
-    svg = (tmp_path / "figs" / "01_courts_ranked.svg").read_text()
+def test_render_is_byte_identical(single_run, tmp_path):
+    processed, figs, _ = single_run
+    only = ["01_courts_ranked"]  # a second full render would double the slowest test
+    again = render(processed, tmp_path / "again", only=only)
+    assert len(again) == 3 * len(only)
+    for p in again:
+        assert p.read_bytes() == (figs / p.name).read_bytes(), p.name
+
+
+def test_no_dates_or_versions_in_files(single_run):
+    _, figs, _ = single_run
+    svg = (figs / "01_courts_ranked.svg").read_text()
     assert "<dc:date>" not in svg and "Matplotlib v" not in svg
-    pdf = (tmp_path / "figs" / "01_courts_ranked.pdf").read_bytes()
+    pdf = (figs / "01_courts_ranked.pdf").read_bytes()
     assert b"/CreationDate" not in pdf and b"/Producer" not in pdf
-    png = (tmp_path / "figs" / "01_courts_ranked.png").read_bytes()
-    assert b"Software" not in png
+    assert b"Software" not in (figs / "01_courts_ranked.png").read_bytes()
 
 
-def test_watermark_only_when_synthetic(tmp_path):
-    synth = write_run(tmp_path / "synth", "single", synthetic=True)
-    real = write_run(tmp_path / "real", "single", synthetic=False)
-    render(synth, tmp_path / "fs", formats=("svg",))
-    render(real, tmp_path / "fr", formats=("svg",))
+def test_realistic_run(tmp_path):
+    processed = write_run(tmp_path / "processed", "realistic")
+    paths = render(processed, tmp_path / "figs", formats=("png",), dpi=FAST_DPI)
+    assert [p.stem for p in paths] == EXPECTED
+    assert_pngs(tmp_path / "figs", min_bytes=60_000, dpi=FAST_DPI)
+    # the ranked-courts figure grows with the number of courts
+    w, h = png_size(tmp_path / "figs" / "01_courts_ranked.png")
+    assert h > 1.3 * w
+
+
+def test_zero_pd_closures(tmp_path):
+    processed = write_run(tmp_path / "processed", "zero_pd")
+    paths = render(processed, tmp_path / "figs", formats=("png",), dpi=FAST_DPI)
+    assert [p.stem for p in paths] == EXPECTED
+    assert_pngs(tmp_path / "figs", dpi=FAST_DPI)
+
+
+def test_zero_completions_and_no_watermark_when_real(single_run, tmp_path):
+    """A real (non-synthetic) run with no completions: months present with zeros, the other
+    tables header-only. Every figure says so, and none is stamped SYNTHETIC."""
+    _, synth_figs, _ = single_run
+    processed = write_run(tmp_path / "processed", "empty", synthetic=False)
+    fy = pd.read_csv(processed / "fiscal_years.csv")
+    assert len(fy) == 0
+    assert len(pd.read_csv(processed / "courts.csv")) == 0
+    assert pd.read_csv(processed / "months.csv")["completions"].sum() == 0
+    paths = render(processed, tmp_path / "figs", formats=("png", "svg"), dpi=FAST_DPI)
+    assert [p.name for p in paths] == [f"{s}.{e}" for s in EXPECTED for e in ("png", "svg")]
+    assert_pngs(tmp_path / "figs", min_bytes=5_000, dpi=FAST_DPI)
     for stem in EXPECTED:
-        s = (tmp_path / "fs" / f"{stem}.svg").read_text()
-        r = (tmp_path / "fr" / f"{stem}.svg").read_text()
+        s = (synth_figs / f"{stem}.svg").read_text()
+        r = (tmp_path / "figs" / f"{stem}.svg").read_text()
+        assert figures.NO_DATA_TEXT in r, stem
         assert figures.WATERMARK_TEXT in s and 'id="synthetic-watermark"' in s, stem
         assert figures.WATERMARK_TEXT not in r and "synthetic-watermark" not in r, stem
-        assert "Synthetic sample data" in s and "Synthetic sample data" not in r
+        assert "Synthetic sample data" in s and "Synthetic sample data" not in r, stem
+        assert "EOIR case-data release 2024-06-01" in r, stem
 
 
 def test_note_is_built_from_arguments():
@@ -238,14 +275,21 @@ def test_text_columns_stay_text(tmp_path):
     assert set(t["circuits"]["circuit"]) >= {"9", "(unknown)"}
     assert t["fiscal_years"]["partial"].tolist() == [False, True]
     assert t["courts"]["state"].isna().sum() == 1  # the unknown code has no state
+    assert t["courts"]["state"].dropna().map(type).eq(str).all()
 
 
-def test_missing_ingest_json_is_a_user_error(tmp_path):
-    processed = write_run(tmp_path / "processed", "single")
-    (processed / "ingest.json").unlink()
+def test_missing_inputs_are_user_errors(tmp_path):
     from pdclosures.errors import UserError
+    processed = write_run(tmp_path / "processed", "empty")
+    (processed / "ingest.json").unlink()
     with pytest.raises(UserError, match="ingest.json"):
         render(processed, tmp_path / "figs")
+    processed = write_run(tmp_path / "p2", "empty")
+    (processed / "courts.csv").unlink()
+    with pytest.raises(UserError, match="courts.csv"):
+        render(processed, tmp_path / "figs")
+    with pytest.raises(ValueError, match="unknown figure"):
+        render(write_run(tmp_path / "p3", "empty"), tmp_path / "figs", only=["99_nope"])
 
 
 def test_policy_dates_reference_file():
@@ -257,10 +301,11 @@ def test_policy_dates_reference_file():
 
 
 def test_policy_dates_inside_window_are_annotated(tmp_path):
-    processed = write_run(tmp_path / "processed", "realistic")
+    processed = write_run(tmp_path / "processed", "single")
     pol = tmp_path / "pol.csv"
     pol.write_text("date,label,source_url\n2013-06-01,Test policy,https://example.org/x\n"
                    "2010-01-01,Outside,https://example.org/y\n")
-    render(processed, tmp_path / "figs", policy_dates=pol, formats=("svg",))
+    render(processed, tmp_path / "figs", policy_dates=pol, formats=("svg",),
+           only=["02_monthly_trend"])
     svg = (tmp_path / "figs" / "02_monthly_trend.svg").read_text()
     assert "Test policy" in svg and "Outside" not in svg

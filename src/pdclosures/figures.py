@@ -67,6 +67,7 @@ SAVE_METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
 }
 SVG_HASHSALT = "pdclosures"
+PNG_DPI = 200
 
 FIG_WIDTH = 10.0      # inches
 ROW_HEIGHT = 0.22     # inches per labelled row in the ranked dot plots
@@ -114,18 +115,21 @@ class FigureContext:
     excluded_codes: tuple[str, ...] = ("C", "T")
     unit: str = "proceeding"
     min_completions: int = 100
+    case_types: str = "all"
+    courts: tuple[str, ...] = ()  # empty: all courts; else the run is restricted to these codes
     policy_dates: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(cls, *, start, end, pd_codes="Y,M,I", excluded_codes="C,T", unit="proceeding",
               min_completions=100, release_name=None, release_date=None, synthetic=False,
-              policy_dates=None) -> "FigureContext":
+              case_types="all", courts="", policy_dates=None) -> "FigureContext":
         return cls(
             start=str(start), end=str(end),
             release_name=release_name or None, release_date=release_date or None,
             synthetic=bool(synthetic),
             pd_codes=_codes(pd_codes), excluded_codes=_codes(excluded_codes),
             unit=str(unit or "proceeding"), min_completions=int(min_completions),
+            case_types=str(case_types or "all").strip() or "all", courts=_codes(courts),
             policy_dates=policy_dates,
         )
 
@@ -134,6 +138,15 @@ class FigureContext:
         """Plural of the unit of count, for titles ("proceedings", "cases")."""
         u = self.unit.strip().lower()
         return u if u.endswith("s") else u + "s"
+
+    @property
+    def overall(self) -> str:
+        """Name of the run-wide rate: national, or over the courts the run is restricted to."""
+        return "Selected courts" if self.courts else "National"
+
+    @property
+    def overall_phrase(self) -> str:
+        return "across the selected courts" if self.courts else "nationally"
 
     @property
     def release_label(self) -> str:
@@ -156,8 +169,10 @@ class FigureContext:
             excl = "completions exclude no OTHER_COMP code"
         text = (
             f"Source: EOIR case-data release {self.release_label}. Window {self.window}. "
-            f"PD closure = OTHER_COMP in {{{pd_set}}}; {excl}; unit: {self.unit}. "
-            f"Rates with 95% Wilson intervals."
+            f"PD closure = OTHER_COMP in {{{pd_set}}}; {excl}; unit: {self.unit}"
+            + ("" if self.case_types.lower() == "all" else f"; case types: {self.case_types}")
+            + (f"; courts: {', '.join(self.courts)}" if self.courts else "")
+            + ". Rates with 95% Wilson intervals."
         )
         if self.synthetic:
             text = f"{SYNTHETIC_NOTE} " + text
@@ -308,7 +323,7 @@ def _circuit_label(value) -> str:
         return f"{_ordinal(int(s))} Circuit"
     if s.upper() in ("DC", "D.C."):
         return "D.C. Circuit"
-    return s or "(unknown)"
+    return s if s and s != "(unknown)" else "(unknown circuit)"
 
 
 STATE_NAMES = {
@@ -333,6 +348,17 @@ def _state_label(code) -> str:
     if not code:
         return "(unknown state)"
     return STATE_NAMES.get(code.upper(), code)
+
+
+def _court_labels(courts: pd.DataFrame) -> dict:
+    """base_city_code -> court label; a label shared by several courts gets its code appended
+    (the release has e.g. two courts in Miami, El Paso and Houston)."""
+    names = {}
+    for code, court in zip(courts["base_city_code"], courts["court"]):
+        names[code] = court or f"(code {code})"
+    counts = pd.Series(list(names.values())).value_counts()
+    return {code: (f"{name} ({code})" if counts.get(name, 0) > 1 else name)
+            for code, name in names.items()}
 
 
 def _shorten(text: str, n: int = 30) -> str:
@@ -427,7 +453,8 @@ def _no_data_figure(ctx: FigureContext, what: str, body_in: float = 3.0) -> Figu
     return fr.fig
 
 
-def _legend_handles(min_completions: int, *, highlight=True, national=True):
+def _legend_handles(min_completions: int, *, highlight=True, national=True,
+                    overall: str = "National"):
     h = []
     if highlight:
         h.append(Line2D([], [], marker="o", ls="", color=VERMILLION,
@@ -439,7 +466,7 @@ def _legend_handles(min_completions: int, *, highlight=True, national=True):
                     label=f"Fewer than {min_completions:,} completions"))
     h.append(Line2D([], [], color="#555555", lw=1.2, label="95% Wilson interval"))
     if national:
-        h.append(Line2D([], [], color=DARK, lw=1.0, ls="--", label="National rate"))
+        h.append(Line2D([], [], color=DARK, lw=1.0, ls="--", label=f"{overall} rate"))
     return h
 
 
@@ -460,7 +487,7 @@ def _ranked_rows(df: pd.DataFrame, label_col: str, min_completions: int,
 def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
                min_completions: int, highlight: bool = False, n_header: bool = True,
                divider_text: bool = True, colour_fn: Callable | None = None,
-               label_size: float | None = None) -> None:
+               label_size: float | None = None, overall: str = "National") -> None:
     """Ranked dot plot: one row per entity, dot = rate, whisker = 95% CI, n at the right."""
     n_reliable = int((rows["group"] == 0).sum())
     gap = 1.2 if 0 < n_reliable < len(rows) else 0.0
@@ -500,7 +527,7 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
     ax.set_ylim(ys.min() - 0.7, 0.7)
     ax.set_xlim(0, xmax)
     ax.set_yticks(ys, list(rows["label"]))
-    ax.tick_params(axis="y", length=0, pad=4)
+    ax.tick_params(axis="y", length=0, pad=7)  # clear of hollow markers drawn at 0%
     if label_size:
         ax.tick_params(axis="y", labelsize=label_size)
     ax.grid(axis="y", visible=False)
@@ -518,16 +545,18 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
                 fontsize=7.5, color="#666666")
     if np.isfinite(national_rate):
         ax.axvline(national_rate * 100, color=DARK, lw=1.0, ls="--", zorder=1)
-        ax.text(national_rate * 100, 1.0, f" National {_pct(national_rate)}",
-                transform=ax.get_xaxis_transform(), ha="left", va="bottom", fontsize=8,
-                color=DARK)
+        right = national_rate * 100 > 0.6 * xmax  # keep the label clear of the n header
+        ax.text(national_rate * 100, 1.0,
+                f"{overall} {_pct(national_rate)} " if right else f" {overall} {_pct(national_rate)}",
+                transform=ax.get_xaxis_transform(), ha="right" if right else "left",
+                va="bottom", fontsize=8, color=DARK)
     if gap:
         y_div = -(n_reliable - 1) - (gap + 1) / 2
         ax.axhline(y_div, color="#BBBBBB", lw=0.8)
         if divider_text:
             ax.text(0.995, y_div - 0.08, f"Below: fewer than {min_completions:,} completions "
                     "(rates unreliable)", transform=ax.get_yaxis_transform(), ha="right",
-                    va="top", fontsize=7.5, color="#777777", style="italic",
+                    va="top", fontsize=7.5, color="#777777",
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
 
@@ -551,7 +580,9 @@ def courts_ranked(courts: pd.DataFrame, ctx: FigureContext, *,
         if not _has_data(courts):
             return _no_data_figure(ctx, "PD closure rate by immigration court")
         nat = _national_rate(national, courts)
-        rows = _ranked_rows(courts, "court", ctx.min_completions)
+        labels = _court_labels(courts)
+        rows = _ranked_rows(courts, "court", ctx.min_completions,
+                            label_fn=lambda r: labels[r["base_city_code"]])
         reliable = rows[rows["group"] == 0]
         total_pd = int(courts["pd_closures"].sum())
         total_comp = int(courts["completions"].sum())
@@ -561,22 +592,22 @@ def courts_ranked(courts: pd.DataFrame, ctx: FigureContext, *,
         elif len(reliable):
             top = reliable.iloc[0]
             title = (f"Prosecutorial discretion closed {_pct(nat)} of completed {ctx.units} "
-                     f"nationally; the highest court rate was {_pct(top['pd_rate'])} in "
-                     f"{top['court'] or top['base_city_code']}")
+                     f"{ctx.overall_phrase}; the highest court rate was {_pct(top['pd_rate'])} in "
+                     f"{top['label']}")
         else:
             title = (f"Prosecutorial discretion closed {_pct(nat)} of completed {ctx.units} "
-                     f"nationally; no court reached {ctx.min_completions:,} completions")
+                     f"{ctx.overall_phrase}; no court reached {ctx.min_completions:,} completions")
         subtitle = (f"Share of completed {ctx.units} closed by ICE prosecutorial discretion (PD), "
                     f"by immigration court, {ctx.window}. Courts with at least "
                     f"{ctx.min_completions:,} completions are ranked first.")
         body = max(2.0, ROW_HEIGHT * (len(rows) + (1.2 if 0 < len(reliable) < len(rows) else 0))
                    + 0.9)
         fr = _frame(ctx, title, subtitle, body,
-                    legend=_legend_handles(ctx.min_completions))
+                    legend=_legend_handles(ctx.min_completions, overall=ctx.overall))
         ax = fr.fig.add_subplot()
         xmax = _nice_upper([v * 100 for v in rows["ci_high"]] + [nat * 100 if np.isfinite(nat) else 0])
         _dot_panel(ax, rows, national_rate=nat, xmax=xmax, min_completions=ctx.min_completions,
-                   highlight=True)
+                   highlight=True, overall=ctx.overall)
         ax.set_xlabel("PD closures as a share of completions (%)")
         ax.xaxis.set_label_position("bottom")
         return fr.fig
@@ -637,18 +668,21 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
         pol_in = pd.DataFrame()
         if pol is not None and len(pol):
             pol_in = pol[(pol["date"] >= first) & (pol["date"] <= last_end)]
+        pol_in = pol_in.sort_values("date").reset_index(drop=True) if len(pol_in) else pol_in
         subtitle = (f"PD closures per month (top) and PD closures as a share of completions "
-                    f"(bottom), {ctx.window}. Grey lines: fiscal years (Oct\u2013Sep)")
-        if pol is not None and len(pol):
-            subtitle += ("; purple dotted lines: policy dates." if len(pol_in) else
-                         "; no reference policy date falls inside this window.")
-        else:
-            subtitle += "."
+                    f"(bottom), {ctx.window}. Grey lines: fiscal years (Oct\u2013Sep).")
+        if len(pol_in):
+            subtitle += " Numbered purple lines: policy dates \u2014 " + "; ".join(
+                f"{j}: {r['date']:%d %b %Y}, {r['label']}" for j, (_, r) in
+                enumerate(pol_in.iterrows(), 1)) + "."
+        elif pol is not None and len(pol):
+            subtitle += " No reference policy date falls inside this window."
 
         fr = _frame(ctx, title, subtitle, 5.6)
         ax1, ax2 = fr.fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
         ax1.bar(x, m["pd_closures"], width=0.78, color=BLUE, zorder=2)
         ax1.set_ylabel("PD closures per month")
+        ax1.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax1.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax1.grid(axis="x", visible=False)
         ax1.set_ylim(0, max(1, m["pd_closures"].max()) * 1.12)
@@ -695,15 +729,19 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
             if nxt - b >= 1.5 or len(bounds) == 1:
                 ax1.text(b + 0.15, 1.01, f"FY{fy}", transform=ax1.get_xaxis_transform(),
                          ha="left", va="bottom", fontsize=8, color="#666666")
-        # policy dates
-        for _, pdate in pol_in.iterrows():
+        # policy dates: numbered tags (the key is in the subtitle), staggered when close
+        prev_x, lowered = None, False
+        for j, (_, pdate) in enumerate(pol_in.iterrows(), 1):
             xp = _month_pos(pdate["date"], first)
             for ax in (ax1, ax2):
                 ax.axvline(xp, color=PURPLE, lw=1.3, ls=":", zorder=4)
-            ax1.text(xp + 0.1, 0.96, f"{pdate['date']:%d %b %Y}: {pdate['label']}",
-                     transform=ax1.get_xaxis_transform(), rotation=90, ha="left", va="top",
-                     fontsize=7, color="#7A3D66", zorder=5,
-                     bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+            close = prev_x is not None and (xp - prev_x) < 0.035 * (len(m) + 0.4)
+            lowered = close and not lowered
+            ax1.text(xp, 0.86 if lowered else 0.97, str(j), transform=ax1.get_xaxis_transform(),
+                     ha="center", va="top", fontsize=7.5, fontweight="bold", color="#7A3D66",
+                     zorder=6, bbox=dict(boxstyle="circle,pad=0.25", facecolor="white",
+                                         edgecolor=PURPLE, lw=1.0))
+            prev_x = xp
         pos, labels = _month_ticks(list(m["date"]))
         ax2.set_xticks(pos, labels)
         ax2.tick_params(axis="x", length=0)
@@ -757,11 +795,14 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
                      f"to {_pct(hi['pd_rate'])} (FY{int(hi['fy'])})")
         subtitle = (f"PD closures and their share of completions by federal fiscal year "
                     f"(October\u2013September), {ctx.window}; the layout of TRAC report 339, "
-                    "Table 1. Hatched bars: only part of the fiscal year is in the window.")
+                    "Table 1.")
+        if d["partial"].any():
+            subtitle += " Hatched bars: only part of the fiscal year is in the window."
         fr = _frame(ctx, title, subtitle, 3.9)
         ax1, ax2 = fr.fig.subplots(1, 2)
         x = np.arange(len(d))
-        many = len(d) > 8
+        many = len(d) > 12   # rotate labels
+        several = len(d) > 6  # smaller labels, n without "n="
         labels = [_fy_label(r) for _, r in d.iterrows()]
         hatches = ["////" if p else None for p in d["partial"]]
         fc1 = [SKY if p else BLUE for p in d["partial"]]
@@ -771,10 +812,12 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
                 b.set_hatch(h)
         ax1.set_ylim(0, max(1, d["pd_closures"].max()) * 1.15)
         for xi, v in zip(x, d["pd_closures"]):
-            ax1.text(xi, v, f"{_n(v)}", ha="center", va="bottom", fontsize=7 if many else 8.5,
+            ax1.text(xi, v, f"{_n(v)}", ha="center", va="bottom",
+                     fontsize=7 if (many or several) else 8.5,
                      rotation=90 if many else 0, color=DARK)
         ax1.set_title("PD closures (count)")
         ax1.set_ylabel("PD closures")
+        ax1.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax1.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
         rate = d["pd_rate"].fillna(0) * 100
@@ -792,13 +835,18 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
         for xi, r, h, c in zip(x, rate, d["ci_high"].fillna(0) * 100, d["completions"]):
             txt = f"{r:.1f}%" if c > 0 else "n/a"
             ax2.text(xi, max(r, h) + top * 0.015, txt, ha="center", va="bottom",
-                     fontsize=7 if many else 8.5, rotation=90 if many else 0, color=DARK)
+                     fontsize=7 if (many or several) else 8.5, rotation=90 if many else 0,
+                     color=DARK)
         ax2.set_title("PD rate (% of completions)")
         ax2.set_ylabel("PD rate (%)")
         ax2.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
-        rate_labels = [f"{lab}\nn={_n(c)}" for lab, c in zip(labels, d["completions"])]
+        rate_labels = [f"{lab}\n{'' if several else 'n='}{_n(c)}"
+                       for lab, c in zip(labels, d["completions"])]
+        if several:
+            ax2.set_xlabel("Fiscal year; below it: completions (n)")
+        size = 7 if (many or several) else 8.5
         for ax, labs in ((ax1, labels), (ax2, rate_labels)):
-            ax.set_xticks(x, labs, fontsize=7 if many else 8.5, rotation=90 if many else 0)
+            ax.set_xticks(x, labs, fontsize=size, rotation=90 if many else 0)
             ax.grid(axis="x", visible=False)
             ax.tick_params(axis="x", length=0)
             ax.set_xlim(-0.6, len(d) - 0.4)
@@ -830,7 +878,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         elif int((states if has_s else circuits)["pd_closures"].sum()) == 0:
             title = "No PD closures in any state or circuit in this window"
         else:
-            title = f"PD closures were {_pct(nat)} of completed {ctx.units} nationally"
+            title = f"PD closures were {_pct(nat)} of completed {ctx.units} {ctx.overall_phrase}"
         subtitle = (f"Share of completed {ctx.units} closed by PD, by state of the immigration "
                     f"court and by federal judicial circuit, {ctx.window}.")
 
@@ -845,8 +893,10 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         tall_in = ROW_HEIGHT * (max(ns, nc) + 1.4) + deco
         short_in = ROW_HEIGHT * (min(ns, nc) + 1.4) + deco
         fr = _frame(ctx, title, subtitle, max(2.8, tall_in),
-                    legend=_legend_handles(ctx.min_completions, highlight=False))
+                    legend=_legend_handles(ctx.min_completions, highlight=False,
+                                           overall=ctx.overall))
         fig = fr.fig
+        fig.get_layout_engine().set(wspace=0.04)
         if tall_in - short_in < 0.3:
             ax1, ax2 = fig.subplots(1, 2)
         else:
@@ -866,7 +916,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
             if rows is None:
                 _no_data(ax)
                 continue
-            _dot_panel(ax, rows, national_rate=nat, xmax=xmax,
+            _dot_panel(ax, rows, national_rate=nat, xmax=xmax, overall=ctx.overall,
                        min_completions=ctx.min_completions, divider_text=False)
             ax.set_xlabel("PD rate (% of completions)")
         return fig
@@ -886,6 +936,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
         if not _has_data(locations) or not _has_data(courts):
             return _no_data_figure(ctx, "PD closure rate by hearing location, largest courts")
         nat = _national_rate(national, courts)
+        labels = _court_labels(courts)
         top = (courts[courts["completions"] > 0]
                .sort_values(["completions", "base_city_code"], ascending=[False, True],
                             kind="mergesort")
@@ -912,8 +963,9 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
             title = f"No PD closures at any hearing location of {word}"
         else:
             title = f"PD closure rates at the hearing locations of {word}"
+        which = "the court" if k == 1 else f"the {k} courts"
         subtitle = (f"Share of completed {ctx.units} closed by PD at each hearing location of "
-                    f"the {k} courts with the most completions, {ctx.window}; at most "
+                    f"{which} with the most completions, {ctx.window}; at most "
                     f"{MAX_LOCATIONS_PER_PANEL} locations per court, largest rates first.")
         ncols = 2 if k > 1 else 1
         nrows = math.ceil(k / ncols)
@@ -922,19 +974,21 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
         panel_h = ROW_HEIGHT * (per_panel + 0.6) + 0.75
         width = 11.0 if ncols == 2 else FIG_WIDTH
         fr = _frame(ctx, title, subtitle, panel_h * nrows + 0.3, width=width,
-                    legend=_legend_handles(ctx.min_completions, highlight=False))
+                    legend=_legend_handles(ctx.min_completions, highlight=False,
+                                           overall=ctx.overall))
+        fr.fig.get_layout_engine().set(wspace=0.05)  # n labels of the left column need room
         axes = np.atleast_1d(fr.fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
         allhi = [v * 100 for p in panels for v in p[1]["ci_high"]]
         xmax = _nice_upper(allhi + [nat * 100 if np.isfinite(nat) else 0])
         for ax, (c, rows, hidden) in zip(axes, panels):
-            name = c["court"] or c["base_city_code"]
+            name = labels[c["base_city_code"]]
             ax.set_title(f"{name}: {_pct(c['pd_rate'])} (n={_n(c['completions'])})", pad=14,
                          color=VERMILLION if _is_highlight(c["base_city_code"], c["court"])
                          else DARK)
             if len(rows) == 0:
                 _no_data(ax, "No hearing-location detail")
                 continue
-            _dot_panel(ax, rows, national_rate=nat, xmax=xmax,
+            _dot_panel(ax, rows, national_rate=nat, xmax=xmax, overall=ctx.overall,
                        min_completions=ctx.min_completions, n_header=False, divider_text=False,
                        label_size=7.5)
             ax.set_ylim(-(per_panel - 0.3), 0.7)
@@ -997,6 +1051,11 @@ COURT_COORDS = {
     "TUCSON, AZ": (32.22, -110.97), "WEST VALLEY CITY, UT": (40.69, -112.00),
     "YORK, PA": (39.96, -76.73), "VAN NUYS, CA": (34.19, -118.45),
     "HAGATNA, GU": (13.47, 144.75), "RICHMOND, VA": (37.54, -77.44),
+    "WEST VALLEY, UT": (40.69, -112.00), "FORT SNELLING, MN": (44.89, -93.18),
+    "LAREDO, TX": (27.51, -99.51), "STERLING, VA": (39.01, -77.43),
+    "CHAPARRAL, NM": (32.04, -106.41), "DILLEY, TX": (28.67, -99.17),
+    "ST PAUL, MN": (44.95, -93.09), "SAINT PAUL, MN": (44.95, -93.09),
+    "KROME, FL": (25.75, -80.49), "SAN JUAN, PUERTO RICO": (18.47, -66.11),
 }
 
 
@@ -1106,12 +1165,12 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
 
         if len(rel) and float(rel["pd_rate"].max()) > 0:
             hi = rel.loc[rel["pd_rate"].idxmax()]
-            title = (f"PD closure rates were highest in {hi['court']} "
-                     f"({_pct(hi['pd_rate'])}); nationally {_pct(nat)}")
+            title = (f"PD closure rates were highest in {_court_labels(courts)[hi['base_city_code']]} "
+                     f"({_pct(hi['pd_rate'])}); {ctx.overall_phrase} {_pct(nat)}")
         elif int(courts["pd_closures"].sum()) == 0:
-            title = "No court closed any case by prosecutorial discretion in this window"
+            title = f"No court closed any {ctx.unit} by prosecutorial discretion in this window"
         else:
-            title = f"PD closures were {_pct(nat)} of completions nationally"
+            title = f"PD closures were {_pct(nat)} of completions {ctx.overall_phrase}"
         subtitle = (f"Immigration courts, {ctx.window}: bubble area = completions, colour = "
                     f"share closed by PD. Hollow bubbles: fewer than {ctx.min_completions:,} "
                     "completions (rate not coloured).")
@@ -1207,7 +1266,7 @@ def _size_refs(max_n: float) -> list[int]:
 # --------------------------------------------------------------------------------------------
 
 def save_figure(fig: Figure, figures_dir: Path, stem: str,
-                formats: Sequence[str] = SAVE_FORMATS) -> list[Path]:
+                formats: Sequence[str] = SAVE_FORMATS, *, dpi: int = PNG_DPI) -> list[Path]:
     """Write fig as <stem>.png (200 dpi), .svg and .pdf, reproducibly; returns the paths."""
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -1217,14 +1276,15 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
             {"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
         # Lay the figure out once and freeze it: every format gets the same geometry, and the
         # (slow) constrained-layout pass is not repeated for each file.
-        fig.draw_without_rendering()
+        if engine is not None:
+            engine.execute(fig)  # the layout only, without a throw-away draw
         with matplotlib.rc_context({"figure.autolayout": False,
                                     "figure.constrained_layout.use": False}):
             fig.set_layout_engine(None)  # None (not "none"): savefig then skips its extra draw
         try:
             for fmt in formats:
                 path = figures_dir / f"{stem}.{fmt}"
-                kwargs = {"dpi": 200} if fmt == "png" else {}
+                kwargs = {"dpi": dpi} if fmt == "png" else {}
                 fig.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], **kwargs)
                 paths.append(path)
         finally:
@@ -1235,23 +1295,25 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
 def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
                pd_codes: str | Sequence[str] = "Y,M,I",
                excluded_codes: str | Sequence[str] = "C,T", unit: str = "proceeding",
-               min_completions: int = 100, policy_dates: Path | None = None,
-               formats: Sequence[str] = SAVE_FORMATS,
-               only: Sequence[str] | None = None) -> list[Path]:
+               min_completions: int = 100, case_types: str = "all", courts: str = "",
+               policy_dates: Path | None = None, formats: Sequence[str] = SAVE_FORMATS,
+               only: Sequence[str] | None = None, dpi: int = PNG_DPI) -> list[Path]:
     """Draw every figure of a run from its processed tables; returns the files written.
 
     Reads ``processed_dir``/{national,fiscal_years,months,courts,hearing_locations,states,
     circuits}.csv and ingest.json; writes ``figures_dir``/NN_name.{png,svg,pdf}. The map
     (06_court_map) is drawn only when the optional geometry packages are installed.
     ``policy_dates`` overrides data/reference/policy_dates.csv; ``formats`` and ``only`` (figure
-    names such as "01_courts_ranked") restrict what is written.
+    names such as "01_courts_ranked") restrict what is written; ``dpi`` is the PNG resolution
+    (200 for publication; lower only for quick previews).
     """
     processed_dir, figures_dir = Path(processed_dir), Path(figures_dir)
     info = read_ingest_info(processed_dir)
     tables = load_tables(processed_dir)
     ctx = FigureContext.build(
         start=start, end=end, pd_codes=pd_codes, excluded_codes=excluded_codes, unit=unit,
-        min_completions=min_completions, release_name=info.get("release_name"),
+        min_completions=min_completions, case_types=case_types, courts=courts,
+        release_name=info.get("release_name"),
         release_date=info.get("release_date"), synthetic=bool(info.get("synthetic", False)),
         policy_dates=read_policy_dates(policy_dates),
     )
@@ -1278,7 +1340,43 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
     for stem, make in makers:
         fig = make()
         try:
-            written += save_figure(fig, figures_dir, stem, formats)
+            written += save_figure(fig, figures_dir, stem, formats, dpi=dpi)
         finally:
             plt.close(fig)
     return written
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook helpers (keep the notebook thin)
+# --------------------------------------------------------------------------------------------
+
+def run_banner(processed_dir: Path) -> str:
+    """HTML callout for a notebook: loud when the run used the synthetic sample."""
+    import html as _html
+
+    info = read_ingest_info(processed_dir)
+    release = info.get("release_date") or info.get("release_name") or "(release not recorded)"
+    if info.get("synthetic"):
+        return (
+            '<div style="border:3px solid #D55E00;background:#FDEFE6;padding:0.8em 1em;'
+            'font-size:1.1em;"><b>SYNTHETIC SAMPLE \u2014 NOT REAL DATA.</b> This run used the '
+            "project's made-up sample release: every number and figure below only shows that "
+            "the pipeline works and says nothing about ICE or the immigration courts.</div>"
+        )
+    return (
+        '<div style="border-left:6px solid #0072B2;background:#EEF5FB;padding:0.6em 1em;">'
+        f"Data: EOIR case-data release <b>{_html.escape(str(release))}</b>.</div>"
+    )
+
+
+def display_figure(figures_dir: Path, name: str, width: int = 900):
+    """An IPython object showing figures_dir/<name>.png, or a note if it was not drawn."""
+    from IPython.display import Image, Markdown
+
+    path = Path(figures_dir) / f"{name}.png"
+    if path.exists():
+        return Image(filename=str(path), width=width)
+    if name == "06_court_map" and not map_available():
+        return Markdown("*Map not drawn: US state geometry needs the optional packages "
+                        "`plotly-geo` and `pyshp`, which are not installed.*")
+    return Markdown(f"*Figure `{name}` was not drawn (no file {path}).*")
