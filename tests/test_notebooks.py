@@ -1,7 +1,6 @@
 """Notebooks are committed clean, each with a tagged parameters cell that matches the pipeline's."""
 
 import ast
-from pathlib import Path
 
 import nbformat
 import pytest

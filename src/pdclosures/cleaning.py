@@ -11,7 +11,6 @@ The invariant lines = loaded + quarantined is checked in code; a mismatch is an 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import queue

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - declared as a dependency
     pass
 
 from . import __version__
-from .errors import ReleaseError, UserError
+from .errors import ReleaseError, run_command
 
 # EOIR moves the bulk file from time to time: the current address is the "EOIR Case Data" link
 # on the FOIA library page.
@@ -465,15 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-zip", action="store_true",
                         help="also decompress every member to check its CRC (slow: minutes)")
     args = parser.parse_args(argv)
-    try:
-        download(args.url, args.dest, force=args.force, test_members=args.test_zip)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: run the same command again to resume the download", file=sys.stderr)
-        return 130
-    return 0
+    return run_command(lambda: download(args.url, args.dest, force=args.force, test_members=args.test_zip),
+                       interrupted="interrupted: run the same command again to resume the download")
 
 
 if __name__ == "__main__":

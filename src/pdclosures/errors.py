@@ -11,3 +11,20 @@ class ParameterError(UserError):
 
 class ReleaseError(UserError):
     """A release file or table cannot be used; the message names the file."""
+
+
+def run_command(action, interrupted: str = "interrupted") -> int:
+    """Run a command-line action: expected problems print one line, not a traceback.
+
+    Returns the exit code: 0, 1 for a UserError, 130 when interrupted with Ctrl-C."""
+    import sys
+
+    try:
+        action()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130
+    return 0

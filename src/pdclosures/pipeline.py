@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, params
-from .errors import UserError
+from .errors import UserError, run_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert",
@@ -183,16 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: {params.DEFAULTS[name]!r}")
     args = parser.parse_args(argv)
     overrides = {name: getattr(args, name) for name in params.DEFAULTS}
-    try:
-        values = params.resolve(args.params, **overrides)
-        run(values)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: previous outputs left as they were", file=sys.stderr)
-        return 130
-    return 0
+    return run_command(lambda: run(params.resolve(args.params, **overrides)),
+                       interrupted="interrupted: previous outputs left as they were")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import schema
-from .errors import ParameterError, UserError
+from .errors import ParameterError, run_command
 
 GENERATOR_VERSION = "1"
 DEFAULT_SEED = 20140424
@@ -962,19 +962,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-scale", action="store_true", help="stream a large release into the --out folder")
     parser.add_argument("--unzipped", action="store_true", help="write the sample as a folder, not a zip")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    try:
+    def write() -> None:
+        started = time.perf_counter()
         if args.full_scale:
             manifest = write_full_scale_release(args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS,
                                                 seed=args.seed, progress=True)
         else:
             manifest = write_sample_release(args.out, seed=args.seed, proceedings=args.proceedings,
                                             zipped=not args.unzipped)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(_summary(manifest, args.out, time.perf_counter() - started))
-    return 0
+        print(_summary(manifest, args.out, time.perf_counter() - started))
+
+    return run_command(write)
 
 
 if __name__ == "__main__":
