@@ -1297,7 +1297,7 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
                excluded_codes: str | Sequence[str] = "C,T", unit: str = "proceeding",
                min_completions: int = 100, case_types: str = "all", courts: str = "",
                policy_dates: Path | None = None, formats: Sequence[str] = SAVE_FORMATS,
-               only: Sequence[str] | None = None, dpi: int = PNG_DPI) -> list[Path]:
+               only: Sequence[str] | None = None, dpi: int = PNG_DPI, workers: int = 2) -> list[Path]:
     """Draw every figure of a run from its processed tables; returns the files written.
 
     Reads ``processed_dir``/{national,fiscal_years,months,courts,hearing_locations,states,
@@ -1305,9 +1305,15 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
     (06_court_map) is drawn only when the optional geometry packages are installed.
     ``policy_dates`` overrides data/reference/policy_dates.csv; ``formats`` and ``only`` (figure
     names such as "01_courts_ranked") restrict what is written; ``dpi`` is the PNG resolution
-    (200 for publication; lower only for quick previews).
+    (200 for publication; lower only for quick previews). With ``workers`` > 1 the figures are
+    drawn in that many processes at once (embedding fonts in PDFs is slow).
     """
     processed_dir, figures_dir = Path(processed_dir), Path(figures_dir)
+    if workers > 1:
+        return _render_in_processes(workers, processed_dir, figures_dir, only, dict(
+            start=start, end=end, pd_codes=pd_codes, excluded_codes=excluded_codes, unit=unit,
+            min_completions=min_completions, case_types=case_types, courts=courts,
+            policy_dates=policy_dates, formats=formats, dpi=dpi))
     info = read_ingest_info(processed_dir)
     tables = load_tables(processed_dir)
     ctx = FigureContext.build(
@@ -1344,6 +1350,29 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
         finally:
             plt.close(fig)
     return written
+
+
+# Rough drawing and saving cost of each figure (seconds, all three formats), for scheduling.
+_DRAWING_SECONDS = {"01_courts_ranked": 5.3, "05_hearing_locations": 5.5, "04_states_circuits": 4.3,
+                    "06_court_map": 3.9, "02_monthly_trend": 2.7, "03_fiscal_years": 2.8}
+
+
+def _render_in_processes(workers: int, processed_dir: Path, figures_dir: Path,
+                         only: Sequence[str] | None, options: dict) -> list[Path]:
+    """render_all, one figure per task, in fresh processes; files listed in figure order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    stems = [stem for stem in FIGURE_NAMES if (only is None or stem in only)
+             and (stem != "06_court_map" or map_available())]
+    # The heaviest first, so that the two processes finish close together.
+    stems.sort(key=lambda stem: -_DRAWING_SECONDS.get(stem, 1.0))
+    # "spawn": a notebook kernel runs threads, and forking a threaded process is unsafe.
+    with ProcessPoolExecutor(max_workers=min(workers, len(stems)) or 1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        tasks = {stem: pool.submit(render_all, processed_dir, figures_dir, only=[stem], workers=1, **options)
+                 for stem in stems}
+        return [path for stem in FIGURE_NAMES if stem in tasks for path in tasks[stem].result()]
 
 
 # --------------------------------------------------------------------------------------------
