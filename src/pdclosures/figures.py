@@ -1309,6 +1309,9 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
     drawn in that many processes at once (embedding fonts in PDFs is slow).
     """
     processed_dir, figures_dir = Path(processed_dir), Path(figures_dir)
+    unknown = set(only or ()) - set(FIGURE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown figure name(s): {', '.join(sorted(unknown))}")
     if workers > 1:
         return _render_in_processes(workers, processed_dir, figures_dir, only, dict(
             start=start, end=end, pd_codes=pd_codes, excluded_codes=excluded_codes, unit=unit,
@@ -1338,9 +1341,6 @@ def render_all(processed_dir: Path, figures_dir: Path, *, start: str, end: str,
     else:
         log.warning("court map skipped: US geometry needs the packages plotly-geo and pyshp")
     if only is not None:
-        unknown = set(only) - set(FIGURE_NAMES)
-        if unknown:
-            raise ValueError(f"unknown figure name(s): {', '.join(sorted(unknown))}")
         makers = [(stem, make) for stem, make in makers if stem in set(only)]
     written: list[Path] = []
     for stem, make in makers:
