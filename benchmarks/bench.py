@@ -174,7 +174,7 @@ def main(argv=None) -> int:
                  "duckdb_bare": lambda: step_duckdb_bare(args.release)}
         print(json.dumps(steps[args.name]()))
         return 0
-    return drive(Path(args.release), Path(args.out), smoke=args.smoke)
+    return drive(Path(args.release).resolve(), Path(args.out), smoke=args.smoke)
 
 
 def drive(release: Path, out: Path, smoke: bool) -> int:

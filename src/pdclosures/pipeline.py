@@ -46,9 +46,9 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     """Execute the chain for resolved parameters; returns data/processed/<RUN>/."""
     from .cleaning import preflight
 
-    release_path = Path(values["release"])
-    if not release_path.is_absolute():
-        release_path = paths.root / release_path
+    release_path = Path(values["release"]).expanduser()
+    if not release_path.is_absolute():  # relative to where the user is, else to the project
+        release_path = Path.cwd() / release_path if (Path.cwd() / release_path).exists() else paths.root / release_path
     # A missing or broken release, or an unknown court, fails before any notebook starts.
     preflight(release_path, params.parse_courts(values["courts"]))
 
