@@ -96,3 +96,16 @@ def test_cli_bad_parameter_is_one_line_without_traceback():
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip() == "error: START='2012-13-01': not a date; use YYYY-MM-DD, e.g. 2012-10-01"
+
+
+def test_a_window_with_no_completions_runs_to_the_end_with_zero_counts(project):
+    paths, release = project
+    messages = []
+    values = params.resolve(release=str(release), start="2020-01-01", end="2020-06-30", run="empty")
+    out = pipeline.run(values, paths, log=messages.append)
+    assert any("lies outside the release's completion dates" in m for m in messages)
+    national = pd.read_csv(out / "national.csv").iloc[0]
+    assert (national["pd_closures"], national["completions"]) == (0, 0) and pd.isna(national["pd_rate"])
+    assert pd.read_csv(out / "courts.csv").empty
+    assert len(pd.read_csv(out / "months.csv")) == 6
+    assert len(list((paths.figures / "empty").glob("*.png"))) >= 6
