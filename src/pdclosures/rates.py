@@ -114,7 +114,12 @@ class RateCalculator:
             SELECT *, row_number() OVER (PARTITION BY HEARING_LOC_CODE ORDER BY HEARING_LOC_CODE) rn
             FROM hloc_raw) WHERE rn = 1""")
         self._check_courts()
-        self.con.execute(f"CREATE TEMP TABLE completions AS {self._completions_sql()}")
+        # One pass over the proceedings: counts per court, hearing location and month. Every table
+        # of the run is a sum over this small table, so the big scan happens once.
+        self.con.execute(f"""CREATE TEMP TABLE completions AS
+            SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
+                   count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
+            FROM ({self._completions_sql()}) GROUP BY ALL""")
 
     def _check_courts(self) -> None:
         if not self.method.courts:
@@ -145,19 +150,19 @@ class RateCalculator:
         return base
 
     def _grouped(self, keys_sql: str, joins: str = "", group: str = "") -> pd.DataFrame:
-        sql = f"""SELECT {keys_sql}, count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
+        sql = f"""SELECT {keys_sql}, sum(c.pd_closures)::BIGINT AS pd_closures, sum(c.completions)::BIGINT AS completions
                   FROM completions c {joins} {('GROUP BY ' + group) if group else ''}"""
         return self.con.execute(sql).df()
 
     def national(self) -> pd.DataFrame:
-        counts = self.con.execute(
-            "SELECT count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions FROM completions").df()
+        counts = self.con.execute("""SELECT coalesce(sum(pd_closures), 0)::BIGINT AS pd_closures,
+                                            coalesce(sum(completions), 0)::BIGINT AS completions FROM completions""").df()
         counts.insert(0, "end", self.window.end.isoformat())
         counts.insert(0, "start", self.window.start.isoformat())
         return add_rates(counts)
 
     def fiscal_years(self) -> pd.DataFrame:
-        counts = self._grouped("year(COMP_DATE) + (month(COMP_DATE) >= 10)::INT AS fiscal_year",
+        counts = self._grouped("year(COMP_MONTH) + (month(COMP_MONTH) >= 10)::INT AS fiscal_year",
                                group="fiscal_year")
         frame = pd.DataFrame({"fiscal_year": self.window.fiscal_years()})
         frame["period_start"] = [max(self.window.start, dt.date(fy - 1, 10, 1)).isoformat() for fy in frame.fiscal_year]
@@ -168,7 +173,7 @@ class RateCalculator:
         return add_rates(frame.merge(counts, on="fiscal_year", how="left"))
 
     def months(self) -> pd.DataFrame:
-        counts = self._grouped("strftime(COMP_DATE, '%Y-%m') AS month", group="month")
+        counts = self._grouped("strftime(COMP_MONTH, '%Y-%m') AS month", group="month")
         frame = pd.DataFrame({"month": self.window.months()})
         frame["fiscal_year"] = [fiscal_year(dt.date(int(m[:4]), int(m[5:]), 1)) for m in frame.month]
         return add_rates(frame.merge(counts, on="month", how="left"))
