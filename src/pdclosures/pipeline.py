@@ -99,6 +99,7 @@ def _execute(notebook: Path, executed: Path, notebook_params: dict, paths: Paths
     try:
         papermill.execute_notebook(str(notebook), str(executed), parameters=notebook_params,
                                    cwd=str(paths.notebooks), kernel_name="python3", progress_bar=False,
+                                   request_save_on_cell_execute=False,  # saved once, at the end
                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no TCP notice per kernel
     except PapermillExecutionError as error:
         if error.ename in {"UserError", "ParameterError", "ReleaseError"}:
