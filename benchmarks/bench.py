@@ -220,6 +220,12 @@ def check_counts(results: dict, release: Path) -> list[str]:
             problems.append(f"({key}) counts differ from the pipeline's on the same lines")
     truth = _planted_truth(release)
     if truth is not None:
+        accounting, planted = results["a"]["accounting"], truth["lines"]
+        found = (accounting["lines"], accounting["loaded"], accounting["repaired"], accounting["quarantined"])
+        expected = (planted["lines"], planted["expected_loaded"], planted["expected_repaired"],
+                    planted["expected_quarantined"])
+        if found != expected:
+            problems.append(f"(a) row accounting {found} != planted {expected} (lines, loaded, repaired, quarantined)")
         if results["a"]["national"] != truth["national"]:
             problems.append(f"(a) national {results['a']['national']} != planted truth {truth['national']}")
         if truth.get("courts") and results["a"]["courts"] != truth["courts"]:
@@ -235,7 +241,8 @@ def _planted_truth(release: Path) -> dict | None:
         national = truth.get("national", {}).get("trac-2014")
         if national:
             courts = truth.get("by_court", {}).get("trac-2014", {})
-            return {"national": [national["pd_closures"], national["completions"]],
+            return {"lines": manifest["proceedings_lines"],
+                    "national": [national["pd_closures"], national["completions"]],
                     "courts": {code: [c["pd_closures"], c["completions"]] for code, c in courts.items()}}
     return None
 
@@ -291,7 +298,8 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         f"Window {WINDOW[0]}..{WINDOW[1]}: the pipeline counts {a['national'][0]:,} PD closures of "
         f"{a['national'][1]:,} completions (row accounting: {accounting['loaded']:,} loaded, "
         f"{accounting['repaired']:,} repaired, {accounting['quarantined']:,} quarantined).",
-        "On the lines a plain reader takes (the pipeline's repaired lines left out), pandas and the bare "
+        "The row accounting and the national and per-court counts equal the generator's planted truth; "
+        "on the lines a plain reader takes (the pipeline's repaired lines left out), pandas and the bare "
         "DuckDB pass give " + ("identical national and per-court counts." if not problems else "DIFFERENT counts:"),
         *[f"- {p}" for p in problems],
         "",
