@@ -69,8 +69,8 @@ COURT_TRUTH_WINDOWS = ("trac-2014", "report-339")
 # --------------------------------------------------------------------------------------------
 # Courts
 
-# Base-city codes with their city and state as listed in /work/shared/reference/courts.csv
-# (compiled from EOIR's tblLookupBaseCity). weight: relative number of completions, a rough
+# Base-city codes with their city and state, as in EOIR's tblLookupBaseCity (via the public loader deportationdata/eoir)
+# weight: relative number of completions, a rough
 # guess at each court's FY2011-FY2015 size (Seattle and Tucson somewhat enlarged so their rates
 # are stable in the 80,000-row sample). pd_pct: the court's PD-closure rate in the trac-2014
 # window, TRAC's published figure where one exists (report 339; bulletin 2014-04-24), otherwise a
