@@ -181,7 +181,7 @@ def drive(release: Path, out: Path, smoke: bool) -> int:
     if not release.exists():
         sys.exit(f"error: {release}: no benchmark release; run `make bench-data` first")
     scratch = Path(tempfile.mkdtemp(prefix="pdclosures-bench-"))
-    interim = scratch / "interim"
+    interim = scratch / "data" / "interim"  # where the chain in (c) looks for the cache
     results = {}
     try:
         results["e"] = run_step("duckdb_bare", str(release), str(interim))
