@@ -101,6 +101,7 @@ class RateCalculator:
     def __init__(self, ingest: IngestResult, window: Window, method: Method = Method()):
         self.window = window
         self.method = method
+        self._window_rows_loaded = False
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
         self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{_sql_path(ingest.proceedings_path)}')")
@@ -129,9 +130,9 @@ class RateCalculator:
         if unknown:
             raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's tblLookupBaseCity")
 
-    def _completions_sql(self) -> str:
+    def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
         """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
-        m = self.method
+        m = method or self.method
         filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'"]
         if m.excluded_codes:
             filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({_sql_list(m.excluded_codes)}))")
@@ -141,13 +142,29 @@ class RateCalculator:
             filters.append(f"BASE_CITY_CODE IN ({_sql_list(m.courts)})")
         is_pd = f"coalesce(OTHER_COMP IN ({_sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
         base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd} AS is_pd
-                   FROM proceedings WHERE {' AND '.join(filters)}"""
+                   FROM {source} WHERE {' AND '.join(filters)}"""
         if m.unit == "case":
             # A case counts once, where and how its last completion in the window ended it.
             base = f"""SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (
                          PARTITION BY IDNCASE ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC) rn FROM ({base}))
                        WHERE rn = 1"""
         return base
+
+    def national_for(self, method: "Method") -> pd.DataFrame:
+        """national() under another method for the same window, e.g. for a sensitivity analysis.
+
+        The proceedings completed in the window are read from the cache once, into memory; each
+        method is then a quick count over them."""
+        if not self._window_rows_loaded:
+            self.con.execute(f"""CREATE TEMP TABLE window_rows AS
+                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
+                FROM proceedings WHERE COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'""")
+            self._window_rows_loaded = True
+        counts = self.con.execute(f"""SELECT count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
+                                      FROM ({self._completions_sql(method, source="window_rows")})""").df()
+        counts.insert(0, "end", self.window.end.isoformat())
+        counts.insert(0, "start", self.window.start.isoformat())
+        return add_rates(counts)
 
     def _grouped(self, keys_sql: str, joins: str = "", group: str = "") -> pd.DataFrame:
         sql = f"""SELECT {keys_sql}, sum(c.pd_closures)::BIGINT AS pd_closures, sum(c.completions)::BIGINT AS completions

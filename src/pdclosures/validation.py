@@ -413,9 +413,9 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
                FROM proceedings WHERE {' AND '.join(filters)}"""
 
 
-def pending_at_start(calculator: RateCalculator) -> pd.DataFrame:
+def pending_at_start(calculator: RateCalculator, method: Method | None = None) -> pd.DataFrame:
     """One row like national(): pd_closures over the proceedings pending at the window's start."""
-    counts = calculator.con.execute(pending_at_start_sql(calculator.window, calculator.method)).df()
+    counts = calculator.con.execute(pending_at_start_sql(calculator.window, method or calculator.method)).df()
     counts.insert(0, "end", calculator.window.end.isoformat())
     counts.insert(0, "start", calculator.window.start.isoformat())
     return add_rates(counts)
@@ -424,17 +424,18 @@ def pending_at_start(calculator: RateCalculator) -> pd.DataFrame:
 def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
     """The national rate for the window under each definition; the default row is national.csv's."""
     rows = []
-    for definition in sensitivity_definitions(method):
-        calculator = RateCalculator(ingest, window, definition.method)
-        try:
-            result = pending_at_start(calculator) if definition.denominator == PENDING else calculator.national()
-        finally:
-            calculator.con.close()
-        row = result.iloc[0].to_dict()
-        row.update(definition=definition.name, is_default=definition.is_default, label=definition.label,
-                   denominator="proceedings pending at start" if definition.denominator == PENDING
-                   else "completions", description=definition.description())
-        rows.append(row)
+    calculator = RateCalculator(ingest, window, method)
+    try:
+        for definition in sensitivity_definitions(method):
+            result = (pending_at_start(calculator, definition.method) if definition.denominator == PENDING
+                      else calculator.national_for(definition.method))
+            row = result.iloc[0].to_dict()
+            row.update(definition=definition.name, is_default=definition.is_default, label=definition.label,
+                       denominator="proceedings pending at start" if definition.denominator == PENDING
+                       else "completions", description=definition.description())
+            rows.append(row)
+    finally:
+        calculator.con.close()
     frame = pd.DataFrame(rows)
     for column in ("pd_closures", "completions"):
         frame[column] = frame[column].astype("int64")
