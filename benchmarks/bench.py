@@ -124,8 +124,8 @@ def _table_path(release: str) -> Path:
 
 
 def _pair(row) -> list[int]:
-    return [int(row.pd_closures), int(row.completions)] if hasattr(row, "pd_closures") else \
-        [int(row["pd_closures"]), int(row["completions"])]
+    """[pd_closures, completions] of a DataFrame row (Series or itertuples record)."""
+    return [int(row.pd_closures), int(row.completions)]
 
 
 def _from_rows(rows) -> dict:

@@ -11,6 +11,7 @@ The invariant lines = loaded + quarantined is checked in code; a mismatch is an 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -227,8 +228,6 @@ def _replace_dir(staging: Path, final: Path) -> None:
 
 
 def _combined_checksum(release: Release, known: dict[str, str]) -> str:
-    import hashlib
-
     lines = []
     for table in [schema.PROCEEDING_TABLE, *LOOKUP_FILES]:
         member = release.member(table)
@@ -245,9 +244,7 @@ def _release_date(release: Release) -> str | None:
         record = read_download_record(release.path)
         if record and record.get("last_modified_date"):
             return record["last_modified_date"]
-        newest = max((info.date_time for info in release._zip.infolist()), default=None)
-        if newest and newest[0] > 1990:
-            return "%04d-%02d-%02d" % newest[:3]
+        return release.newest_member_date()
     return None
 
 
@@ -357,7 +354,6 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     Parquet row groups in file order. At most a few pieces are in memory at once.
 
     Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE)."""
-    import hashlib
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 

@@ -264,13 +264,13 @@ def load_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
 # Small helpers
 # --------------------------------------------------------------------------------------------
 
-def _pct(rate: float, digits: int = 1) -> str:
+def format_pct(rate: float, digits: int = 1) -> str:
     if rate is None or not np.isfinite(rate):
         return "n/a"
     return f"{rate * 100:.{digits}f}%"
 
 
-def _n(n) -> str:
+def format_count(n) -> str:
     return f"{int(n):,}"
 
 
@@ -299,7 +299,7 @@ def _is_highlight(code, court) -> bool:
     return code in HIGHLIGHT_CODES or city in HIGHLIGHT_CITIES
 
 
-def _nice_upper(values: Iterable[float], floor: float = 1.0) -> float:
+def nice_upper(values: Iterable[float], floor: float = 1.0) -> float:
     """A tidy axis maximum (in percent) above every value."""
     vals = [v for v in values if v is not None and np.isfinite(v)]
     top = max(vals + [floor])
@@ -377,7 +377,7 @@ class _Frame:
     footer_in: float
 
 
-def _frame(ctx: FigureContext, title: str, subtitle: str, body_in: float, *,
+def figure_frame(ctx: FigureContext, title: str, subtitle: str, body_in: float, *,
            width: float = FIG_WIDTH, legend: list | None = None, legend_cols: int | None = None
            ) -> _Frame:
     """A figure with a fixed header (title, subtitle, optional legend) and footer (note).
@@ -446,8 +446,8 @@ def _no_data(ax, message: str = NO_DATA_TEXT) -> None:
             fontsize=15, color="#666666")
 
 
-def _no_data_figure(ctx: FigureContext, what: str, body_in: float = 3.0) -> Figure:
-    fr = _frame(ctx, NO_DATA_TEXT, f"{what}, {ctx.window}.", body_in)
+def no_data_figure(ctx: FigureContext, what: str, body_in: float = 3.0) -> Figure:
+    fr = figure_frame(ctx, NO_DATA_TEXT, f"{what}, {ctx.window}.", body_in)
     ax = fr.fig.add_subplot()
     _no_data(ax)
     return fr.fig
@@ -538,7 +538,7 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
     # n labels: a right-hand axis whose tick labels are the completions
     n_trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
     for y, c, g in zip(ys, rows["completions"], rows["group"]):
-        ax.text(1.01, y, "no completions" if g == 2 else f"n={_n(c)}", transform=n_trans,
+        ax.text(1.01, y, "no completions" if g == 2 else f"n={format_count(c)}", transform=n_trans,
                 ha="left", va="center", fontsize=7.5, color="#666666", clip_on=False)
     if n_header:
         ax.text(1.0, 1.0, " Completions", transform=ax.transAxes, ha="left", va="bottom",
@@ -547,7 +547,7 @@ def _dot_panel(ax, rows: pd.DataFrame, *, national_rate: float, xmax: float,
         ax.axvline(national_rate * 100, color=DARK, lw=1.0, ls="--", zorder=1)
         right = national_rate * 100 > 0.6 * xmax  # keep the label clear of the n header
         ax.text(national_rate * 100, 1.0,
-                f"{overall} {_pct(national_rate)} " if right else f" {overall} {_pct(national_rate)}",
+                f"{overall} {format_pct(national_rate)} " if right else f" {overall} {format_pct(national_rate)}",
                 transform=ax.get_xaxis_transform(), ha="right" if right else "left",
                 va="bottom", fontsize=8, color=DARK)
     if gap:
@@ -578,7 +578,7 @@ def courts_ranked(courts: pd.DataFrame, ctx: FigureContext, *,
     """Courts ranked by PD rate with 95% CIs and n; small courts set apart; TUC/SEA accented."""
     with plt.style.context(STYLE_PATH):
         if not _has_data(courts):
-            return _no_data_figure(ctx, "PD closure rate by immigration court")
+            return no_data_figure(ctx, "PD closure rate by immigration court")
         nat = _national_rate(national, courts)
         labels = _court_labels(courts)
         rows = _ranked_rows(courts, "court", ctx.min_completions,
@@ -587,25 +587,25 @@ def courts_ranked(courts: pd.DataFrame, ctx: FigureContext, *,
         total_pd = int(courts["pd_closures"].sum())
         total_comp = int(courts["completions"].sum())
         if total_pd == 0:
-            title = (f"ICE closed none of the {_n(total_comp)} completed {ctx.units} by "
+            title = (f"ICE closed none of the {format_count(total_comp)} completed {ctx.units} by "
                      "prosecutorial discretion in this window")
         elif len(reliable):
             top = reliable.iloc[0]
-            title = (f"Prosecutorial discretion closed {_pct(nat)} of completed {ctx.units} "
-                     f"{ctx.overall_phrase}; the highest court rate was {_pct(top['pd_rate'])} in "
+            title = (f"Prosecutorial discretion closed {format_pct(nat)} of completed {ctx.units} "
+                     f"{ctx.overall_phrase}; the highest court rate was {format_pct(top['pd_rate'])} in "
                      f"{top['label']}")
         else:
-            title = (f"Prosecutorial discretion closed {_pct(nat)} of completed {ctx.units} "
+            title = (f"Prosecutorial discretion closed {format_pct(nat)} of completed {ctx.units} "
                      f"{ctx.overall_phrase}; no court reached {ctx.min_completions:,} completions")
         subtitle = (f"Share of completed {ctx.units} closed by ICE prosecutorial discretion (PD), "
                     f"by immigration court, {ctx.window}. Courts with at least "
                     f"{ctx.min_completions:,} completions are ranked first.")
         body = max(2.0, ROW_HEIGHT * (len(rows) + (1.2 if 0 < len(reliable) < len(rows) else 0))
                    + 0.9)
-        fr = _frame(ctx, title, subtitle, body,
+        fr = figure_frame(ctx, title, subtitle, body,
                     legend=_legend_handles(ctx.min_completions, overall=ctx.overall))
         ax = fr.fig.add_subplot()
-        xmax = _nice_upper([v * 100 for v in rows["ci_high"]] + [nat * 100 if np.isfinite(nat) else 0])
+        xmax = nice_upper([v * 100 for v in rows["ci_high"]] + [nat * 100 if np.isfinite(nat) else 0])
         _dot_panel(ax, rows, national_rate=nat, xmax=xmax, min_completions=ctx.min_completions,
                    highlight=True, overall=ctx.overall)
         ax.set_xlabel("PD closures as a share of completions (%)")
@@ -642,7 +642,7 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
     """Monthly PD closures (bars) and PD rate (line with CI band), FY lines, policy dates."""
     with plt.style.context(STYLE_PATH):
         if not _has_data(months):
-            return _no_data_figure(ctx, "Monthly PD closures and PD closure rate")
+            return no_data_figure(ctx, "Monthly PD closures and PD closure rate")
         m = months.copy()
         m["date"] = pd.to_datetime(m["month"], format="%Y-%m")
         m = m.sort_values("date").reset_index(drop=True)
@@ -654,15 +654,15 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
 
         if int(m["pd_closures"].sum()) == 0:
             title = (f"No PD closures in any month of the window "
-                     f"({_n(m['completions'].sum())} completions)")
+                     f"({format_count(m['completions'].sum())} completions)")
         elif len(with_data) == 1:
             r = with_data.iloc[0]
-            title = f"The PD closure rate was {_pct(r['pd_rate'])} in {r['date']:%B %Y}"
+            title = f"The PD closure rate was {format_pct(r['pd_rate'])} in {r['date']:%B %Y}"
         else:
             lo = with_data.loc[with_data["pd_rate"].idxmin()]
             hi = with_data.loc[with_data["pd_rate"].idxmax()]
-            title = (f"The monthly PD closure rate ranged from {_pct(lo['pd_rate'])} "
-                     f"({lo['date']:%b %Y}) to {_pct(hi['pd_rate'])} ({hi['date']:%b %Y})")
+            title = (f"The monthly PD closure rate ranged from {format_pct(lo['pd_rate'])} "
+                     f"({lo['date']:%b %Y}) to {format_pct(hi['pd_rate'])} ({hi['date']:%b %Y})")
 
         pol = ctx.policy_dates
         pol_in = pd.DataFrame()
@@ -678,7 +678,7 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
         elif pol is not None and len(pol):
             subtitle += " No reference policy date falls inside this window."
 
-        fr = _frame(ctx, title, subtitle, 5.6)
+        fr = figure_frame(ctx, title, subtitle, 5.6)
         ax1, ax2 = fr.fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
         ax1.bar(x, m["pd_closures"], width=0.78, color=BLUE, zorder=2)
         ax1.set_ylabel("PD closures per month")
@@ -696,20 +696,20 @@ def monthly_trend(months: pd.DataFrame, ctx: FigureContext, *,
                  label="PD rate", zorder=3)
         if np.isfinite(nat):
             ax2.axhline(nat * 100, color=DARK, lw=1.0, ls="--", zorder=2,
-                        label=f"Rate over the window: {_pct(nat)}")
+                        label=f"Rate over the window: {format_pct(nat)}")
         ax2.set_ylabel("PD rate (% of completions)")
         ax2.grid(axis="x", visible=False)
-        ytop = _nice_upper(list(r["ci_high"] * 100) + [nat * 100 if np.isfinite(nat) else 0])
+        ytop = nice_upper(list(r["ci_high"] * 100) + [nat * 100 if np.isfinite(nat) else 0])
         show_n = len(m) <= 36
         ax2.set_ylim(0, ytop * (1.3 if show_n else 1.0))
         ax2.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
         if show_n:
             for xi, c in zip(x, m["completions"]):
-                ax2.text(xi, 0.975, _n(c), transform=ax2.get_xaxis_transform(),
+                ax2.text(xi, 0.975, format_count(c), transform=ax2.get_xaxis_transform(),
                          rotation=90, ha="center", va="top", fontsize=6.5, color="#666666")
             n_note = "n = completions per month (grey numbers)"
         else:
-            n_note = (f"n = {_n(m['completions'].min())}\u2013{_n(m['completions'].max())} "
+            n_note = (f"n = {format_count(m['completions'].min())}\u2013{format_count(m['completions'].max())} "
                       "completions per month")
         ax2.text(0.0, 1.01, n_note, transform=ax2.transAxes, ha="left", va="bottom",
                  fontsize=7.5, color="#666666")
@@ -778,12 +778,12 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
     """PD closures and PD rate per fiscal year; partial years marked."""
     with plt.style.context(STYLE_PATH):
         if not _has_data(fy):
-            return _no_data_figure(ctx, "PD closures and PD closure rate by fiscal year")
+            return no_data_figure(ctx, "PD closures and PD closure rate by fiscal year")
         d = fy.sort_values("fiscal_year").reset_index(drop=True)
         d["fy"] = d["fiscal_year"].astype(int)
         if len(d) <= 3:
-            parts = [f"{_n(r['pd_closures'])} in FY{r['fy']} "
-                     f"({'partial year, ' if r['partial'] else ''}{_pct(r['pd_rate'])})"
+            parts = [f"{format_count(r['pd_closures'])} in FY{r['fy']} "
+                     f"({'partial year, ' if r['partial'] else ''}{format_pct(r['pd_rate'])})"
                      for _, r in d.iterrows()]
             title = "ICE PD closures: " + (" and ".join([", ".join(parts[:-1]), parts[-1]])
                                            if len(parts) > 1 else parts[0])
@@ -791,14 +791,14 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
             v = d[d["completions"] > 0]
             lo = v.loc[v["pd_rate"].idxmin()]
             hi = v.loc[v["pd_rate"].idxmax()]
-            title = (f"The PD closure rate ranged from {_pct(lo['pd_rate'])} (FY{int(lo['fy'])}) "
-                     f"to {_pct(hi['pd_rate'])} (FY{int(hi['fy'])})")
+            title = (f"The PD closure rate ranged from {format_pct(lo['pd_rate'])} (FY{int(lo['fy'])}) "
+                     f"to {format_pct(hi['pd_rate'])} (FY{int(hi['fy'])})")
         subtitle = (f"PD closures and their share of completions by federal fiscal year "
                     f"(October\u2013September), {ctx.window}; the layout of TRAC report 339, "
                     "Table 1.")
         if d["partial"].any():
             subtitle += " Hatched bars: only part of the fiscal year is in the window."
-        fr = _frame(ctx, title, subtitle, 3.9)
+        fr = figure_frame(ctx, title, subtitle, 3.9)
         ax1, ax2 = fr.fig.subplots(1, 2)
         x = np.arange(len(d))
         many = len(d) > 12   # rotate labels
@@ -812,7 +812,7 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
                 b.set_hatch(h)
         ax1.set_ylim(0, max(1, d["pd_closures"].max()) * 1.15)
         for xi, v in zip(x, d["pd_closures"]):
-            ax1.text(xi, v, f"{_n(v)}", ha="center", va="bottom",
+            ax1.text(xi, v, f"{format_count(v)}", ha="center", va="bottom",
                      fontsize=7 if (many or several) else 8.5,
                      rotation=90 if many else 0, color=DARK)
         ax1.set_title("PD closures (count)")
@@ -830,7 +830,7 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
         ok = d["completions"] > 0
         ax2.errorbar(x[ok], rate[ok], yerr=[lo[ok], hi[ok]], fmt="none", ecolor=DARK, lw=1.0,
                      capsize=3)
-        top = _nice_upper(list(d["ci_high"] * 100))
+        top = nice_upper(list(d["ci_high"] * 100))
         ax2.set_ylim(0, top * 1.12)
         for xi, r, h, c in zip(x, rate, d["ci_high"].fillna(0) * 100, d["completions"]):
             txt = f"{r:.1f}%" if c > 0 else "n/a"
@@ -840,7 +840,7 @@ def fiscal_years(fy: pd.DataFrame, ctx: FigureContext) -> Figure:
         ax2.set_title("PD rate (% of completions)")
         ax2.set_ylabel("PD rate (%)")
         ax2.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
-        rate_labels = [f"{lab}\n{'' if several else 'n='}{_n(c)}"
+        rate_labels = [f"{lab}\n{'' if several else 'n='}{format_count(c)}"
                        for lab, c in zip(labels, d["completions"])]
         if several:
             ax2.set_xlabel("Fiscal year; below it: completions (n)")
@@ -863,7 +863,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
     with plt.style.context(STYLE_PATH):
         has_s, has_c = _has_data(states), _has_data(circuits)
         if not (has_s or has_c):
-            return _no_data_figure(ctx, "PD closure rate by state and by federal circuit")
+            return no_data_figure(ctx, "PD closure rate by state and by federal circuit")
         nat = _national_rate(national, states if has_s else circuits)
         srows = (_ranked_rows(states, "state", ctx.min_completions,
                               label_fn=lambda r: _state_label(r["state"])) if has_s else None)
@@ -873,12 +873,12 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         if has_s and len(rel) >= 2 and int(states["pd_closures"].sum()) > 0:
             lo = rel.loc[rel["pd_rate"].idxmin()]
             hi = rel.loc[rel["pd_rate"].idxmax()]
-            title = (f"Across states, PD closure rates ranged from {_pct(lo['pd_rate'])} "
-                     f"({lo['label']}) to {_pct(hi['pd_rate'])} ({hi['label']})")
+            title = (f"Across states, PD closure rates ranged from {format_pct(lo['pd_rate'])} "
+                     f"({lo['label']}) to {format_pct(hi['pd_rate'])} ({hi['label']})")
         elif int((states if has_s else circuits)["pd_closures"].sum()) == 0:
             title = "No PD closures in any state or circuit in this window"
         else:
-            title = f"PD closures were {_pct(nat)} of completed {ctx.units} {ctx.overall_phrase}"
+            title = f"PD closures were {format_pct(nat)} of completed {ctx.units} {ctx.overall_phrase}"
         subtitle = (f"Share of completed {ctx.units} closed by PD, by state of the immigration "
                     f"court and by federal judicial circuit, {ctx.window}.")
 
@@ -892,7 +892,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         deco = 0.85  # inches of panel title, n header and x axis around each panel
         tall_in = ROW_HEIGHT * (max(ns, nc) + 1.4) + deco
         short_in = ROW_HEIGHT * (min(ns, nc) + 1.4) + deco
-        fr = _frame(ctx, title, subtitle, max(2.8, tall_in),
+        fr = figure_frame(ctx, title, subtitle, max(2.8, tall_in),
                     legend=_legend_handles(ctx.min_completions, highlight=False,
                                            overall=ctx.overall))
         fig = fr.fig
@@ -909,7 +909,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: FigureCon
         for rows in (srows, crows):
             if rows is not None:
                 allhi += list(rows["ci_high"] * 100)
-        xmax = _nice_upper(allhi + [nat * 100 if np.isfinite(nat) else 0])
+        xmax = nice_upper(allhi + [nat * 100 if np.isfinite(nat) else 0])
         for ax, rows, name in ((ax1, srows, "By state of the court"),
                                (ax2, crows, "By federal circuit")):
             ax.set_title(name, pad=18)
@@ -934,7 +934,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
     """Small multiples: the hearing locations of the largest courts by completions."""
     with plt.style.context(STYLE_PATH):
         if not _has_data(locations) or not _has_data(courts):
-            return _no_data_figure(ctx, "PD closure rate by hearing location, largest courts")
+            return no_data_figure(ctx, "PD closure rate by hearing location, largest courts")
         nat = _national_rate(national, courts)
         labels = _court_labels(courts)
         top = (courts[courts["completions"] > 0]
@@ -958,7 +958,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
                 6: "the six largest courts"}.get(k, f"the {k} largest courts")
         if len(rel) >= 2 and float(rel["pd_rate"].max()) > 0:
             title = (f"Within {word}, hearing-location PD rates ranged from "
-                     f"{_pct(rel['pd_rate'].min())} to {_pct(rel['pd_rate'].max())}")
+                     f"{format_pct(rel['pd_rate'].min())} to {format_pct(rel['pd_rate'].max())}")
         elif int(locations["pd_closures"].sum()) == 0:
             title = f"No PD closures at any hearing location of {word}"
         else:
@@ -973,16 +973,16 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
                         + (1.0 if len(p[2]) else 0.0) for p in panels)
         panel_h = ROW_HEIGHT * (per_panel + 0.6) + 0.75
         width = 11.0 if ncols == 2 else FIG_WIDTH
-        fr = _frame(ctx, title, subtitle, panel_h * nrows + 0.3, width=width,
+        fr = figure_frame(ctx, title, subtitle, panel_h * nrows + 0.3, width=width,
                     legend=_legend_handles(ctx.min_completions, highlight=False,
                                            overall=ctx.overall))
         fr.fig.get_layout_engine().set(wspace=0.05)  # n labels of the left column need room
         axes = np.atleast_1d(fr.fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
         allhi = [v * 100 for p in panels for v in p[1]["ci_high"]]
-        xmax = _nice_upper(allhi + [nat * 100 if np.isfinite(nat) else 0])
+        xmax = nice_upper(allhi + [nat * 100 if np.isfinite(nat) else 0])
         for ax, (c, rows, hidden) in zip(axes, panels):
             name = labels[c["base_city_code"]]
-            ax.set_title(f"{name}: {_pct(c['pd_rate'])} (n={_n(c['completions'])})", pad=14,
+            ax.set_title(f"{name}: {format_pct(c['pd_rate'])} (n={format_count(c['completions'])})", pad=14,
                          color=VERMILLION if _is_highlight(c["base_city_code"], c["court"])
                          else DARK)
             if len(rows) == 0:
@@ -996,7 +996,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Figure
                 y_last = -(per_panel - 1)
                 k_h = len(hidden)
                 ax.text(0.01, y_last, f"+ {k_h} smaller location{'s' if k_h > 1 else ''} not "
-                        f"shown (n={_n(hidden['completions'].sum())})",
+                        f"shown (n={format_count(hidden['completions'].sum())})",
                         transform=ax.get_yaxis_transform(), ha="left", va="center",
                         fontsize=7, color="#666666")
             ax.xaxis.set_tick_params(labelbottom=True)
@@ -1149,7 +1149,7 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
         if not map_available():
             raise RuntimeError("court_map needs the packages plotly-geo and pyshp (US geometry)")
         if not _has_data(courts):
-            return _no_data_figure(ctx, "Map of PD closure rates by immigration court")
+            return no_data_figure(ctx, "Map of PD closure rates by immigration court")
         nat = _national_rate(national, courts)
         d = courts[courts["completions"] > 0].copy()
         d["key"] = [_court_key(c) for c in d["court"]]
@@ -1166,18 +1166,18 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
         if len(rel) and float(rel["pd_rate"].max()) > 0:
             hi = rel.loc[rel["pd_rate"].idxmax()]
             title = (f"PD closure rates were highest in {_court_labels(courts)[hi['base_city_code']]} "
-                     f"({_pct(hi['pd_rate'])}); {ctx.overall_phrase} {_pct(nat)}")
+                     f"({format_pct(hi['pd_rate'])}); {ctx.overall_phrase} {format_pct(nat)}")
         elif int(courts["pd_closures"].sum()) == 0:
             title = f"No court closed any {ctx.unit} by prosecutorial discretion in this window"
         else:
-            title = f"PD closures were {_pct(nat)} of completions {ctx.overall_phrase}"
+            title = f"PD closures were {format_pct(nat)} of completions {ctx.overall_phrase}"
         subtitle = (f"Immigration courts, {ctx.window}: bubble area = completions, colour = "
                     f"share closed by PD. Hollow bubbles: fewer than {ctx.min_completions:,} "
                     "completions (rate not coloured).")
         if len(unplaced):
             subtitle += (f" Not mapped (no coordinates): {len(unplaced)} court(s), "
-                         f"n={_n(unplaced['completions'].sum())}.")
-        fr = _frame(ctx, title, subtitle, 6.2)
+                         f"n={format_count(unplaced['completions'].sum())}.")
+        fr = figure_frame(ctx, title, subtitle, 6.2)
         fig = fr.fig
         ax = fig.add_subplot()
         ax.set_aspect("equal")
@@ -1187,7 +1187,7 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
                                          edgecolor="white", lw=0.6, zorder=0))
         ax.set_xlim(-0.40, 0.40)
         ax.set_ylim(-0.26, 0.26)
-        vmax = _nice_upper(list(rel["pd_rate"] * 100) if len(rel) else [1.0]) / 100
+        vmax = nice_upper(list(rel["pd_rate"] * 100) if len(rel) else [1.0]) / 100
         cmap = plt.get_cmap("cividis_r")
         norm = matplotlib.colors.Normalize(vmin=0, vmax=vmax)
         max_n = float(d["completions"].max()) if len(d) else 1.0
@@ -1229,8 +1229,8 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
                       edgecolor=GREY, lw=0.9, zorder=3)
             for (_, r), xi, yi in zip(sub.iterrows(), x, y):
                 if _is_highlight(r["base_city_code"], r["court"]):
-                    a.annotate(f"{r['court'].split(',')[0]} {_pct(r['pd_rate'])}\n"
-                               f"n={_n(r['completions'])}", (xi, yi), xytext=(8, 6),
+                    a.annotate(f"{r['court'].split(',')[0]} {format_pct(r['pd_rate'])}\n"
+                               f"n={format_count(r['completions'])}", (xi, yi), xytext=(8, 6),
                                textcoords="offset points", fontsize=8, fontweight="bold",
                                color=VERMILLION, zorder=5,
                                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
@@ -1245,7 +1245,7 @@ def court_map(courts: pd.DataFrame, ctx: FigureContext, *,
         cb.outline.set_visible(False)
         ref = [v for v in _size_refs(max_n)]
         handles = [Line2D([], [], ls="", marker="o", markersize=math.sqrt(size(v)),
-                          mfc="#BBBBBB", mec="white", label=f"{_n(v)}") for v in ref]
+                          mfc="#BBBBBB", mec="white", label=f"{format_count(v)}") for v in ref]
         ax.legend(handles=handles, title="Completions (n)", loc="upper right",
                   bbox_to_anchor=(1.0, 1.0), fontsize=7.5, title_fontsize=8,
                   labelspacing=1.6, borderpad=0.8, handletextpad=1.4, frameon=False)

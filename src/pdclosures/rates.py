@@ -104,9 +104,9 @@ class RateCalculator:
         self._window_rows_loaded = False
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
-        self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{_sql_path(ingest.proceedings_path)}')")
+        self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
         for table, view in [(schema.BASE_CITY_TABLE, "base_city"), (schema.HLOC_TABLE, "hloc")]:
-            self.con.execute(f"CREATE VIEW {view}_raw AS SELECT * FROM read_parquet('{_sql_path(ingest.lookup_path(table))}')")
+            self.con.execute(f"CREATE VIEW {view}_raw AS SELECT * FROM read_parquet('{sql_path(ingest.lookup_path(table))}')")
         # One row per code; where a code repeats (inactive duplicates), the first wins.
         self.con.execute("""CREATE VIEW base_city AS SELECT * EXCLUDE (rn) FROM (
             SELECT *, row_number() OVER (PARTITION BY BASE_CITY_CODE ORDER BY BASE_CITY_CODE) rn
@@ -135,12 +135,12 @@ class RateCalculator:
         m = method or self.method
         filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'"]
         if m.excluded_codes:
-            filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({_sql_list(m.excluded_codes)}))")
+            filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({sql_list(m.excluded_codes)}))")
         if m.case_types is not None:
-            filters.append(f"CASE_TYPE IN ({_sql_list(m.case_types)})")
+            filters.append(f"CASE_TYPE IN ({sql_list(m.case_types)})")
         if m.courts is not None:
-            filters.append(f"BASE_CITY_CODE IN ({_sql_list(m.courts)})")
-        is_pd = f"coalesce(OTHER_COMP IN ({_sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
+            filters.append(f"BASE_CITY_CODE IN ({sql_list(m.courts)})")
+        is_pd = f"coalesce(OTHER_COMP IN ({sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
         base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd} AS is_pd
                    FROM {source} WHERE {' AND '.join(filters)}"""
         if m.unit == "case":
@@ -202,8 +202,7 @@ class RateCalculator:
                count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
             joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE",
             group="c.BASE_CITY_CODE")
-        frame["court"] = [court_name(code, city, state, known)
-                          for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
+        frame["court"] = court_names(frame)
         frame = add_rates(frame)
         return rank(frame, min_completions, "base_city_code")[
             ["base_city_code", "court", "state", *RATE_COLUMNS]]
@@ -217,8 +216,7 @@ class RateCalculator:
             joins="""LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
                      LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE""",
             group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE")
-        frame["court"] = [court_name(code, city, state, known)
-                          for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
+        frame["court"] = court_names(frame)
         frame = add_rates(frame)
         return rank(frame, min_completions, "hearing_loc_code", "base_city_code")[
             ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court",
@@ -273,6 +271,12 @@ def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFr
     return frame.drop(columns=["_small", "_rate"]).reset_index(drop=True)
 
 
+def court_names(frame: pd.DataFrame) -> list[str]:
+    """court_name() for each row of a frame with base_city_code, city, state and in_lookup."""
+    return [court_name(code, city, state, known)
+            for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
+
+
 def court_name(code, city, state, in_lookup: bool) -> str:
     """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic)."""
     if code is None or (isinstance(code, float) and np.isnan(code)):
@@ -295,9 +299,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
     return paths
 
 
-def _sql_list(values) -> str:
+def sql_list(values) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def _sql_path(path: Path) -> str:
+def sql_path(path: Path) -> str:
     return str(path).replace("'", "''")

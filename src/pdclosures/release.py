@@ -107,6 +107,13 @@ class Release:
         digest = hashlib.sha256(repr(self.fingerprint(tables)).encode()).hexdigest()[:12]
         return f"{stem.lower() or 'release'}-{digest}"
 
+    def newest_member_date(self) -> str | None:
+        """The latest modification date of a zip's members, if it looks real (not the 1980 zip epoch)."""
+        if not self.is_zip:
+            return None
+        newest = max((info.date_time for info in self._zip.infolist()), default=None)
+        return "%04d-%02d-%02d" % newest[:3] if newest and newest[0] > 1990 else None
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()

@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import schema
 from .cleaning import IngestResult
-from .rates import RATE_COLUMNS, Method, RateCalculator, Window, _sql_list, _sql_path, add_rates
+from .rates import RATE_COLUMNS, Method, RateCalculator, Window, sql_list, sql_path, add_rates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -403,11 +403,11 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
     filters = [f"coalesce(INPUT_DATE, OSC_DATE) < DATE '{window.start}'",
                f"(COMP_DATE IS NULL OR COMP_DATE >= DATE '{window.start}')"]
     if method.case_types is not None:
-        filters.append(f"CASE_TYPE IN ({_sql_list(method.case_types)})")
+        filters.append(f"CASE_TYPE IN ({sql_list(method.case_types)})")
     if method.courts is not None:
-        filters.append(f"BASE_CITY_CODE IN ({_sql_list(method.courts)})")
+        filters.append(f"BASE_CITY_CODE IN ({sql_list(method.courts)})")
     is_pd = (f"COMP_DATE BETWEEN DATE '{window.start}' AND DATE '{window.end}' "
-             f"AND OTHER_COMP IN ({_sql_list(method.pd_codes)})")
+             f"AND OTHER_COMP IN ({sql_list(method.pd_codes)})")
     unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
     return f"""SELECT count({unit}) FILTER (WHERE {is_pd}) AS pd_closures, count({unit}) AS completions
                FROM proceedings WHERE {' AND '.join(filters)}"""
@@ -476,14 +476,14 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
         rated = d[d["pd_rate"].notna()]
         units = ctx.units
         if not len(rated):
-            return fg._no_data_figure(ctx, "PD closure rate under alternative definitions")
+            return fg.no_data_figure(ctx, "PD closure rate under alternative definitions")
         default = d[d["is_default"].astype(bool)]
         default_rate = float(default["pd_rate"].iloc[0]) if len(default) else float("nan")
         low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
         where = "national PD closure rate" if scope == "national" else f"PD closure rate ({scope})"
-        title = (f"The {where} ranges from {fg._pct(low['pd_rate'])} to "
-                 f"{fg._pct(high['pd_rate'])} across {len(rated)} definitions; the run's method gives "
-                 f"{fg._pct(default_rate)}")
+        title = (f"The {where} ranges from {fg.format_pct(low['pd_rate'])} to "
+                 f"{fg.format_pct(high['pd_rate'])} across {len(rated)} definitions; the run's method gives "
+                 f"{fg.format_pct(default_rate)}")
         subtitle = (f"Share of {units} closed by ICE prosecutorial discretion, {ctx.window}, with each "
                     "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals; "
                     "right: rate (PD closures / denominator).")
@@ -492,13 +492,13 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
                   Line2D([], [], marker="D", ls="", color=fg.GREEN, label="Denominator: pending at start")]
         if reference is not None:
             legend.append(Line2D([], [], color=fg.DARK, lw=1.0, ls="--", label="TRAC published"))
-        fr = fg._frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_cols=2)
+        fr = fg.figure_frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_cols=2)
         ax = fr.fig.add_subplot()
         ys = -np.arange(len(d), dtype=float)
         values = [v * 100 for v in d["ci_high"] if np.isfinite(v)]
         if reference is not None:
             values.append(reference[0])
-        xmax = fg._nice_upper(values)
+        xmax = fg.nice_upper(values)
         for y, (_, r) in zip(ys, d.iterrows()):
             pending = r["denominator"] != "completions"
             colour = fg.VERMILLION if bool(r["is_default"]) else (fg.GREEN if pending else fg.BLUE)
@@ -523,7 +523,7 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
                 label.set_fontweight("bold")
         # Right-hand labels as a secondary axis, so the layout makes room for them.
         sec = ax.secondary_yaxis("right")
-        sec.set_yticks(ys, [f"{fg._pct(r['pd_rate'], 2)}  ({fg._n(r['pd_closures'])} / {fg._n(r['completions'])})"
+        sec.set_yticks(ys, [f"{fg.format_pct(r['pd_rate'], 2)}  ({fg.format_count(r['pd_closures'])} / {fg.format_count(r['completions'])})"
                             for _, r in d.iterrows()])
         sec.tick_params(axis="y", length=0, pad=4, labelsize=8, labelcolor=fg.DARK)
         sec.spines["right"].set_visible(False)
@@ -543,12 +543,12 @@ def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.P
     """
     con = duckdb.connect()
     try:
-        source = f"read_parquet('{_sql_path(ingest.proceedings_path)}')"
+        source = f"read_parquet('{sql_path(ingest.proceedings_path)}')"
         fy = "(year(COMP_DATE) + (month(COMP_DATE) >= 10)::INT)"
         found = con.execute(f"""
             SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_DATE), '%Y-%m') AS first_month,
                    count(*) AS closures
-            FROM {source} WHERE COMP_DATE IS NOT NULL AND OTHER_COMP IN ({_sql_list(codes)})
+            FROM {source} WHERE COMP_DATE IS NOT NULL AND OTHER_COMP IN ({sql_list(codes)})
             GROUP BY ALL""").df()
         last = con.execute(f"SELECT max({fy}) FROM {source} WHERE COMP_DATE IS NOT NULL").fetchone()[0]
     finally:
