@@ -109,6 +109,25 @@ def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
 
 
+def test_ids_that_are_not_plain_digits_take_the_careful_path_in_any_piece(tmp_path):
+    # Plain ids are parsed straight to integers; a piece holding one padded, NUL-stuffed, empty or
+    # non-numeric id is parsed again with ids as text. Either way the same rows load.
+    rows = [proceeding(1), proceeding(" 2 ", case="20\x00"), proceeding(3, case=""), proceeding("4x", case=4),
+            proceeding(5, other="Y")]
+    result = ingest(tmp_path, [proceeding_line(r) for r in rows])
+    assert accounting(result) == {"lines": 5, "loaded": 3, "repaired": 0, "quarantined": 2}
+    frame = proceedings(result)
+    assert frame["IDNPROCEEDING"].tolist() == [1, 2, 5] and frame["IDNCASE"].tolist() == [1, 20, 5]
+    reasons = sorted(result.data_quality["issue"])
+    assert reasons == ["quarantined: IDNCASE not a whole number", "quarantined: IDNPROCEEDING not a whole number"]
+
+
+def test_a_realigned_line_with_a_padded_id_loads(tmp_path):
+    result = ingest(tmp_path, [proceeding_line(proceeding(1)), shifted(proceeding(" 2", other="Y"))])
+    assert accounting(result) == {"lines": 2, "loaded": 2, "repaired": 1, "quarantined": 0}
+    assert proceedings(result)["IDNPROCEEDING"].tolist() == [1, 2]
+
+
 def test_empty_lines_are_quarantined_not_skipped(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), "", proceeding_line(proceeding(2))])
     assert accounting(result) == {"lines": 3, "loaded": 2, "repaired": 0, "quarantined": 1}
@@ -228,8 +247,8 @@ def test_a_lone_carriage_return_splits_a_line_and_both_pieces_are_accounted(tmp_
 
 def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
     shifted_twice = shifted(proceeding(2, NAT="\xe9"), strays=2)
-    result = ingest(tmp_path, [proceeding_line(proceeding(1, LANG="\xe9")), shifted_twice])
+    result = ingest(tmp_path, [proceeding_line(proceeding(1, hloc="S\xe9A")), shifted_twice])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
-    assert proceedings(result).loc[0, "LANG"] == "\xe9"
+    assert proceedings(result).loc[0, "HEARING_LOC_CODE"] == "S\xe9A"
     quarantine = (result.cache_dir / "quarantine" / f"{schema.PROCEEDING_TABLE}.tsv").read_text(encoding="utf-8")
     assert "\xe9" in quarantine

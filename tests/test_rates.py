@@ -2,6 +2,7 @@
 
 import math
 
+import pandas.testing as pd_testing
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
 
@@ -112,3 +113,77 @@ def test_wilson_interval_known_values():
     assert (low[2], high[2]) == (pytest.approx(0.40383, abs=1e-5), pytest.approx(0.59617, abs=1e-5))
     empty_low, empty_high = rates.wilson_interval([0], [0])
     assert math.isnan(empty_low[0]) and math.isnan(empty_high[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-month windows are counted from the monthly completions table; every other window, and
+# the case unit, scan the proceedings. Both routes must give the same tables.
+
+SAMPLE_ZIP = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "sample" / "eoir_synthetic_sample.zip"
+METHODS = [
+    rates.Method(),
+    rates.Method(pd_codes=("Y",)),
+    rates.Method(pd_codes=("Y", "M", "I", "C"), excluded_codes=("T",)),
+    rates.Method(excluded_codes=()),
+    rates.Method(pd_codes=()),
+    rates.Method(case_types=("RMV", "DEP", "EXC")),
+    rates.Method(courts=("SEA", "TUC")),
+]
+
+
+@pytest.fixture(scope="module")
+def sample_ingest(tmp_path_factory):
+    return cleaning.ingest_release(SAMPLE_ZIP, tmp_path_factory.mktemp("sample-interim"), progress=False)
+
+
+def scanned_tables(ingest, window, method, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(rates.Window, "whole_months", lambda self: False)
+        calculator = rates.RateCalculator(ingest, window, method)
+        assert not calculator.uses_monthly_table()
+        return calculator.all_tables(100), calculator.national_for(rates.Method(pd_codes=("Y",)))
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.describe())
+@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"), ("2013-02-01", "2013-02-28")])
+def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, method, monkeypatch):
+    window = params.parse_window(*window)
+    calculator = rates.RateCalculator(sample_ingest, window, method)
+    assert calculator.uses_monthly_table()
+    expected_tables, expected_national = scanned_tables(sample_ingest, window, method, monkeypatch)
+    assert calculator.national().loc[0, "completions"] > 0
+    for name, frame in calculator.all_tables(100).items():
+        pd_testing.assert_frame_equal(frame, expected_tables[name], check_dtype=False, obj=name)
+    pd_testing.assert_frame_equal(calculator.national_for(rates.Method(pd_codes=("Y",))), expected_national,
+                                  check_dtype=False)
+
+
+def test_windows_that_are_not_whole_months_and_the_case_unit_scan(sample_ingest):
+    assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-02", "2014-03-31")).uses_monthly_table()
+    assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-01", "2014-03-30")).uses_monthly_table()
+    assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-01", "2014-03-31"),
+                                    rates.Method(unit="case")).uses_monthly_table()
+    assert params.parse_window("2012-02-01", "2012-02-29").whole_months()  # a leap year's February
+
+
+def test_monthly_table_is_written_once_beside_the_cache(ingested):
+    path = ingested.cache_dir / rates.MONTHLY_FILE
+    path.unlink(missing_ok=True)
+    national(ingested)
+    written = path.stat().st_mtime_ns
+    # 2013: completions 2, 4, 5, 10, 11, 12 (3 is a change of venue); PD closures 2, 4, 11.
+    assert national(ingested, params.parse_window("2013-01-01", "2013-12-31")) == (3, 6)
+    assert path.stat().st_mtime_ns == written
+    assert not list(ingested.cache_dir.glob(".*tmp*"))
+
+
+def test_a_read_only_cache_still_counts(ingested, monkeypatch):
+    path = ingested.cache_dir / rates.MONTHLY_FILE
+    path.unlink(missing_ok=True)
+
+    def refuse(*args):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(rates.os, "replace", refuse)
+    assert national(ingested) == (4, 8)
+    assert not path.exists() and not list(ingested.cache_dir.glob(".*tmp*"))

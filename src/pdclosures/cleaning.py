@@ -35,7 +35,7 @@ from .errors import ParameterError, ReleaseError
 from .release import Release, iter_line_chunks, open_release, sha256_file  # noqa: F401 (open_release re-exported)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped)
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 LOOKUP_FILES = {
@@ -423,11 +423,13 @@ _PARQUET_OPTIONS = {
 }
 
 
-# Ids stay text until checked; dates and codes come dictionary-encoded straight from the parser.
+# Dates and codes come dictionary-encoded straight from the parser. Ids are parsed as integers
+# first; a piece where that fails is parsed again with ids as text, and checked id by id.
 _PARSED_TYPES = {
     **{c: pa.string() for c in schema.PROCEEDING_ID_COLUMNS},
     **{c: pa.dictionary(pa.int32(), pa.string()) for c in schema.PROCEEDING_DATE_COLUMNS + schema.PROCEEDING_CODE_COLUMNS},
 }
+_PARSED_TYPES_PLAIN_IDS = {**_PARSED_TYPES, **{c: pa.int64() for c in schema.PROCEEDING_ID_COLUMNS}}
 
 
 def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
@@ -442,21 +444,40 @@ def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_bef
     """Parse and clean one piece of whole lines (runs in a worker thread).
 
     Returns (cleaned table, this piece's accounting, its quarantined lines)."""
-    accounting = TableAccounting(schema.PROCEEDING_TABLE)
     # The parser wants UTF-8; latin-1 is the same bytes as long as they are ASCII, so only
     # pieces with other bytes pay for transcoding.
     whole = chunk.obj if isinstance(chunk, memoryview) else chunk
     text = chunk if whole.isascii() else bytes(chunk).decode(schema.ENCODING).encode("utf-8")
+    try:  # ids straight to integers: the usual case, and the parser's fastest
+        return _parse_piece(text, line_feeds, header, lines_before, where, _PARSED_TYPES_PLAIN_IDS)
+    except _IdsNotPlain:  # a padded, empty or non-numeric id: again, with ids as text
+        return _parse_piece(text, line_feeds, header, lines_before, where, _PARSED_TYPES)
+
+
+class _IdsNotPlain(Exception):
+    """Some id in the piece is not plain digits; the piece is parsed again with ids as text."""
+
+
+def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, where: str, types: dict):
+    accounting = TableAccounting(schema.PROCEEDING_TABLE)
+    plain_ids = types is _PARSED_TYPES_PLAIN_IDS
     invalid: list = []
-    parsed = pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(text)),
-        read_options=pacsv.ReadOptions(column_names=header, use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
-                                         ignore_empty_lines=False,
-                                         invalid_row_handler=lambda row: invalid.append(row) or "skip"),
-        convert_options=pacsv.ConvertOptions(include_columns=schema.PROCEEDING_CACHE_COLUMNS,
-                                             column_types=_PARSED_TYPES, strings_can_be_null=False),
-    )
+    try:
+        parsed = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(text)),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
+                                             ignore_empty_lines=False,
+                                             invalid_row_handler=lambda row: invalid.append(row) or "skip"),
+            convert_options=pacsv.ConvertOptions(include_columns=schema.PROCEEDING_CACHE_COLUMNS,
+                                                 column_types=types, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:
+        if plain_ids:
+            raise _IdsNotPlain() from None
+        raise
+    if plain_ids and any(parsed[name].null_count for name in schema.PROCEEDING_ID_COLUMNS):
+        raise _IdsNotPlain()  # an empty id field
     records_seen = parsed.num_rows + len(invalid)
     chunk_lines = line_feeds + (text[-1:] != b"\n")
     if records_seen != chunk_lines:  # lone CRs also end lines for the parser: count them too
@@ -480,8 +501,11 @@ def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_bef
         quarantine.append((_line_number(searchable, row.text, lines_before), reason, row.text))
     if repaired_rows:
         positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
-        extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(_PARSED_TYPES[c])
-                          for c, i in zip(schema.PROCEEDING_CACHE_COLUMNS, positions)})
+        try:
+            extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(types[c])
+                              for c, i in zip(schema.PROCEEDING_CACHE_COLUMNS, positions)})
+        except pa.ArrowInvalid:  # only when ids are integers here: a realigned line's id is not
+            raise _IdsNotPlain() from None
         parsed = pa.concat_tables([parsed, extra])
         accounting.repaired += len(repaired_rows)
         accounting.issues[("", "tab-shifted line realigned (stray empty field removed)")] += len(repaired_rows)

@@ -13,6 +13,8 @@ Every rate comes with its counts and a 95% Wilson score interval.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from .cleaning import IngestResult
 from .errors import ParameterError
 
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
+# Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
+# cleaned release (the version is in the name: a new layout gets a new file).
+MONTHLY_FILE = "completions_by_month.v1.parquet"
 UNITS = ("proceeding", "case")
 Z_95 = 1.959963984540054
 
@@ -41,6 +46,10 @@ class Window:
 
     def fiscal_years(self) -> list[int]:
         return list(range(fiscal_year(self.start), fiscal_year(self.end) + 1))
+
+    def whole_months(self) -> bool:
+        """True when the window starts on a month's first day and ends on a month's last day."""
+        return self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,19 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class RateCalculator:
-    """Counts completions and PD closures in the cached release with DuckDB."""
+    """Counts completions and PD closures in the cached release with DuckDB.
+
+    Proceeding counts for a window of whole months come from the monthly completions table
+    (built once per cached release, see monthly_completions_sql), so a new window costs a scan
+    of a few hundred thousand rows instead of millions. Other windows, and the case unit, scan
+    the proceedings."""
 
     def __init__(self, ingest: IngestResult, window: Window, method: Method = Method()):
+        self.ingest = ingest
         self.window = window
         self.method = method
         self._window_rows_loaded = False
+        self._monthly_ready = False
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
         self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
@@ -115,12 +131,9 @@ class RateCalculator:
             SELECT *, row_number() OVER (PARTITION BY HEARING_LOC_CODE ORDER BY HEARING_LOC_CODE) rn
             FROM hloc_raw) WHERE rn = 1""")
         self._check_courts()
-        # One pass over the proceedings: counts per court, hearing location and month. Every table
-        # of the run is a sum over this small table, so the big scan happens once.
-        self.con.execute(f"""CREATE TEMP TABLE completions AS
-            SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
-                   count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
-            FROM ({self._completions_sql()}) GROUP BY ALL""")
+        # Counts per court, hearing location and month: every table of the run is a sum over
+        # this small table, so the counting happens once.
+        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(self.method, by_place_and_month=True)}")
 
     def _check_courts(self) -> None:
         if not self.method.courts:
@@ -130,18 +143,50 @@ class RateCalculator:
         if unknown:
             raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's tblLookupBaseCity")
 
+    def uses_monthly_table(self, method: "Method | None" = None) -> bool:
+        return (method or self.method).unit == "proceeding" and self.window.whole_months()
+
+    def _counts_sql(self, method: "Method", by_place_and_month: bool, source: str = "proceedings") -> str:
+        """pd_closures and completions under a method, nationally or per court, location and month."""
+        keys = "BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, " if by_place_and_month else ""
+        group = "GROUP BY ALL" if by_place_and_month else ""
+        if self.uses_monthly_table(method):
+            self._load_monthly()
+            is_pd = _is_pd_sql(method)
+            filters = [f"COMP_MONTH BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'",
+                       *_method_filters(method)]
+            return f"""SELECT {keys}coalesce(sum(completions) FILTER (WHERE {is_pd}), 0)::BIGINT AS pd_closures,
+                              coalesce(sum(completions), 0)::BIGINT AS completions
+                       FROM monthly WHERE {' AND '.join(filters)} {group}"""
+        month = "date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH, " if by_place_and_month else ""
+        keys_from_rows = f"BASE_CITY_CODE, HEARING_LOC_CODE, {month}" if by_place_and_month else ""
+        return f"""SELECT {keys_from_rows}count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
+                   FROM ({self._completions_sql(method, source)}) {group}"""
+
+    def _load_monthly(self) -> None:
+        """Make the view `monthly`: read from the cache, written there first if missing."""
+        if self._monthly_ready:
+            return
+        path = self.ingest.cache_dir / MONTHLY_FILE
+        if not path.exists():
+            staging = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+            try:
+                self.con.execute(f"COPY ({monthly_completions_sql()}) TO '{sql_path(staging)}' "
+                                 "(FORMAT parquet, COMPRESSION zstd)")
+                os.replace(staging, path)  # atomic: a concurrent run sees the whole file or none
+            except (OSError, duckdb.IOException):  # a read-only cache: count for this run only
+                staging.unlink(missing_ok=True)
+                self.con.execute(f"CREATE TEMP TABLE monthly AS {monthly_completions_sql()}")
+                self._monthly_ready = True
+                return
+        self.con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
+        self._monthly_ready = True
+
     def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
         """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
         m = method or self.method
-        filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'"]
-        if m.excluded_codes:
-            filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({sql_list(m.excluded_codes)}))")
-        if m.case_types is not None:
-            filters.append(f"CASE_TYPE IN ({sql_list(m.case_types)})")
-        if m.courts is not None:
-            filters.append(f"BASE_CITY_CODE IN ({sql_list(m.courts)})")
-        is_pd = f"coalesce(OTHER_COMP IN ({sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
-        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd} AS is_pd
+        filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'", *_method_filters(m)]
+        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {_is_pd_sql(m)} AS is_pd
                    FROM {source} WHERE {' AND '.join(filters)}"""
         if m.unit == "case":
             # A case counts once, where and how its last completion in the window ended it.
@@ -153,15 +198,18 @@ class RateCalculator:
     def national_for(self, method: "Method") -> pd.DataFrame:
         """national() under another method for the same window, e.g. for a sensitivity analysis.
 
-        The proceedings completed in the window are read from the cache once, into memory; each
-        method is then a quick count over them."""
-        if not self._window_rows_loaded:
-            self.con.execute(f"""CREATE TEMP TABLE window_rows AS
-                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
-                FROM proceedings WHERE COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'""")
-            self._window_rows_loaded = True
-        counts = self.con.execute(f"""SELECT count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
-                                      FROM ({self._completions_sql(method, source="window_rows")})""").df()
+        Whole-month windows count proceedings from the monthly table. Otherwise the proceedings
+        completed in the window are read from the cache once, into memory, and each method is a
+        quick count over them."""
+        if self.uses_monthly_table(method):
+            counts = self.con.execute(self._counts_sql(method, by_place_and_month=False)).df()
+        else:
+            if not self._window_rows_loaded:
+                self.con.execute(f"""CREATE TEMP TABLE window_rows AS
+                    SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
+                    FROM proceedings WHERE COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'""")
+                self._window_rows_loaded = True
+            counts = self.con.execute(self._counts_sql(method, by_place_and_month=False, source="window_rows")).df()
         counts.insert(0, "end", self.window.end.isoformat())
         counts.insert(0, "start", self.window.start.isoformat())
         return add_rates(counts)
@@ -249,6 +297,33 @@ class RateCalculator:
             "circuits": self.circuits(min_completions),
             "regions": self.regions(min_completions),
         }
+
+
+def monthly_completions_sql(source: str = "proceedings") -> str:
+    """Completions (valid COMP_DATE) per court, hearing location, month, OTHER_COMP and CASE_TYPE.
+
+    Every method of the proceeding unit filters and classifies on these columns only, so its
+    counts for any window of whole months are sums over this table. Ordered by month, so that
+    a window reads only its own row groups."""
+    return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
+                      OTHER_COMP, CASE_TYPE, count(*) AS completions
+               FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL ORDER BY COMP_MONTH"""
+
+
+def _method_filters(m: Method) -> list[str]:
+    """SQL conditions for the completions a method counts (the window aside)."""
+    filters = []
+    if m.excluded_codes:
+        filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({sql_list(m.excluded_codes)}))")
+    if m.case_types is not None:
+        filters.append(f"CASE_TYPE IN ({sql_list(m.case_types)})")
+    if m.courts is not None:
+        filters.append(f"BASE_CITY_CODE IN ({sql_list(m.courts)})")
+    return filters
+
+
+def _is_pd_sql(m: Method) -> str:
+    return f"coalesce(OTHER_COMP IN ({sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
 
 
 def coverage_warning(window: Window, manifest: dict) -> str | None:

@@ -26,13 +26,12 @@ PROCEEDING_COLUMNS = [
 ]
 assert len(PROCEEDING_COLUMNS) == 38
 
-# Columns the cleaned proceedings cache keeps: those the method uses plus common breakdowns.
+# Columns the cleaned proceedings cache keeps: exactly those the method and its sensitivity
+# checks read (ids for the case unit, dates for the window and the pending-at-start basis, codes
+# for the breakdowns). The parser's cost grows with every kept column, so nothing more is kept.
 PROCEEDING_ID_COLUMNS = ["IDNPROCEEDING", "IDNCASE"]
 PROCEEDING_DATE_COLUMNS = ["OSC_DATE", "INPUT_DATE", "COMP_DATE"]
-PROCEEDING_CODE_COLUMNS = [
-    "BASE_CITY_CODE", "HEARING_LOC_CODE", "DEC_CODE", "OTHER_COMP", "CASE_TYPE", "CUSTODY",
-    "NAT", "LANG",
-]
+PROCEEDING_CODE_COLUMNS = ["BASE_CITY_CODE", "HEARING_LOC_CODE", "OTHER_COMP", "CASE_TYPE"]
 PROCEEDING_CACHE_COLUMNS = PROCEEDING_ID_COLUMNS + PROCEEDING_DATE_COLUMNS + PROCEEDING_CODE_COLUMNS
 
 # tblLookupBaseCity: 11 named columns, 80 print-form flag columns, then 6 more. Our reference
