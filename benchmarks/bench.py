@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = ("2012-10-01", "2014-03-31")        # (a), (d), (e): TRAC's April 2014 window
 OTHER_WINDOW = ("2011-10-01", "2013-12-31")  # (b): report 339's window, from the cache
+DAYS_WINDOW = ("2011-10-15", "2013-12-14")   # (b'): not whole months, so counted by a scan
 CHAIN_WINDOW = ("2012-10-01", "2013-09-30")  # (c): FY2013, the whole notebook chain
 PD_CODES = ("Y", "M", "I")
 EXCLUDED = ("C", "T")
@@ -65,14 +66,14 @@ def _counts_without_repaired(ingest) -> dict:
     return _from_rows(duckdb.sql(sql).fetchall())
 
 
-def step_pipeline_warm(release: str, interim: str) -> dict:
-    """(b) rates for another window, from the cache."""
+def step_pipeline_warm(release: str, interim: str, window=OTHER_WINDOW) -> dict:
+    """(b) every rates table for another window, from the cache."""
     started = time.perf_counter()
     from pdclosures import cleaning, params, rates
 
     imported = time.perf_counter()
     ingest = cleaning.ingest_release(release, interim, progress=False)
-    tables = rates.RateCalculator(ingest, params.parse_window(*OTHER_WINDOW)).all_tables(100)
+    tables = rates.RateCalculator(ingest, params.parse_window(*window)).all_tables(100)
     with tempfile.TemporaryDirectory() as out:
         rates.write_tables(tables, out)
     done = time.perf_counter()
@@ -169,6 +170,7 @@ def main(argv=None) -> int:
     if args.command == "step":
         steps = {"cold": lambda: step_pipeline_cold(args.release, args.interim),
                  "warm": lambda: step_pipeline_warm(args.release, args.interim),
+                 "warm_days": lambda: step_pipeline_warm(args.release, args.interim, DAYS_WINDOW),
                  "pandas_all": lambda: step_pandas(args.release, usecols=False),
                  "pandas_usecols": lambda: step_pandas(args.release, usecols=True),
                  "duckdb_bare": lambda: step_duckdb_bare(args.release)}
@@ -187,6 +189,7 @@ def drive(release: Path, out: Path, smoke: bool) -> int:
         results["e"] = run_step("duckdb_bare", str(release), str(interim))
         results["a"] = run_step("cold", str(release), str(interim))
         results["b"] = run_step("warm", str(release), str(interim))
+        results["b_days"] = run_step("warm_days", str(release), str(interim))
         results["c"] = measure_chain(release, scratch)
         results["d_usecols"] = run_step("pandas_usecols", str(release), str(interim))
         results["d_all"] = run_step("pandas_all", str(release), str(interim))
@@ -251,7 +254,8 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
     a, e = results["a"], results["e"]
     rows = [
         ("(a) pipeline, first run: ingest + rates, cold cache", a),
-        ("(b) pipeline, rates for another window from the cache", results["b"]),
+        ("(b) pipeline, rates for another window from the cache (whole months)", results["b"]),
+        ("(b′) the same for a window that is not whole months (a scan of the cache)", results["b_days"]),
         ("(c) pipeline, whole notebook chain, new window, from the cache", results["c"]),
         ("(d) pandas read_csv + groupby, all columns", results["d_all"]),
         ("(d) pandas read_csv + groupby, usecols", results["d_usecols"]),
@@ -261,7 +265,7 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
     for label, r in rows:
         table.append(f"| {label} | {r['wall_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} "
                      f"| {results['d_all']['wall_seconds'] / r['wall_seconds']:.1f} | {results['d_usecols']['wall_seconds'] / r['wall_seconds']:.1f} |")
-    b = results["b"]
+    b, b_days = results["b"], results["b_days"]
     goals = [
         (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], f"{a['wall_seconds'] / e['wall_seconds']:.2f}×"),
         (GOALS["a_rss"], a["peak_rss_mb"] <= 1536, f"{a['peak_rss_mb']:.0f} MB"),
@@ -269,7 +273,9 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
          f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.1f}×"),
         (GOALS["a_vs_d_usecols"], results["d_usecols"]["wall_seconds"] >= 2 * a["wall_seconds"],
          f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.1f}×"),
-        (GOALS["b"], b["rates_seconds"] <= 1.0, f"{b['rates_seconds']:.2f} s (+ {b['import_seconds']:.1f} s of imports)"),
+        (GOALS["b"], b["rates_seconds"] <= 1.0,
+         f"{b['rates_seconds']:.2f} s (process: {b['wall_seconds']:.1f} s with {b['import_seconds']:.1f} s of imports); "
+         f"not whole months: {b_days['rates_seconds']:.2f} s"),
         (GOALS["c"], results["c"]["wall_seconds"] <= 20, f"{results['c']['wall_seconds']:.1f} s"),
     ]
     accounting = a["accounting"]

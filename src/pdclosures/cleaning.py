@@ -35,7 +35,7 @@ from .errors import ParameterError, ReleaseError
 from .release import Release, iter_line_chunks, open_release, sha256_file  # noqa: F401 (open_release re-exported)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
-CACHE_VERSION = 2  # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped)
+CACHE_VERSION = 2  # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped), plain dates
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 LOOKUP_FILES = {
@@ -415,10 +415,11 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     return accounting, quarantined, digest.hexdigest(), data_range
 
 
-# Ids are delta-encoded (they mostly increase); codes keep their dictionaries.
+# Ids are delta-encoded (they mostly increase); codes keep their dictionaries. Dates are written
+# plain: dictionary-encoding them costs a third of the write time and saves under a tenth of the size.
 _PARQUET_OPTIONS = {
     "compression": "zstd",
-    "use_dictionary": schema.PROCEEDING_DATE_COLUMNS + schema.PROCEEDING_CODE_COLUMNS,
+    "use_dictionary": schema.PROCEEDING_CODE_COLUMNS,
     "column_encoding": {c: "DELTA_BINARY_PACKED" for c in schema.PROCEEDING_ID_COLUMNS},
 }
 
