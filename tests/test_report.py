@@ -125,3 +125,10 @@ def test_notebook_03_is_committed_clean():
         assert ns[key] == value, key
     assert any("render_all" in c.source for c in code)
     assert any("SYNTHETIC" in c.source.upper() for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_warm_up_then_build_gives_the_same_report(report_dir):
+    first = report.build_report(report_dir, report.notebooks_in(report_dir)).read_text(encoding="utf-8")
+    report.warm_up()
+    again = report.build_report(report_dir, report.notebooks_in(report_dir)).read_text(encoding="utf-8")
+    assert again == first

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import html
 import sys
 from pathlib import Path
@@ -154,6 +155,18 @@ def combine_notebooks(report_dir: Path, notebooks: Sequence[Path]) -> nbformat.N
     return combined
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_exporter():
+    """One exporter for the process: its templates are compiled on first use (~0.3 s)."""
+    return exporter()
+
+
+def warm_up() -> None:
+    """Compile the report's templates now (e.g. in a background thread while notebooks run), so
+    that build_report does not pay for it. Not thread-safe: finish before build_report starts."""
+    _shared_exporter().from_notebook_node(nbformat.v4.new_notebook())
+
+
 def exporter():
     """nbconvert HTML exporter: no code inputs or prompts, images embedded, no CDN scripts."""
     from nbconvert import HTMLExporter
@@ -176,7 +189,7 @@ def build_report(report_dir: Path, notebooks: list[Path]) -> Path:
         raise UserError(f"{report_dir}: no executed notebooks to put in the report")
     report_dir.mkdir(parents=True, exist_ok=True)
     combined = combine_notebooks(report_dir, notebooks)
-    body, _ = exporter().from_notebook_node(
+    body, _ = _shared_exporter().from_notebook_node(
         combined, resources={"metadata": {"path": str(report_dir), "name": "report"}})
     out = report_dir / REPORT_NAME
     out.write_text(body, encoding="utf-8")
