@@ -162,7 +162,8 @@ class _Chain:
     starting can be taken meanwhile by a connection to another kernel."""
 
     def __init__(self, notebooks: list[Path], reports: Path, exports: _HtmlExports):
-        self._sockets = Path(tempfile.mkdtemp(prefix="pdclosures-kernels-"))
+        _remove_socket_folders_of_killed_runs()
+        self._sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-"))
         self.stages = [[_NotebookRun(notebook, reports / notebook.name, exports, self._sockets, index,
                                      self._kernel_ready) for notebook in stage]
                        for index, stage in enumerate(_stages(notebooks))]
@@ -189,6 +190,23 @@ class _Chain:
             for notebook_run in stage:
                 notebook_run.cancel()
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+SOCKETS_PREFIX = "pdclosures-kernels-"  # then the process id: pdclosures-kernels-<PID>-<random>
+
+
+def _remove_socket_folders_of_killed_runs() -> None:
+    """Removes the kernel socket folders of runs whose process is gone (killed: no cleanup)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}*-*"):
+        pid = folder.name[len(SOCKETS_PREFIX):].split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive, someone else's
+            pass
 
 
 # The kernel's arguments: quiet (no TCP notice per kernel), and its IPython history in memory,
