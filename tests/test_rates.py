@@ -1,6 +1,7 @@
 """Rates: each method parameter changes the counts as it should, on tiny releases with known answers."""
 
 import math
+from dataclasses import replace
 
 import pandas.testing as pd_testing
 import pytest
@@ -141,7 +142,8 @@ def scanned_tables(ingest, window, method, monkeypatch):
         patch.setattr(rates.Window, "whole_months", lambda self: False)
         calculator = rates.RateCalculator(ingest, window, method)
         assert not calculator.uses_monthly_table()
-        return calculator.all_tables(100), calculator.national_for(rates.Method(pd_codes=("Y",)))
+        return calculator.all_tables(100), [calculator.national_for(rates.Method(pd_codes=("Y",))),
+                                            calculator.national_for(replace(method, unit="case"))]
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.describe())
@@ -154,8 +156,10 @@ def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, me
     assert calculator.national().loc[0, "completions"] > 0
     for name, frame in calculator.all_tables(100).items():
         pd_testing.assert_frame_equal(frame, expected_tables[name], check_dtype=False, obj=name)
-    pd_testing.assert_frame_equal(calculator.national_for(rates.Method(pd_codes=("Y",))), expected_national,
-                                  check_dtype=False)
+    # Another proceeding method (from the monthly table), and the case unit (a scan of the cache
+    # here, of the rows read into memory there).
+    for other, expected in zip([rates.Method(pd_codes=("Y",)), replace(method, unit="case")], expected_national):
+        pd_testing.assert_frame_equal(calculator.national_for(other), expected, check_dtype=False)
 
 
 def test_windows_that_are_not_whole_months_and_the_case_unit_scan(sample_ingest):
