@@ -201,7 +201,7 @@ class RateCalculator:
         Whole-month windows count proceedings from the monthly table, and cases with one scan of
         the cache. For other windows, every method scans: the proceedings completed in the window
         are read from the cache once, into memory, and each method is a quick count over them."""
-        if self.uses_monthly_table(method) or self.window.whole_months():
+        if self.window.whole_months():  # the monthly table, or (case unit) one scan
             counts = self.con.execute(self._counts_sql(method, by_place_and_month=False)).df()
         else:
             if not self._window_rows_loaded:
