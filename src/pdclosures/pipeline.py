@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import __version__, params
 from .errors import UserError, run_command
+from .report import import_jsonschema_without_iri_checks as _import_jsonschema_without_iri_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert",
@@ -123,21 +124,6 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     log(f"[{name}] done in {timings['total']:.1f} s: {finals['processed'].relative_to(paths.root)}/, "
         f"{finals['figures'].relative_to(paths.root)}/, {finals['reports'].relative_to(paths.root)}/report.html")
     return finals["processed"]
-
-
-def _import_jsonschema_without_iri_checks() -> None:
-    """Import jsonschema (nbformat's validator) without rfc3987_syntax: saves ~2.5 s per run.
-
-    jsonschema imports rfc3987_syntax, when installed, only to check the "iri" string formats,
-    and that import compiles an Earley grammar (2.5-3 s). No notebook schema uses those formats.
-    The block lasts only for this import: rfc3987_syntax stays importable for anything else."""
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        return
-    sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` raise ImportError
-    try:
-        import jsonschema  # noqa: F401
-    finally:
-        del sys.modules["rfc3987_syntax"]
 
 
 def _stages(notebooks: list[Path]) -> list[list[Path]]:

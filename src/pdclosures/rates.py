@@ -167,6 +167,7 @@ class RateCalculator:
         """Make the view `monthly`: read from the cache, written there first if missing."""
         if self._monthly_ready:
             return
+        self._monthly_ready = True
         path = self.ingest.cache_dir / MONTHLY_FILE
         if not path.exists():
             staging = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
@@ -177,10 +178,8 @@ class RateCalculator:
             except (OSError, duckdb.IOException):  # a read-only cache: count for this run only
                 staging.unlink(missing_ok=True)
                 self.con.execute(f"CREATE TEMP TABLE monthly AS {monthly_completions_sql()}")
-                self._monthly_ready = True
                 return
         self.con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
-        self._monthly_ready = True
 
     def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
         """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
