@@ -417,10 +417,15 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
 
 # Ids are delta-encoded (they mostly increase); codes keep their dictionaries. Dates are written
 # plain: dictionary-encoding them costs a third of the write time and saves under a tenth of the size.
+# Min/max statistics are kept for ids and dates (DuckDB skips row groups outside a date window); for
+# the codes they would cost a quarter of the write time, and no query filters on a code's range.
+# Snappy writes a quarter faster than zstd and reads no slower, for a file a third bigger (130 MB
+# for 16.5 million proceedings).
 _PARQUET_OPTIONS = {
-    "compression": "zstd",
+    "compression": "snappy",
     "use_dictionary": schema.PROCEEDING_CODE_COLUMNS,
     "column_encoding": {c: "DELTA_BINARY_PACKED" for c in schema.PROCEEDING_ID_COLUMNS},
+    "write_statistics": schema.PROCEEDING_ID_COLUMNS + schema.PROCEEDING_DATE_COLUMNS,
 }
 
 
@@ -438,7 +443,8 @@ def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
     reading thread, while the main thread parses the previous piece."""
     for piece in iter_line_chunks(stream, where, chunk_bytes):
         digest.update(piece)
-        yield piece, piece.obj.count(b"\n", 0, piece.nbytes)  # a view from the start of its bytes
+        # numpy counts twice as fast as bytes.count, and lets go of the GIL while it does.
+        yield piece, int(np.count_nonzero(np.frombuffer(piece, np.uint8) == ord("\n")))
 
 
 def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_before: int, where: str):

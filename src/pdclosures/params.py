@@ -8,13 +8,62 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from . import schema
 from .errors import ParameterError
-from .rates import UNITS, Method, Window
+
+UNITS = ("proceeding", "case")  # what a rate counts: proceedings, or cases (IDNCASE) once each
+
+
+@dataclass(frozen=True)
+class Window:
+    """Completion dates from start to end, both inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    def months(self) -> list[str]:
+        """'YYYY-MM' of every month the window touches."""
+        first, last = self.start.year * 12 + self.start.month - 1, self.end.year * 12 + self.end.month - 1
+        return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1)]
+
+    def fiscal_years(self) -> list[int]:
+        return list(range(fiscal_year(self.start), fiscal_year(self.end) + 1))
+
+    def whole_months(self) -> bool:
+        """True when the window starts on a month's first day and ends on a month's last day."""
+        return self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1
+
+
+@dataclass(frozen=True)
+class Method:
+    """Which completions count, and which of them are PD closures."""
+
+    pd_codes: tuple[str, ...] = schema.PD_CODES_DEFAULT
+    excluded_codes: tuple[str, ...] = schema.NEW_PROCEEDING_CODES_DEFAULT
+    case_types: tuple[str, ...] | None = None  # None: all case types
+    unit: str = "proceeding"
+    courts: tuple[str, ...] | None = None  # None: every court
+
+    def describe(self) -> str:
+        parts = [f"PD closure = OTHER_COMP in {{{', '.join(self.pd_codes)}}}"]
+        if self.excluded_codes:
+            parts.append(f"completions exclude OTHER_COMP {', '.join(self.excluded_codes)}")
+        parts.append("all case types" if self.case_types is None else f"case types {', '.join(self.case_types)}")
+        parts.append(f"unit: {self.unit}")
+        if self.courts:
+            parts.append(f"courts {', '.join(self.courts)} only")
+        return "; ".join(parts)
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The federal fiscal year: FY2013 runs from 2012-10-01 to 2013-09-30."""
+    return day.year + (day.month >= 10)
+
 
 SAMPLE_RELEASE = "data/sample/eoir_synthetic_sample.zip"
 

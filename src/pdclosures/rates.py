@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -25,57 +24,13 @@ import pandas as pd
 from . import schema
 from .cleaning import IngestResult
 from .errors import ParameterError
+from .params import Method, Window, fiscal_year
 
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
 # cleaned release (the version is in the name: a new layout gets a new file).
 MONTHLY_FILE = "completions_by_month.v1.parquet"
-UNITS = ("proceeding", "case")
 Z_95 = 1.959963984540054
-
-
-@dataclass(frozen=True)
-class Window:
-    """Completion dates from start to end, both inclusive."""
-
-    start: dt.date
-    end: dt.date
-
-    def months(self) -> list[str]:
-        return [p.strftime("%Y-%m") for p in pd.period_range(self.start, self.end, freq="M")]
-
-    def fiscal_years(self) -> list[int]:
-        return list(range(fiscal_year(self.start), fiscal_year(self.end) + 1))
-
-    def whole_months(self) -> bool:
-        """True when the window starts on a month's first day and ends on a month's last day."""
-        return self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1
-
-
-@dataclass(frozen=True)
-class Method:
-    """Which completions count, and which of them are PD closures."""
-
-    pd_codes: tuple[str, ...] = schema.PD_CODES_DEFAULT
-    excluded_codes: tuple[str, ...] = schema.NEW_PROCEEDING_CODES_DEFAULT
-    case_types: tuple[str, ...] | None = None  # None: all case types
-    unit: str = "proceeding"
-    courts: tuple[str, ...] | None = None  # None: every court
-
-    def describe(self) -> str:
-        parts = [f"PD closure = OTHER_COMP in {{{', '.join(self.pd_codes)}}}"]
-        if self.excluded_codes:
-            parts.append(f"completions exclude OTHER_COMP {', '.join(self.excluded_codes)}")
-        parts.append("all case types" if self.case_types is None else f"case types {', '.join(self.case_types)}")
-        parts.append(f"unit: {self.unit}")
-        if self.courts:
-            parts.append(f"courts {', '.join(self.courts)} only")
-        return "; ".join(parts)
-
-
-def fiscal_year(day: dt.date) -> int:
-    """The federal fiscal year: FY2013 runs from 2012-10-01 to 2013-09-30."""
-    return day.year + (day.month >= 10)
 
 
 def wilson_interval(successes, trials, z: float = Z_95):
@@ -164,22 +119,9 @@ class RateCalculator:
                    FROM ({self._completions_sql(method, source)}) {group}"""
 
     def _load_monthly(self) -> None:
-        """Make the view `monthly`: read from the cache, written there first if missing."""
-        if self._monthly_ready:
-            return
-        self._monthly_ready = True
-        path = self.ingest.cache_dir / MONTHLY_FILE
-        if not path.exists():
-            staging = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-            try:
-                self.con.execute(f"COPY ({monthly_completions_sql()}) TO '{sql_path(staging)}' "
-                                 "(FORMAT parquet, COMPRESSION zstd)")
-                os.replace(staging, path)  # atomic: a concurrent run sees the whole file or none
-            except (OSError, duckdb.IOException):  # a read-only cache: count for this run only
-                staging.unlink(missing_ok=True)
-                self.con.execute(f"CREATE TEMP TABLE monthly AS {monthly_completions_sql()}")
-                return
-        self.con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
+        if not self._monthly_ready:
+            load_monthly(self.con, self.ingest)
+            self._monthly_ready = True
 
     def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
         """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
@@ -307,6 +249,22 @@ def monthly_completions_sql(source: str = "proceedings") -> str:
     return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
                       OTHER_COMP, CASE_TYPE, count(*) AS completions
                FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL ORDER BY COMP_MONTH"""
+
+
+def load_monthly(con: duckdb.DuckDBPyConnection, ingest: IngestResult) -> None:
+    """Make the view `monthly` (see monthly_completions_sql) in a connection with the view
+    `proceedings`: read from the cache, written there first if missing."""
+    path = ingest.cache_dir / MONTHLY_FILE
+    if not path.exists():
+        staging = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            con.execute(f"COPY ({monthly_completions_sql()}) TO '{sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd)")
+            os.replace(staging, path)  # atomic: a concurrent run sees the whole file or none
+        except (OSError, duckdb.IOException):  # a read-only cache: count for this run only
+            staging.unlink(missing_ok=True)
+            con.execute(f"CREATE TEMP TABLE monthly AS {monthly_completions_sql()}")
+            return
+    con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
 
 
 def _method_filters(m: Method) -> list[str]:

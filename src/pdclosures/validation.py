@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import schema
 from .cleaning import IngestResult
-from .rates import RATE_COLUMNS, Method, RateCalculator, Window, sql_list, sql_path, add_rates
+from .rates import RATE_COLUMNS, Method, RateCalculator, Window, add_rates, load_monthly, sql_list, sql_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -542,15 +542,15 @@ def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.P
     <code>_closures.
     """
     con = duckdb.connect()
-    try:
-        source = f"read_parquet('{sql_path(ingest.proceedings_path)}')"
-        fy = "(year(COMP_DATE) + (month(COMP_DATE) >= 10)::INT)"
+    try:  # counted from the monthly completions table (rows with a valid COMP_DATE)
+        con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
+        load_monthly(con, ingest)
+        fy = "(year(COMP_MONTH) + (month(COMP_MONTH) >= 10)::INT)"
         found = con.execute(f"""
-            SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_DATE), '%Y-%m') AS first_month,
-                   count(*) AS closures
-            FROM {source} WHERE COMP_DATE IS NOT NULL AND OTHER_COMP IN ({sql_list(codes)})
-            GROUP BY ALL""").df()
-        last = con.execute(f"SELECT max({fy}) FROM {source} WHERE COMP_DATE IS NOT NULL").fetchone()[0]
+            SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_MONTH), '%Y-%m') AS first_month,
+                   sum(completions)::BIGINT AS closures
+            FROM monthly WHERE OTHER_COMP IN ({sql_list(codes)}) GROUP BY ALL""").df()
+        last = con.execute(f"SELECT max({fy}) FROM monthly").fetchone()[0]
     finally:
         con.close()
     columns = ["fiscal_year"] + [f"{c}_{k}" for c in codes for k in ("first_month", "closures")]
