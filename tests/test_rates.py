@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pandas.testing as pd_testing
 import pytest
@@ -120,7 +121,7 @@ def test_wilson_interval_known_values():
 # Whole-month windows are counted from the monthly completions table; every other window, and
 # the case unit, scan the proceedings. Both routes must give the same tables.
 
-SAMPLE_ZIP = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "sample" / "eoir_synthetic_sample.zip"
+SAMPLE_ZIP = Path(__file__).resolve().parents[1] / params.SAMPLE_RELEASE
 METHODS = [
     rates.Method(),
     rates.Method(pd_codes=("Y",)),

@@ -20,7 +20,7 @@ import logging
 import math
 import textwrap
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -1289,7 +1289,7 @@ def _lean_pdf_font_subsets():
     the block that global is a stand-in whose ``load_font`` removes PDF_UNUSED_FONT_TABLES from
     the font, unread, before the subsetter sees it; everything else is fontTools.subset itself.
     The lock keeps another thread's save from seeing the swap half-done.
-    tests/test_figures.py checks the fonts embedded in a saved PDF, so a matplotlib change that
+    tests/test_figures_pdf_fonts.py checks the fonts embedded in a saved PDF, so a matplotlib change that
     bypasses this fails a test instead of silently bringing the slow path back.
     """
     from fontTools import subset as fontTools_subset
@@ -1336,10 +1336,7 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
             for fmt in formats:
                 path = figures_dir / f"{stem}.{fmt}"
                 kwargs = {"dpi": dpi} if fmt == "png" else {}
-                if fmt == "pdf":
-                    with _lean_pdf_font_subsets():
-                        fig.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], **kwargs)
-                else:
+                with _lean_pdf_font_subsets() if fmt == "pdf" else nullcontext():
                     fig.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], **kwargs)
                 paths.append(path)
         finally:

@@ -33,7 +33,9 @@ from pathlib import Path
 
 from . import __version__, params
 from .errors import UserError, run_command
-from .report import import_jsonschema_without_iri_checks as _import_jsonschema_without_iri_checks
+# Imported first for its side effect: nbformat's jsonschema then loads without the slow "iri"
+# format checks (report.import_jsonschema_without_iri_checks), here and in papermill.
+from . import report
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert",
@@ -63,7 +65,6 @@ class Paths:
 
 def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     """Execute the chain for resolved parameters; returns data/processed/<RUN>/."""
-    _import_jsonschema_without_iri_checks()
     release_path = Path(values["release"]).expanduser()
     if not release_path.is_absolute():  # relative to where the user is, else to the project
         release_path = Path.cwd() / release_path if (Path.cwd() / release_path).exists() else paths.root / release_path
@@ -110,9 +111,7 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
             if any(notebook_run.notebook.name.startswith("01_") for notebook_run in stage):
                 _warn_about_coverage(values, staging["processed"], log)
         exports.wait()
-        from .report import build_report
-
-        build_report(staging["reports"], sorted(staging["reports"].glob("*.ipynb")))
+        report.build_report(staging["reports"], sorted(staging["reports"].glob("*.ipynb")))
         timings["total"] = round(time.perf_counter() - started, 2)
         _write_run_json(staging["processed"], values, release_path, timings)
         _publish(staging, finals)
@@ -376,9 +375,7 @@ class _HtmlExports:
 
     def warm_up_report(self) -> None:
         """Queues the compilation of the report's templates (see report.warm_up)."""
-        from .report import warm_up
-
-        self._futures.append(self._pool.submit(warm_up))
+        self._futures.append(self._pool.submit(report.warm_up))
 
     def _export(self, executed: Path) -> None:
         import nbformat

@@ -168,7 +168,7 @@ class RateCalculator:
         return add_rates(counts)
 
     def fiscal_years(self) -> pd.DataFrame:
-        counts = self._grouped("year(COMP_MONTH) + (month(COMP_MONTH) >= 10)::INT AS fiscal_year",
+        counts = self._grouped(f"{fiscal_year_sql('COMP_MONTH')} AS fiscal_year",
                                group="fiscal_year")
         frame = pd.DataFrame({"fiscal_year": self.window.fiscal_years()})
         frame["period_start"] = [max(self.window.start, dt.date(fy - 1, 10, 1)).isoformat() for fy in frame.fiscal_year]
@@ -252,19 +252,25 @@ def monthly_completions_sql(source: str = "proceedings") -> str:
 
 
 def load_monthly(con: duckdb.DuckDBPyConnection, ingest: IngestResult) -> None:
-    """Make the view `monthly` (see monthly_completions_sql) in a connection with the view
-    `proceedings`: read from the cache, written there first if missing."""
+    """Make the view `monthly` (see monthly_completions_sql) in a connection: read from the
+    cache, written there first (from the cached proceedings) if missing."""
     path = ingest.cache_dir / MONTHLY_FILE
     if not path.exists():
+        counted = monthly_completions_sql(f"read_parquet('{sql_path(ingest.proceedings_path)}')")
         staging = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
-            con.execute(f"COPY ({monthly_completions_sql()}) TO '{sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY ({counted}) TO '{sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd)")
             os.replace(staging, path)  # atomic: a concurrent run sees the whole file or none
         except (OSError, duckdb.IOException):  # a read-only cache: count for this run only
             staging.unlink(missing_ok=True)
-            con.execute(f"CREATE TEMP TABLE monthly AS {monthly_completions_sql()}")
+            con.execute(f"CREATE TEMP TABLE monthly AS {counted}")
             return
     con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
+
+
+def fiscal_year_sql(date_column: str) -> str:
+    """SQL for fiscal_year() of a DATE column."""
+    return f"(year({date_column}) + (month({date_column}) >= 10)::INT)"
 
 
 def _method_filters(m: Method) -> list[str]:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import schema
 from .cleaning import IngestResult
-from .rates import RATE_COLUMNS, Method, RateCalculator, Window, add_rates, load_monthly, sql_list, sql_path
+from .rates import RATE_COLUMNS, Method, RateCalculator, Window, add_rates, fiscal_year_sql, load_monthly, sql_list
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -543,9 +543,8 @@ def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.P
     """
     con = duckdb.connect()
     try:  # counted from the monthly completions table (rows with a valid COMP_DATE)
-        con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
         load_monthly(con, ingest)
-        fy = "(year(COMP_MONTH) + (month(COMP_MONTH) >= 10)::INT)"
+        fy = fiscal_year_sql("COMP_MONTH")
         found = con.execute(f"""
             SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_MONTH), '%Y-%m') AS first_month,
                    sum(completions)::BIGINT AS closures
