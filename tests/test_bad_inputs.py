@@ -151,11 +151,9 @@ def test_cli_prints_one_line_for_a_broken_release(tmp_path):
 
 
 def test_a_window_outside_the_data_is_a_warning_not_a_failure():
-    from pdclosures import rates
-
     manifest = {"data_from": "2010-10-01", "data_through": "2015-09-30"}
     outside = params.parse_window("2020-01-01", "2020-12-31")
-    assert rates.coverage_warning(outside, manifest) == (
+    assert params.coverage_warning(outside, manifest) == (
         "warning: the window 2020-01-01..2020-12-31 lies outside the release's completion dates "
         "(2010-10-01..2015-09-30); every count is zero")
-    assert rates.coverage_warning(params.parse_window("2015-09-01", "2016-12-31"), manifest) is None
+    assert params.coverage_warning(params.parse_window("2015-09-01", "2016-12-31"), manifest) is None

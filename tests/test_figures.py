@@ -4,7 +4,6 @@ files are byte-identical across renders; the synthetic watermark appears only wh
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np

@@ -87,6 +87,17 @@ KNOWN_CASE_TYPES = {"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
+def coverage_warning(window: Window, manifest: dict) -> str | None:
+    """A warning when the window misses the release's completion dates entirely (all counts zero)."""
+    first, last = manifest.get("data_from"), manifest.get("data_through")
+    if first is None or last is None:
+        return "warning: the release has no valid completion dates; every count is zero"
+    if window.end < dt.date.fromisoformat(first) or window.start > dt.date.fromisoformat(last):
+        return (f"warning: the window {window.start}..{window.end} lies outside the release's completion "
+                f"dates ({first}..{last}); every count is zero")
+    return None
+
+
 def load_preset(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, params
+from . import __version__, params, release
 from .errors import UserError, run_command
 # Imported first for its side effect: nbformat's jsonschema then loads without the slow "iri"
 # format checks (report.import_jsonschema_without_iri_checks), here and in papermill.
@@ -76,10 +76,8 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     timings = {}
     try:
         chain.start()  # the first kernel boots while the release is checked
-        from .cleaning import preflight
-
         # A missing or broken release, or an unknown court, fails before any notebook starts.
-        preflight(release_path, params.parse_courts(values["courts"]))
+        release.preflight(release_path, params.parse_courts(values["courts"]))
         for key, folder in staging.items():
             for stale in folder.parent.glob(f".{name}.tmp-*"):  # left by a killed run
                 shutil.rmtree(stale, ignore_errors=True)
@@ -350,10 +348,8 @@ def _failure(notebook: Path, error, reports: Path, name: str, paths: Paths) -> U
 
 
 def _warn_about_coverage(values: dict, processed: Path, log) -> None:
-    from .rates import coverage_warning
-
     manifest = json.loads((processed / "ingest.json").read_text())
-    warning = coverage_warning(params.parse_window(values["start"], values["end"]), manifest)
+    warning = params.coverage_warning(params.parse_window(values["start"], values["end"]), manifest)
     if warning:
         log(f"[{values['run']}] {warning}")
 

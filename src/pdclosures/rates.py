@@ -289,17 +289,6 @@ def _is_pd_sql(m: Method) -> str:
     return f"coalesce(OTHER_COMP IN ({sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
 
 
-def coverage_warning(window: Window, manifest: dict) -> str | None:
-    """A warning when the window misses the release's completion dates entirely (all counts zero)."""
-    first, last = manifest.get("data_from"), manifest.get("data_through")
-    if first is None or last is None:
-        return "warning: the release has no valid completion dates; every count is zero"
-    if window.end < dt.date.fromisoformat(first) or window.start > dt.date.fromisoformat(last):
-        return (f"warning: the window {window.start}..{window.end} lies outside the release's completion "
-                f"dates ({first}..{last}); every count is zero")
-    return None
-
-
 def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFrame:
     """Highest rate first among rows with at least min_completions; smaller rows follow, by size."""
     frame = frame.assign(_small=frame["completions"] < min_completions,

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - declared as a dependency
     pass
 
 from . import schema
-from .errors import ReleaseError
+from .errors import ParameterError, ReleaseError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
@@ -157,6 +157,66 @@ def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
             raise ReleaseError(f"{path}: table {stem} found twice ({members[key]} and {name}); keep one")
         members[key] = name
     return Release(path, is_zip, members, synthetic, count_file, archive)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of a release's files that need no parsing: run before any notebook starts
+
+
+def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
+    """Check in a second what would otherwise fail mid-ingest: the tables exist, are TAB-delimited
+    text with the needed columns, and have data lines; requested courts exist in the lookup.
+    Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
+    release = open_release(release_path)
+    try:
+        needed = {schema.PROCEEDING_TABLE: schema.PROCEEDING_CACHE_COLUMNS, **schema.LOOKUP_NEEDED_COLUMNS}
+        for table, columns in needed.items():
+            where = release.describe(table)
+            with release.open_table(table) as stream:
+                try:
+                    head = stream.read(1 << 16)
+                except (OSError, EOFError, ValueError) as error:
+                    raise ReleaseError(f"{where}: cannot read (truncated or corrupt: {error})") from None
+            if not head.strip():
+                raise ReleaseError(f"{where}: empty file (no header line)")
+            header_end = head.find(b"\n") + 1 or len(head)
+            require_columns(split_header(head[:header_end], where), columns, where)
+            if not head[header_end:].strip(b"\r\n"):
+                raise ReleaseError(f"{where}: has a header but no data lines")
+        if courts:
+            from .cleaning import read_lookup  # pandas: imported only when courts are named
+
+            known = set(read_lookup(release, schema.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
+            unknown = [code for code in courts if code not in known]
+            if unknown:
+                raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
+                                     f"{schema.BASE_CITY_TABLE}")
+    finally:
+        release.close()
+
+
+def clean_code(value: str) -> str:
+    """Codes are padded with spaces and carry stray NUL bytes: strip both before any use."""
+    return value.replace("\x00", "").strip()
+
+
+def split_header(raw: bytes, where: str) -> list[str]:
+    """The header's column names, after checking the file is TAB-delimited latin-1 text at all."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[1::2].count(b"\x00") > len(raw) // 4:
+        raise ReleaseError(f"{where}: looks like UTF-16 text; expected latin-1, TAB-delimited")
+    text = raw.decode(schema.ENCODING).rstrip("\r\n")
+    if sum(ch < " " and ch not in "\t\r\n" for ch in text) > 2:
+        raise ReleaseError(f"{where}: header is not text (binary bytes); expected a TAB-delimited table")
+    if "\t" not in text:
+        kind = "comma-separated" if text.count(",") > 1 else "not TAB-delimited"
+        raise ReleaseError(f"{where}: header is {kind}; expected TAB-delimited columns")
+    return [clean_code(name) for name in text.split("\t")]
+
+
+def require_columns(header: list[str], needed: list[str], where: str) -> None:
+    missing = [name for name in needed if name not in header]
+    if missing:
+        raise ReleaseError(f"{where}: missing column {', '.join(missing)} (found: {', '.join(header[:12])}...)")
 
 
 def _read_all(stream, where: str) -> bytes:
