@@ -4,7 +4,10 @@
     python benchmarks/bench.py --release small_release --smoke  # what CI runs, on a small release
 
 Each variant runs in its own process; wall time and that process's peak RSS (os.wait4) are
-recorded. Every variant must give the same national and per-court counts for the window:
+recorded. The variants run in rounds (--repeat, default 3; pandas with all columns, at almost
+three minutes a run, once), interleaved so that a slow spell of the machine hits all of them;
+the results show the median of each variant's runs, and every run's time. Every variant must
+give the same national and per-court counts for the window:
 the pipeline's own counts are compared with the baselines on the lines a plain reader can read
 (the pipeline's repaired lines left out), and with the generator's planted truth when present.
 """
@@ -18,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,17 +57,21 @@ def step_pipeline_cold(release: str, interim: str) -> dict:
     calculator = rates.RateCalculator(ingest, params.parse_window(*WINDOW))
     national, courts = calculator.national(), calculator.courts()
     return {"national": _pair(national.iloc[0]), "courts": {r.base_city_code: _pair(r) for r in courts.itertuples()},
-            "without_repaired": _counts_without_repaired(ingest), "accounting": ingest.manifest["accounting"][0]}
+            "accounting": ingest.manifest["accounting"][0]}
 
 
-def _counts_without_repaired(ingest) -> dict:
+def step_pipeline_counts(release: str, interim: str) -> dict:
+    """Not timed: the counts of (a)'s cache without its repaired lines, to compare with (d) and (e)."""
     import duckdb
 
+    from pdclosures import cleaning
+
+    ingest = cleaning.ingest_release(release, interim, progress=False)
     sql = f"""SELECT BASE_CITY_CODE, count(*) FILTER (WHERE OTHER_COMP IN {PD_CODES}) pd, count(*) n
               FROM read_parquet('{ingest.proceedings_path}')
               WHERE NOT REPAIRED AND COMP_DATE BETWEEN DATE '{WINDOW[0]}' AND DATE '{WINDOW[1]}'
                 AND (OTHER_COMP IS NULL OR OTHER_COMP NOT IN {EXCLUDED}) GROUP BY 1"""
-    return _from_rows(duckdb.sql(sql).fetchall())
+    return {"without_repaired": _from_rows(duckdb.sql(sql).fetchall())}
 
 
 def step_pipeline_warm(release: str, interim: str, window=OTHER_WINDOW) -> dict:
@@ -166,9 +174,12 @@ def main(argv=None) -> int:
     parser.add_argument("--release", default=str(ROOT / "data" / "bench"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument("--smoke", action="store_true", help="small release: check counts, skip the goals")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="rounds of the timed variants (default 3; 1 with --smoke)")
     args = parser.parse_args(argv)
     if args.command == "step":
         steps = {"cold": lambda: step_pipeline_cold(args.release, args.interim),
+                 "cold_counts": lambda: step_pipeline_counts(args.release, args.interim),
                  "warm": lambda: step_pipeline_warm(args.release, args.interim),
                  "warm_days": lambda: step_pipeline_warm(args.release, args.interim, DAYS_WINDOW),
                  "pandas_all": lambda: step_pandas(args.release, usecols=False),
@@ -176,31 +187,54 @@ def main(argv=None) -> int:
                  "duckdb_bare": lambda: step_duckdb_bare(args.release)}
         print(json.dumps(steps[args.name]()))
         return 0
-    return drive(Path(args.release).resolve(), Path(args.out), smoke=args.smoke)
+    repeat = args.repeat or (1 if args.smoke else 3)
+    if repeat < 1:
+        parser.error("--repeat: must be 1 or more")
+    return drive(Path(args.release).resolve(), Path(args.out), smoke=args.smoke, repeat=repeat)
 
 
-def drive(release: Path, out: Path, smoke: bool) -> int:
+# Counts and other results every run of a variant must repeat exactly.
+_STABLE_KEYS = ("national", "courts", "accounting", "without_repaired")
+
+
+def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     if not release.exists():
         sys.exit(f"error: {release}: no benchmark release; run `make bench-data` first")
     scratch = Path(tempfile.mkdtemp(prefix="pdclosures-bench-"))
     interim = scratch / "data" / "interim"  # where the chain in (c) looks for the cache
-    results = {}
+    runs: dict[str, list[dict]] = {}
     try:
-        results["e"] = run_step("duckdb_bare", str(release), str(interim))
-        results["a"] = run_step("cold", str(release), str(interim))
-        results["b"] = run_step("warm", str(release), str(interim))
-        results["b_days"] = run_step("warm_days", str(release), str(interim))
-        results["c"] = measure_chain(release, scratch)
-        results["d_usecols"] = run_step("pandas_usecols", str(release), str(interim))
-        results["d_all"] = run_step("pandas_all", str(release), str(interim))
+        for round_number in range(repeat):
+            print(f"round {round_number + 1} of {repeat}", file=sys.stderr, flush=True)
+            for key, step in [("e", "duckdb_bare"), ("a", "cold"), ("b", "warm"), ("b_days", "warm_days")]:
+                runs.setdefault(key, []).append(run_step(step, str(release), str(interim)))
+            if round_number == 0:
+                runs["a"][0].update(run_step("cold_counts", str(release), str(interim)))
+            runs.setdefault("c", []).append(measure_chain(release, scratch))
+            runs.setdefault("d_usecols", []).append(run_step("pandas_usecols", str(release), str(interim)))
+        runs["d_all"] = [run_step("pandas_all", str(release), str(interim))]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    problems = check_counts(results, release)
+    results = {key: summarize(variant_runs) for key, variant_runs in runs.items()}
+    problems = [f"({key}) runs disagree on {name}" for key, variant_runs in runs.items() for name in _STABLE_KEYS
+                if len({json.dumps(r.get(name), sort_keys=True) for r in variant_runs if name in r}) > 1]
+    problems += check_counts(results, release)
     report = render(results, release, problems, smoke)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(report)
     return 1 if problems else 0
+
+
+def summarize(variant_runs: list[dict]) -> dict:
+    """One variant's runs as one result: median times, the largest peak RSS, every run's wall time."""
+    first = variant_runs[0]
+    summary = {**first, "wall_runs": [r["wall_seconds"] for r in variant_runs],
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in variant_runs)}
+    for name in ("wall_seconds", "rates_seconds", "import_seconds"):
+        if name in first:
+            summary[name] = statistics.median(r[name] for r in variant_runs)
+    return summary
 
 
 def measure_chain(release: Path, scratch: Path) -> dict:
@@ -261,10 +295,13 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         ("(d) pandas read_csv + groupby, usecols", results["d_usecols"]),
         ("(e) bare DuckDB pass over the TSV (the floor)", e),
     ]
-    table = ["| variant | wall (s) | peak RSS (MB) | × (e) | (d all) ÷ this | (d usecols) ÷ this |", "|---|---:|---:|---:|---:|---:|"]
+    table = ["| variant | wall (s), median | each run (s) | peak RSS (MB) | × (e) | (d all) ÷ this | (d usecols) ÷ this |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for label, r in rows:
-        table.append(f"| {label} | {r['wall_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} "
+        table.append(f"| {label} | {r['wall_seconds']:.1f} | {', '.join(f'{w:.1f}' for w in r['wall_runs'])} "
+                     f"| {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} "
                      f"| {results['d_all']['wall_seconds'] / r['wall_seconds']:.1f} | {results['d_usecols']['wall_seconds'] / r['wall_seconds']:.1f} |")
+    rounds = len(a["wall_runs"])
     b, b_days = results["b"], results["b_days"]
     goals = [
         (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], f"{a['wall_seconds'] / e['wall_seconds']:.2f}×"),
@@ -288,8 +325,11 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         f"Machine: {os.cpu_count()} cores, {_memory_gb():.0f} GB memory, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}.",
         "",
-        "Each variant ran in its own process; peak RSS is that process's maximum resident set "
-        "(for (c), the runner process; each notebook kernel is a further process).",
+        f"Each variant ran in its own process, {rounds} time{'s' if rounds > 1 else ''}, in interleaved rounds "
+        "(pandas with all columns once, after the rounds). Times are medians over the runs; each run's time is listed. "
+        "Peak RSS is the largest maximum resident set of the variant's processes "
+        "(for (c), the runner process; each notebook kernel is a further process). "
+        "The goals are checked on the medians.",
         "",
         *table,
         "",
