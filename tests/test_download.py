@@ -129,6 +129,7 @@ def test_downloads_verifies_and_records_provenance(server, tmp_path, capsys):
     assert record["last_modified_date"] == "2026-04-01"
     assert record["etag"] == '"v1"'
     assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert record["mtime_ns"] == zip_path.stat().st_mtime_ns
     assert record["downloaded_at"].endswith("+00:00")
     assert "100%" in capsys.readouterr().err  # the progress bar goes to stderr
 

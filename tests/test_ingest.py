@@ -196,6 +196,26 @@ def test_cache_is_reused_and_rebuilt_when_the_release_changes(tmp_path):
     assert changed.manifest["accounting"][0]["loaded"] == 2
 
 
+def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_unchanged(tmp_path):
+    import hashlib
+    import json
+    import os
+
+    from pdclosures import download
+
+    release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    actual = hashlib.sha256(release.read_bytes()).hexdigest()
+    stat = release.stat()
+    recorded = "0" * 64  # not the file's hash: it shows which checksum the ingest took
+    download.record_path(release).write_text(json.dumps(
+        {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": recorded}))
+    assert cleaning.ingest_release(release, tmp_path / "i1", progress=False).manifest["checksum_sha256"] == recorded
+    os.utime(release, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched since the download
+    assert cleaning.ingest_release(release, tmp_path / "i2", progress=False).manifest["checksum_sha256"] == actual
+    download.record_path(release).write_text(json.dumps({"size": stat.st_size, "sha256": recorded}))
+    assert cleaning.ingest_release(release, tmp_path / "i3", progress=False).manifest["checksum_sha256"] == actual
+
+
 def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
     lines = [proceeding_line(proceeding(i, other="Y" if i % 7 == 0 else "")) for i in range(1, 501)]
     lines[250] = shifted(proceeding(251, other="Y"))

@@ -75,7 +75,8 @@ def read_download_record(zip_path: Path | str) -> dict | None:
     """The provenance recorded when `zip_path` was downloaded, or None if there is none.
 
     Keys: url, file, size (bytes), last_modified (the header, i.e. the release date, as sent),
-    last_modified_date (its ISO date), etag, sha256, downloaded_at (ISO, UTC).
+    last_modified_date (its ISO date), etag, sha256, mtime_ns (the saved file's modification time;
+    records written before it was added lack it), downloaded_at (ISO, UTC).
     A record whose size differs from the file on disk (the file was replaced since) counts as none.
     """
     zip_path = Path(zip_path)
@@ -406,6 +407,7 @@ def _provenance(url: str, zip_path: Path, partial: _PartialFile) -> dict:
         "last_modified_date": _iso_date(partial.last_modified),
         "etag": partial.etag,
         "sha256": sha256,
+        "mtime_ns": partial.path.stat().st_mtime_ns,  # kept by the rename to the final name
         "downloaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
