@@ -217,11 +217,12 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = {key: summarize(variant_runs) for key, variant_runs in runs.items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")  # every run, raw
     problems = [f"({key}) runs disagree on {name}" for key, variant_runs in runs.items() for name in _STABLE_KEYS
                 if len({json.dumps(r.get(name), sort_keys=True) for r in variant_runs if name in r}) > 1]
     problems += check_counts(results, release)
     report = render(results, release, problems, smoke)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(report)
     return 1 if problems else 0
@@ -308,9 +309,9 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], f"{a['wall_seconds'] / e['wall_seconds']:.2f}×"),
         (GOALS["a_rss"], a["peak_rss_mb"] <= 1536, f"{a['peak_rss_mb']:.0f} MB"),
         (GOALS["a_vs_d_all"], results["d_all"]["wall_seconds"] >= 8 * a["wall_seconds"],
-         f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.1f}×"),
+         f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.2f}×"),
         (GOALS["a_vs_d_usecols"], results["d_usecols"]["wall_seconds"] >= 2 * a["wall_seconds"],
-         f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.1f}×"),
+         f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.2f}×"),
         (GOALS["b"], b["rates_seconds"] <= 1.0,
          f"{b['rates_seconds']:.2f} s (process: {b['wall_seconds']:.1f} s with {b['import_seconds']:.1f} s of imports); "
          f"not whole months: {b_days['rates_seconds']:.2f} s"),
