@@ -198,14 +198,11 @@ def _replace_dir(staging: Path, final: Path) -> None:
 
 
 def _zip_checksum(path: Path) -> str:
-    """The zip's SHA-256: the one `make download` recorded, if the file has the recorded size and
-    modification time (the test the cache itself trusts), else computed (3 s for a 4 GB zip)."""
-    from .download import read_download_record
+    """The zip's SHA-256: the one `make download` recorded while the file is unchanged since,
+    else computed (3 s for a 4 GB zip)."""
+    from .download import recorded_sha256
 
-    record = read_download_record(path)
-    if record and record.get("sha256") and record.get("mtime_ns") == path.stat().st_mtime_ns:
-        return record["sha256"]
-    return sha256_file(path)
+    return recorded_sha256(path) or sha256_file(path)
 
 
 def _combined_checksum(release: Release, known: dict[str, str]) -> str:
@@ -388,6 +385,15 @@ _PARQUET_OPTIONS = {
 }
 
 
+# Ids and the REPAIRED flag are never null (a line without whole-number ids is quarantined), and
+# saying so spares the Parquet writer their definition levels: a tenth of the write time.
+_CACHE_SCHEMA = pa.schema(
+    [pa.field(c, pa.int64(), nullable=False) for c in schema.PROCEEDING_ID_COLUMNS]
+    + [pa.field(c, pa.date32()) for c in schema.PROCEEDING_DATE_COLUMNS]
+    + [pa.field(c, pa.dictionary(pa.int32(), pa.string())) for c in schema.PROCEEDING_CODE_COLUMNS]
+    + [pa.field("REPAIRED", pa.bool_(), nullable=False)])
+
+
 # Dates and codes come dictionary-encoded straight from the parser. Ids are parsed as integers
 # first; a piece where that fails is parsed again with ids as text, and checked id by id.
 _PARSED_TYPES = {
@@ -545,15 +551,6 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         out[name] = _clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags
     return pa.table(out, schema=_CACHE_SCHEMA), bad_ids
-
-
-# Ids and the REPAIRED flag are never null (a line without whole-number ids is quarantined), and
-# saying so spares the Parquet writer their definition levels: a tenth of the write time.
-_CACHE_SCHEMA = pa.schema(
-    [pa.field(c, pa.int64(), nullable=False) for c in schema.PROCEEDING_ID_COLUMNS]
-    + [pa.field(c, pa.date32()) for c in schema.PROCEEDING_DATE_COLUMNS]
-    + [pa.field(c, pa.dictionary(pa.int32(), pa.string())) for c in schema.PROCEEDING_CODE_COLUMNS]
-    + [pa.field("REPAIRED", pa.bool_(), nullable=False)])
 
 
 def _whole_numbers(parsed: pa.Table) -> dict | None:

@@ -90,6 +90,15 @@ def read_download_record(zip_path: Path | str) -> dict | None:
     return record
 
 
+def recorded_sha256(zip_path: Path | str) -> str | None:
+    """The SHA-256 recorded at download, if the file still has the recorded size and modification
+    time (the test the cache itself trusts); None otherwise, or for a record without mtime_ns."""
+    record = read_download_record(zip_path)
+    if record and record.get("sha256") and record.get("mtime_ns") == Path(zip_path).stat().st_mtime_ns:
+        return record["sha256"]
+    return None
+
+
 def download(
     url: str = DEFAULT_URL,
     dest: Path | str = DEFAULT_DEST,

@@ -45,7 +45,7 @@ def import_jsonschema_without_iri_checks() -> None:
 import_jsonschema_without_iri_checks()
 import nbformat  # noqa: E402
 
-from .errors import UserError
+from .errors import UserError  # noqa: E402
 
 REPORT_NAME = "report.html"
 

@@ -34,7 +34,8 @@ import pandas as pd
 
 from . import schema
 from .cleaning import IngestResult
-from .rates import RATE_COLUMNS, Method, RateCalculator, Window, add_rates, fiscal_year_sql, load_monthly, sql_list
+from .params import Method, Window
+from .rates import RATE_COLUMNS, RateCalculator, add_rates, fiscal_year_sql, load_monthly, sql_list
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
