@@ -4,13 +4,15 @@ files are byte-identical across renders; the synthetic watermark appears only wh
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pdclosures import figures
+from pdclosures import charts, figures
 
 START, END = "2012-10-01", "2014-03-31"
 
@@ -211,6 +213,14 @@ def test_no_dates_or_versions_in_files(single_run):
     assert b"Software" not in (figs / "01_courts_ranked.png").read_bytes()
 
 
+def test_figures_module_leaves_matplotlib_and_pandas_to_the_workers():
+    """Notebook 03's kernel imports figures only to hand the figures out to worker processes;
+    importing matplotlib and pandas there as well would cost it about 2 CPU-seconds."""
+    code = "import sys, pdclosures.figures; print(sorted({'matplotlib', 'pandas'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_realistic_run(tmp_path):
     processed = write_run(tmp_path / "processed", "realistic")
     paths = render(processed, tmp_path / "figs", formats=("png",), dpi=FAST_DPI)
@@ -243,15 +253,15 @@ def test_zero_completions_and_no_watermark_when_real(single_run, tmp_path):
     for stem in EXPECTED:
         s = (synth_figs / f"{stem}.svg").read_text()
         r = (tmp_path / "figs" / f"{stem}.svg").read_text()
-        assert figures.NO_DATA_TEXT in r, stem
-        assert figures.WATERMARK_TEXT in s and 'id="synthetic-watermark"' in s, stem
-        assert figures.WATERMARK_TEXT not in r and "synthetic-watermark" not in r, stem
+        assert charts.NO_DATA_TEXT in r, stem
+        assert charts.WATERMARK_TEXT in s and 'id="synthetic-watermark"' in s, stem
+        assert charts.WATERMARK_TEXT not in r and "synthetic-watermark" not in r, stem
         assert "Synthetic sample data" in s and "Synthetic sample data" not in r, stem
         assert "EOIR case-data release 2024-06-01" in r, stem
 
 
 def test_note_is_built_from_arguments():
-    ctx = figures.FigureContext.build(start="2013-01-01", end="2013-06-30", pd_codes="Y",
+    ctx = charts.FigureContext.build(start="2013-01-01", end="2013-06-30", pd_codes="Y",
                                       excluded_codes="", unit="case", min_completions=50,
                                       release_name="May 2024", release_date=None)
     note = ctx.note()
@@ -259,7 +269,7 @@ def test_note_is_built_from_arguments():
     assert "Window 2013-01-01\u20132013-06-30" in note
     assert "OTHER_COMP in {Y}" in note and "unit: case" in note
     assert "95% Wilson intervals" in note and "Synthetic" not in note
-    ctx = figures.FigureContext.build(start=START, end=END, release_name="x",
+    ctx = charts.FigureContext.build(start=START, end=END, release_name="x",
                                       release_date="2014-04-01", synthetic=True)
     note = ctx.note()
     assert note.startswith("Synthetic sample data")
@@ -270,7 +280,7 @@ def test_note_is_built_from_arguments():
 
 def test_text_columns_stay_text(tmp_path):
     processed = write_run(tmp_path / "processed", "realistic")
-    t = figures.load_tables(processed)
+    t = charts.load_tables(processed)
     assert set(t["circuits"]["circuit"]) >= {"9", "(unknown)"}
     assert t["fiscal_years"]["partial"].tolist() == [False, True]
     assert t["courts"]["state"].isna().sum() == 1  # the unknown code has no state
@@ -292,7 +302,7 @@ def test_missing_inputs_are_user_errors(tmp_path):
 
 
 def test_policy_dates_reference_file():
-    df = figures.read_policy_dates()
+    df = charts.read_policy_dates()
     assert list(df.columns) == ["date", "label", "source_url"]
     assert len(df) >= 4
     assert df["source_url"].str.startswith("https://").all()

@@ -15,7 +15,7 @@ from fontTools import subset as fontTools_subset
 from fontTools.ttLib import TTFont
 from matplotlib.backends import _backend_pdf_ps
 
-from pdclosures import figures
+from pdclosures import charts
 
 LAYOUT_TABLES = {"GSUB", "GPOS", "GDEF"}
 
@@ -43,7 +43,7 @@ def embedded_fonts(pdf: bytes) -> list[TTFont]:
 def test_pdf_fonts_are_truetype_subsets_without_layout_tables(tmp_path):
     fig = figure()
     try:
-        [path] = figures.save_figure(fig, tmp_path, "fonts", formats=("pdf",))
+        [path] = charts.save_figure(fig, tmp_path, "fonts", formats=("pdf",))
     finally:
         plt.close(fig)
     pdf = path.read_bytes()
@@ -64,7 +64,7 @@ def test_matplotlib_alone_keeps_the_layout_tables(tmp_path):
     matplotlib or fontTools drop the tables by themselves and the shortcut can go."""
     fig = figure()
     try:
-        with plt.style.context(figures.STYLE_PATH), matplotlib.rc_context({"pdf.fonttype": 42}):
+        with plt.style.context(charts.STYLE_PATH), matplotlib.rc_context({"pdf.fonttype": 42}):
             fig.savefig(tmp_path / "plain.pdf", format="pdf")
     finally:
         plt.close(fig)
@@ -78,7 +78,7 @@ def test_the_shortcut_still_reaches_matplotlib():
     assert _backend_pdf_ps.subset is fontTools_subset
     names = _backend_pdf_ps.get_glyphs_subset.__code__.co_names
     assert "subset" in names and "load_font" in names
-    with figures._lean_pdf_font_subsets():
+    with charts._lean_pdf_font_subsets():
         assert _backend_pdf_ps.subset is not fontTools_subset
         assert _backend_pdf_ps.subset.Subsetter is fontTools_subset.Subsetter
     assert _backend_pdf_ps.subset is fontTools_subset
@@ -89,7 +89,7 @@ def test_pdf_is_byte_identical_across_saves(tmp_path):
     for n in range(2):
         fig = figure()
         try:
-            out += figures.save_figure(fig, tmp_path / str(n), "same", formats=("pdf",))
+            out += charts.save_figure(fig, tmp_path / str(n), "same", formats=("pdf",))
         finally:
             plt.close(fig)
     assert out[0].read_bytes() == out[1].read_bytes()
