@@ -262,15 +262,15 @@ def test_zero_completions_and_no_watermark_when_real(single_run, tmp_path):
 
 def test_note_is_built_from_arguments():
     ctx = charts.FigureContext.build(start="2013-01-01", end="2013-06-30", pd_codes="Y",
-                                      excluded_codes="", unit="case", min_completions=50,
-                                      release_name="May 2024", release_date=None)
+                                     excluded_codes="", unit="case", min_completions=50,
+                                     release_name="May 2024", release_date=None)
     note = ctx.note()
     assert "EOIR case-data release May 2024" in note
     assert "Window 2013-01-01\u20132013-06-30" in note
     assert "OTHER_COMP in {Y}" in note and "unit: case" in note
     assert "95% Wilson intervals" in note and "Synthetic" not in note
     ctx = charts.FigureContext.build(start=START, end=END, release_name="x",
-                                      release_date="2014-04-01", synthetic=True)
+                                     release_date="2014-04-01", synthetic=True)
     note = ctx.note()
     assert note.startswith("Synthetic sample data")
     assert "release 2014-04-01" in note
