@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import cleaning, schema
+from pdclosures import cleaning, release as release_files, schema
 from pdclosures.errors import ReleaseError
 
 
@@ -220,7 +220,7 @@ def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
     lines = [proceeding_line(proceeding(i, other="Y" if i % 7 == 0 else "")) for i in range(1, 501)]
     lines[250] = shifted(proceeding(251, other="Y"))
     release = write_release(tmp_path / "r", lines)
-    opened = cleaning.open_release(release)
+    opened = release_files.open_release(release)
     out = tmp_path / "p.parquet"
     counted, quarantined, _, _ = cleaning.read_proceedings(opened, out, progress=False, chunk_bytes=1000)
     assert (counted.lines, counted.loaded, counted.repaired, counted.quarantined) == (500, 500, 1, 0)

@@ -1308,11 +1308,11 @@ def save_figure(fig: Figure, figures_dir: Path, stem: str,
 
 
 def draw_figures(processed_dir: Path, figures_dir: Path, stems: Sequence[str], *, start: str, end: str,
-                 pd_codes: str | Sequence[str] = "Y,M,I", excluded_codes: str | Sequence[str] = "C,T",
-                 unit: str = "proceeding", min_completions: int = 100, case_types: str = "all",
-                 courts: str = "", policy_dates: Path | None = None,
-                 formats: Sequence[str] = SAVE_FORMATS, dpi: int = PNG_DPI) -> list[Path]:
-    """Draw and save the named figures of a run, in this process (see figures.render_all)."""
+                 pd_codes: str | Sequence[str], excluded_codes: str | Sequence[str], unit: str,
+                 min_completions: int, case_types: str, courts: str, policy_dates: Path | None,
+                 formats: Sequence[str], dpi: int) -> list[Path]:
+    """Draw and save the named figures of a run, in this process. Called by figures.render_all,
+    which owns the defaults of these options and documents them."""
     info = read_ingest_info(processed_dir)
     tables = load_tables(processed_dir)
     ctx = FigureContext.build(

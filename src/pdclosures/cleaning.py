@@ -32,8 +32,8 @@ import pyarrow.parquet as pq
 
 from . import schema
 from .errors import ReleaseError
-from .release import (Release, clean_code, iter_line_chunks, open_release,  # noqa: F401 (re-exported)
-                      require_columns, sha256_file, split_header)
+from .release import (Release, clean_code, iter_line_chunks, open_release, require_columns, sha256_file,
+                      split_header)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
 CACHE_VERSION = 2  # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped), plain dates
