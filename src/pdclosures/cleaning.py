@@ -429,18 +429,18 @@ def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_bef
     whole = chunk.obj if isinstance(chunk, memoryview) else chunk
     text = chunk if whole.isascii() else bytes(chunk).decode(schema.ENCODING).encode("utf-8")
     try:  # ids straight to integers: the usual case, and the parser's fastest
-        return _parse_piece(text, line_feeds, header, lines_before, where, _PARSED_TYPES_PLAIN_IDS)
+        return _parse_piece(text, line_feeds, header, lines_before, where, plain_ids=True)
     except _IdsNotPlain:  # a padded, empty or non-numeric id: again, with ids as text
-        return _parse_piece(text, line_feeds, header, lines_before, where, _PARSED_TYPES)
+        return _parse_piece(text, line_feeds, header, lines_before, where, plain_ids=False)
 
 
 class _IdsNotPlain(Exception):
     """Some id in the piece is not plain digits; the piece is parsed again with ids as text."""
 
 
-def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, where: str, types: dict):
+def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, where: str, *, plain_ids: bool):
     accounting = TableAccounting(schema.PROCEEDING_TABLE)
-    plain_ids = types is _PARSED_TYPES_PLAIN_IDS
+    types = _PARSED_TYPES_PLAIN_IDS if plain_ids else _PARSED_TYPES
     invalid: list = []
     try:
         parsed = pacsv.read_csv(

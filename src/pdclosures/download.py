@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover - declared as a dependency
 
 from . import __version__
 from .errors import ReleaseError, run_command
+from .release import sha256_file
 
 # EOIR moves the bulk file from time to time: the current address is the "EOIR Case Data" link
 # on the FOIA library page.
@@ -423,12 +424,8 @@ def _provenance(url: str, zip_path: Path, partial: _PartialFile) -> dict:
 
 def _sha256_of(path: Path) -> str:
     """Hash a file resumed from an earlier run (its first bytes were not seen while streaming)."""
-    hasher = hashlib.sha256()
-    with open(path, "rb") as file, _progress_bar("sha256", path.stat().st_size) as bar:
-        while chunk := file.read(CHUNK_SIZE * 16):
-            hasher.update(chunk)
-            bar.update(len(chunk))
-    return hasher.hexdigest()
+    with _progress_bar("sha256", path.stat().st_size) as bar:
+        return sha256_file(path, on_block=bar.update)
 
 
 def _iso_date(http_date: str | None) -> str | None:

@@ -259,10 +259,13 @@ def iter_line_chunks(stream, where: str, chunk_bytes: int = 64 << 20):
         yield memoryview(carry)
 
 
-def sha256_file(path: Path, block: int = 8 << 20) -> str:
+def sha256_file(path: Path, block: int = 8 << 20, on_block=None) -> str:
+    """SHA-256 of a file, read in blocks; on_block(size) is told of each (for a progress bar)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(block), b""):
             digest.update(piece)
+            if on_block is not None:
+                on_block(len(piece))
     return digest.hexdigest()
 
