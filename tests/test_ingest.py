@@ -216,6 +216,19 @@ def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_un
     assert cleaning.ingest_release(release, tmp_path / "i3", progress=False).manifest["checksum_sha256"] == actual
 
 
+def test_a_folder_checksum_is_the_sha256_of_sha256sum_output_as_the_readme_says(tmp_path):
+    import hashlib
+
+    folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))])
+    manifest = cleaning.ingest_release(folder, tmp_path / "i", progress=False).manifest
+    order = [schema.PROCEEDING_TABLE, schema.BASE_CITY_TABLE, schema.HLOC_TABLE, schema.DECISION_TABLE,
+             schema.CASE_TYPE_TABLE]  # the README's order
+    listing = "".join(f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}"
+                      f"  {manifest['members'][t]}\n" for t in order)
+    assert manifest["checksum_of"] == "table files"
+    assert manifest["checksum_sha256"] == hashlib.sha256(listing.encode()).hexdigest()
+
+
 def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
     lines = [proceeding_line(proceeding(i, other="Y" if i % 7 == 0 else "")) for i in range(1, 501)]
     lines[250] = shifted(proceeding(251, other="Y"))
