@@ -26,6 +26,12 @@ def accounting(result, table=schema.PROCEEDING_TABLE) -> dict:
     return rows.loc[table].to_dict()
 
 
+def quarantine(result, table=schema.PROCEEDING_TABLE) -> list[tuple]:
+    """(line number or None, reason, raw line) for each quarantined line, as written."""
+    rows = pd.read_csv(result.cache_dir / "quarantine" / f"{table}.tsv", sep="\t", keep_default_na=False, dtype=str)
+    return [(int(line) if line else None, reason, raw) for line, reason, raw in rows.itertuples(index=False)]
+
+
 def shifted(row: dict, *, after: int = 1, strays: int = 1) -> str:
     fields = proceeding_line(row).split("\t")
     for _ in range(strays):
@@ -131,6 +137,18 @@ def test_a_realigned_line_with_a_padded_id_loads(tmp_path):
 def test_empty_lines_are_quarantined_not_skipped(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), "", proceeding_line(proceeding(2))])
     assert accounting(result) == {"lines": 3, "loaded": 2, "repaired": 0, "quarantined": 1}
+    assert quarantine(result) == [(3, "empty line", "")]
+
+
+def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
+    # The parser reads both as a row of empty fields; only the empty line is called one.
+    empty_fields = "\t" * (len(schema.PROCEEDING_COLUMNS) - 1)
+    lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
+    result = ingest(tmp_path, lines)
+    assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
+    found = quarantine(result)
+    assert sorted(line for line, reason, _ in found if reason == "empty line") == [4, 5, 7]
+    assert [reason for line, reason, _ in found if reason != "empty line"] == ["IDNPROCEEDING and IDNCASE not a whole number"]
 
 
 def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
@@ -240,6 +258,23 @@ def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
     frame = pq.read_table(out).to_pandas()
     assert sorted(frame["IDNPROCEEDING"]) == list(range(1, 501))
     assert (frame["OTHER_COMP"] == "Y").sum() == 500 // 7 + 1
+
+
+def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkeypatch):
+    lines = [proceeding_line(proceeding(i, other="Y" if i % 7 == 0 else "")) for i in range(1, 401)]
+    lines[120] = shifted(proceeding(121, other="Y"))  # realigned
+    lines[260] = shifted(proceeding(261), strays=2)  # quarantined, with its line number
+    lines[333] = ""  # quarantined: empty line
+    release = release_files.open_release(write_release(tmp_path / "r", lines))
+    results = []
+    for workers in (1, 2, 4):
+        monkeypatch.setattr(cleaning, "PARSE_THREADS", workers)
+        out = tmp_path / f"p{workers}.parquet"
+        counted, quarantined, digest, dates = cleaning.read_proceedings(release, out, progress=False, chunk_bytes=700)
+        results.append((counted.row(), quarantined, digest, dates, pq.read_table(out).to_pylist()))
+    assert results[0][0]["loaded"] == 398
+    assert [(line, reason) for line, reason, _ in results[0][1]] == [(262, "40 fields, expected 38"), (335, "empty line")]
+    assert results[1] == results[0] and results[2] == results[0]
 
 
 @pytest.mark.parametrize("drop, message", [

@@ -36,7 +36,9 @@ from .release import (Release, clean_code, iter_line_chunks, open_release, requi
                       split_header)
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
-CACHE_VERSION = 2  # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped), plain dates
+# 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped), plain dates.
+# 3: empty lines quarantined as "empty line" with their line numbers (before: as empty ids).
+CACHE_VERSION = 3
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 LOOKUP_FILES = {
@@ -297,7 +299,18 @@ def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | 
 # B_TblProceeding: the engine pass
 
 
-PARSE_THREADS = 2  # the machines this runs on have two cores or more
+def _parse_threads() -> int:
+    """One parse worker per available core, at least two and at most four. At full scale the
+    workers use about 18 CPU-seconds and the reading thread, which hashes and counts every byte,
+    about 4: past four workers the reading thread sets the pace."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:  # macOS and Windows have no affinity call
+        cores = os.cpu_count() or 2
+    return max(2, min(cores, 4))
+
+
+PARSE_THREADS = _parse_threads()
 
 
 def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20):
@@ -476,8 +489,6 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
             continue
         reason = (f"{len(fields)} fields, expected {len(header)}; stray field position ambiguous"
                   if len(fields) == len(header) + 1 else f"{len(fields)} fields, expected {len(header)}")
-        if row.text == "":
-            reason = "empty line"
         quarantine.append((_line_number(searchable, row.text, lines_before), reason, row.text))
     if repaired_rows:
         positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
@@ -495,8 +506,15 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
     flags[parsed.num_rows - len(repaired_rows):] = True
     repaired_flags = pa.array(flags)
     cleaned, bad_ids = _clean_proceedings(parsed, repaired_flags, accounting)
-    for reason, raw in bad_ids:
-        quarantine.append((None, reason, raw))
+    # The parser reads an empty line as a row of empty fields, so it arrives here with empty ids.
+    empty_lines = iter(_empty_line_numbers(bytes(text), lines_before)
+                       if any(not any(record.values()) for _, record in bad_ids) else ())
+    for reason, record in bad_ids:
+        line = next(empty_lines, None) if not any(record.values()) else None
+        if line is not None:
+            quarantine.append((line, "empty line", ""))
+        else:
+            quarantine.append((None, reason, "\t".join(f"{k}={v}" for k, v in record.items())))
     for _, reason, _ in quarantine:
         accounting.issues[("", f"quarantined: {reason}")] += 1
     accounting.lines += chunk_lines
@@ -511,6 +529,13 @@ def _count_lines(text: bytes) -> int:
     if not text.endswith((b"\n", b"\r")):
         lines += 1
     return lines
+
+
+def _empty_line_numbers(text: bytes, lines_before: int) -> list[int]:
+    """1-based line numbers in the file of the empty lines (nothing before the LF or CRLF) in a
+    piece of whole lines."""
+    return [lines_before + text.count(b"\n", 0, match.start()) + 2
+            for match in re.finditer(rb"(?m)^\r?$", text) if match.start() < len(text)]
 
 
 def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
@@ -538,8 +563,7 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in schema.PROCEEDING_CACHE_COLUMNS)):
             record = dict(zip(schema.PROCEEDING_CACHE_COLUMNS, values))
             which = [n for n in schema.PROCEEDING_ID_COLUMNS if not _ID_TEXT.match(clean_code(record[n]))]
-            bad_ids.append((f"{' and '.join(which)} not a whole number",
-                            "\t".join(f"{k}={v}" for k, v in record.items())))
+            bad_ids.append((f"{' and '.join(which)} not a whole number", record))
         parsed = parsed.filter(ids_ok)
         repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
         out = {name: pc.cast(pc.filter(values, ids_ok), pa.int64()) for name, values in ids.items()}
