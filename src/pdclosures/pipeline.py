@@ -159,12 +159,12 @@ class _Chain:
             notebook_run.start()
 
     def _kernel_ready(self, stage: int) -> None:
+        # Under the lock, so that close() either sees the next stage started or stops it starting.
         with self._lock:
             self._waiting[stage] -= 1
-            start_next = not self._closed and self._waiting[stage] == 0 and stage + 1 < len(self.stages)
-        if start_next:
-            for notebook_run in self.stages[stage + 1]:
-                notebook_run.start()
+            if not self._closed and self._waiting[stage] == 0 and stage + 1 < len(self.stages):
+                for notebook_run in self.stages[stage + 1]:
+                    notebook_run.start()
 
     def close(self) -> None:
         with self._lock:
@@ -246,6 +246,9 @@ class _NotebookRun(threading.Thread):
         client = None
         try:
             try:
+                with self._lock:
+                    if self._cancelled:  # closed before this thread got going: no kernel at all
+                        return
                 # The kernel's working directory is the notebooks folder, like papermill's cwd=,
                 # which would change the whole process's directory (not thread-safe).
                 run_sync(kernel.start_kernel)(cwd=str(self.notebook.parent), extra_arguments=KERNEL_ARGUMENTS)
