@@ -112,6 +112,19 @@ def test_junk_dates_become_null_and_are_counted_per_column(tmp_path):
 def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), proceeding_line(proceeding("X7"))])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+    raw = cleaning.escape_raw_line(proceeding_line(proceeding("X7")))
+    assert quarantine(result) == [(3, "IDNPROCEEDING and IDNCASE not a whole number", raw)]
+
+
+def test_a_bad_id_on_a_realigned_line_is_quarantined_with_its_line_and_raw_text(tmp_path):
+    # Ids of 19 digits are well formed enough to realign a line, but too long for the cache. The
+    # parser's rows come first and realigned rows after, so the realigned line is listed second.
+    lines = [proceeding_line(proceeding(1)), shifted(proceeding(10**18, case=2)),
+             proceeding_line(proceeding(3, case="Z4"))]
+    result = ingest(tmp_path, lines)
+    assert accounting(result) == {"lines": 3, "loaded": 1, "repaired": 1, "quarantined": 2}
+    assert quarantine(result) == [(4, "IDNCASE not a whole number", cleaning.escape_raw_line(lines[2])),
+                                  (3, "IDNPROCEEDING longer than 18 digits", cleaning.escape_raw_line(lines[1]))]
 
 
 def test_ids_that_are_not_plain_digits_take_the_careful_path_in_any_piece(tmp_path):
@@ -145,9 +158,8 @@ def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
     lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
-    found = quarantine(result)
-    assert sorted(line for line, reason, _ in found if reason == "empty line") == [4, 5, 7]
-    assert [reason for line, reason, _ in found if reason != "empty line"] == ["IDNPROCEEDING and IDNCASE not a whole number"]
+    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", cleaning.escape_raw_line(empty_fields)),
+                                  (4, "empty line", ""), (5, "empty line", ""), (7, "empty line", "")]
 
 
 def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
@@ -310,6 +322,20 @@ def test_a_lone_carriage_return_splits_a_line_and_both_pieces_are_accounted(tmp_
     broken = proceeding_line(proceeding(2)).replace("\t2012-01-06", "\r2012-01-06", 1)
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), broken, proceeding_line(proceeding(3))])
     assert accounting(result) == {"lines": 4, "loaded": 2, "repaired": 0, "quarantined": 2}
+
+
+def test_bad_ids_that_cannot_be_paired_with_lines_keep_their_reason_without_a_line_number(tmp_path):
+    # The parser splits the second line at its lone CR (two short rows); read by line feeds it is
+    # a whole line with a bad id, so bad-id lines and rows no longer pair up one to one.
+    broken = proceeding_line(proceeding("Y5")).replace("\t2012-01-06", "\r\t2012-01-06", 1)
+    result = ingest(tmp_path, [proceeding_line(proceeding("X7")), broken, proceeding_line(proceeding(3))])
+    assert accounting(result) == {"lines": 4, "loaded": 1, "repaired": 0, "quarantined": 3}
+    found = quarantine(result)
+    assert (None, "IDNPROCEEDING and IDNCASE not a whole number",
+            "IDNPROCEEDING=X7\\tIDNCASE=X7\\tOSC_DATE=2012-01-05 00:00:00.000\\tINPUT_DATE=2012-01-06 00:00:00.000"
+            "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP=\\tCASE_TYPE=RMV") in found
+    assert sorted(reason for _, reason, _ in found) == [
+        "3 fields, expected 38", "36 fields, expected 38", "IDNPROCEEDING and IDNCASE not a whole number"]
 
 
 def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):

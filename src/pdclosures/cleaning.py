@@ -37,7 +37,8 @@ from .release import (Release, clean_code, iter_line_chunks, open_release, requi
 
 # Bump when cleaning changes what lands in the cache, so old caches are rebuilt.
 # 2: nine cached columns (DEC_CODE, CUSTODY, NAT, LANG dropped), plain dates.
-# 3: empty lines quarantined as "empty line" with their line numbers (before: as empty ids).
+# 3: every quarantined line with its line number and raw text; empty lines and ids of more than
+#    18 digits named as such (before: reported as ids that are not whole numbers, without lines).
 CACHE_VERSION = 3
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
@@ -50,6 +51,7 @@ LOOKUP_FILES = {
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ID_TEXT = re.compile(r"^\d+$")
+_WHOLE_NUMBER = re.compile(r"\d{1,18}", re.ASCII)  # an id the cache takes (as the careful path's check)
 _TIME_TEXT = re.compile(r"^\d{0,4}$")
 _CODE_TEXT = re.compile(r"^[A-Za-z0-9 ]{0,12}$")
 _ID_COLUMNS = {"IDNPROCEEDING", "IDNCASE"}
@@ -506,15 +508,8 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
     flags[parsed.num_rows - len(repaired_rows):] = True
     repaired_flags = pa.array(flags)
     cleaned, bad_ids = _clean_proceedings(parsed, repaired_flags, accounting)
-    # The parser reads an empty line as a row of empty fields, so it arrives here with empty ids.
-    empty_lines = iter(_empty_line_numbers(bytes(text), lines_before)
-                       if any(not any(record.values()) for _, record in bad_ids) else ())
-    for reason, record in bad_ids:
-        line = next(empty_lines, None) if not any(record.values()) else None
-        if line is not None:
-            quarantine.append((line, "empty line", ""))
-        else:
-            quarantine.append((None, reason, "\t".join(f"{k}={v}" for k, v in record.items())))
+    if bad_ids:
+        quarantine.extend(_quarantine_bad_ids(bad_ids, bytes(text), header, lines_before))
     for _, reason, _ in quarantine:
         accounting.issues[("", f"quarantined: {reason}")] += 1
     accounting.lines += chunk_lines
@@ -531,11 +526,33 @@ def _count_lines(text: bytes) -> int:
     return lines
 
 
-def _empty_line_numbers(text: bytes, lines_before: int) -> list[int]:
-    """1-based line numbers in the file of the empty lines (nothing before the LF or CRLF) in a
-    piece of whole lines."""
-    return [lines_before + text.count(b"\n", 0, match.start()) + 2
-            for match in re.finditer(rb"(?m)^\r?$", text) if match.start() < len(text)]
+def _quarantine_bad_ids(bad_ids: list[tuple], text: bytes, header: list[str], lines_before: int) -> list[tuple]:
+    """(line number, reason, raw line) for the rows whose ids are not whole numbers.
+
+    The parser hands over only the kept fields, and reads an empty line as a row of empty fields,
+    so the lines are found again in the piece's text: the lines it kept (whole, or empty), then
+    the realigned ones, in file order, as the rows are. Should they not pair up one to one (a
+    lone CR ends a line for the parser, not here), the rows keep their reasons without line
+    numbers, and the raw line is rebuilt from the kept fields."""
+    lines = text.decode("utf-8").split("\n")
+    if lines[-1] == "":  # after the last line feed
+        lines.pop()
+    id_positions = [header.index(c) for c in schema.PROCEEDING_ID_COLUMNS]
+    kept, realigned = [], []
+    for number, line in enumerate(lines, start=lines_before + 2):  # the header is line 1
+        line = line.removesuffix("\r")
+        fields = line.split("\t") if line else [""] * len(header)
+        found_in = kept
+        if len(fields) != len(header):
+            fields, found_in = realign_shifted_fields(fields, header), realigned
+            if fields is None:
+                continue
+        if not all(_WHOLE_NUMBER.fullmatch(clean_code(fields[i])) for i in id_positions):
+            found_in.append((number, line))
+    found = kept + realigned
+    if len(found) != len(bad_ids):
+        return [(None, reason, "\t".join(f"{k}={v}" for k, v in record.items())) for reason, record in bad_ids]
+    return [(number, "empty line" if line == "" else reason, line) for (reason, _), (number, line) in zip(bad_ids, found)]
 
 
 def _line_number(text: bytes, row_text: str, lines_before: int) -> int | None:
@@ -562,8 +579,7 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         bad = pc.invert(ids_ok)
         for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in schema.PROCEEDING_CACHE_COLUMNS)):
             record = dict(zip(schema.PROCEEDING_CACHE_COLUMNS, values))
-            which = [n for n in schema.PROCEEDING_ID_COLUMNS if not _ID_TEXT.match(clean_code(record[n]))]
-            bad_ids.append((f"{' and '.join(which)} not a whole number", record))
+            bad_ids.append((_bad_id_reason(record), record))
         parsed = parsed.filter(ids_ok)
         repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
         out = {name: pc.cast(pc.filter(values, ids_ok), pa.int64()) for name, values in ids.items()}
@@ -575,6 +591,18 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         out[name] = _clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags
     return pa.table(out, schema=_CACHE_SCHEMA), bad_ids
+
+
+def _bad_id_reason(record: dict) -> str:
+    """Why a row's ids cannot be cached: 'IDNCASE not a whole number', 'IDNPROCEEDING longer
+    than 18 digits' (an int64 holds 18 digits whatever they are), or both ids named at once."""
+    problems: dict[str, list[str]] = {}
+    for name in schema.PROCEEDING_ID_COLUMNS:
+        value = clean_code(record[name])
+        if not _WHOLE_NUMBER.fullmatch(value):
+            too_long = value.isascii() and value.isdigit()
+            problems.setdefault("longer than 18 digits" if too_long else "not a whole number", []).append(name)
+    return "; ".join(f"{' and '.join(names)} {problem}" for problem, names in problems.items())
 
 
 def _whole_numbers(parsed: pa.Table) -> dict | None:
