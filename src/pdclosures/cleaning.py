@@ -509,7 +509,7 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
     repaired_flags = pa.array(flags)
     cleaned, bad_ids = _clean_proceedings(parsed, repaired_flags, accounting)
     if bad_ids:
-        quarantine.extend(_quarantine_bad_ids(bad_ids, bytes(text), header, lines_before))
+        quarantine.extend(_quarantine_bad_ids(bad_ids, searchable or bytes(text), header, lines_before))
     for _, reason, _ in quarantine:
         accounting.issues[("", f"quarantined: {reason}")] += 1
     accounting.lines += chunk_lines
