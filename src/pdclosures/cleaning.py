@@ -483,9 +483,8 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
         chunk_lines = _count_lines(text)
     if records_seen != chunk_lines:
         raise RuntimeError(f"{where}: parser saw {records_seen} records in a piece with {chunk_lines} lines")
-    quarantine = []
     repaired_rows = []
-    searchable = bytes(text) if invalid else b""  # for line numbers of quarantined lines
+    unrepaired = []  # (reason, raw line)
     for row in invalid:
         fields = row.text.split("\t")
         fixed = realign_shifted_fields(fields, header)
@@ -494,7 +493,11 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
             continue
         reason = (f"{len(fields)} fields, expected {len(header)}; stray field position ambiguous"
                   if len(fields) == len(header) + 1 else f"{len(fields)} fields, expected {len(header)}")
-        quarantine.append((_line_number(searchable, row.text, lines_before), reason, row.text))
+        unrepaired.append((reason, row.text))
+    # Quarantined lines are found in a bytes copy of the piece, for their line numbers; a piece whose
+    # wrong-length lines were all realigned (the usual case) needs no copy.
+    searchable = bytes(text) if unrepaired else b""
+    quarantine = [(_line_number(searchable, raw, lines_before), reason, raw) for reason, raw in unrepaired]
     if repaired_rows:
         positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
         try:
