@@ -10,6 +10,8 @@ the results show the median of each variant's runs, and every run's time. Every 
 give the same national and per-court counts for the window:
 the pipeline's own counts are compared with the baselines on the lines a plain reader can read
 (the pipeline's repaired lines left out), and with the generator's planted truth when present.
+The baselines read latin-1, as the release requires; where the table is plain ASCII, pandas with
+usecols and the DuckDB pass also run reading UTF-8, for reference (not for the goals).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -89,13 +92,13 @@ def step_pipeline_warm(release: str, interim: str, window=OTHER_WINDOW) -> dict:
             "national": _pair(tables["national"].iloc[0])}
 
 
-def step_pandas(release: str, usecols: bool) -> dict:
+def step_pandas(release: str, usecols: bool, encoding: str = "latin-1") -> dict:
     """(d) what a typical notebook does: read_csv the whole table, clean codes, group."""
     import pandas as pd
 
     path = _table_path(release)
     columns = ["BASE_CITY_CODE", "OTHER_COMP", "COMP_DATE"]
-    frame = pd.read_csv(path, sep="\t", encoding="latin-1", quoting=csv.QUOTE_NONE, dtype=str,
+    frame = pd.read_csv(path, sep="\t", encoding=encoding, quoting=csv.QUOTE_NONE, dtype=str,
                         keep_default_na=False, on_bad_lines="skip", usecols=columns if usecols else None)
     for column in ["BASE_CITY_CODE", "OTHER_COMP"]:
         frame[column] = frame[column].str.replace("\x00", "", regex=False).str.strip()
@@ -107,7 +110,7 @@ def step_pandas(release: str, usecols: bool) -> dict:
     return {"without_repaired": _from_rows([(code, int(r["sum"]), int(r["count"])) for code, r in grouped.iterrows()])}
 
 
-def step_duckdb_bare(release: str) -> dict:
+def step_duckdb_bare(release: str, encoding: str = "latin-1") -> dict:
     """(e) the floor: one DuckDB pass over the TSV computing the same counts."""
     import duckdb
 
@@ -117,12 +120,18 @@ def step_duckdb_bare(release: str) -> dict:
           SELECT trim(replace(BASE_CITY_CODE, chr(0), '')) court, trim(replace(OTHER_COMP, chr(0), '')) other,
                  try_strptime(left(COMP_DATE, 10), '%Y-%m-%d')::DATE comp
           FROM read_csv('{path}', delim='\t', quote='', escape='', header=true, all_varchar=true,
-                        encoding='latin-1', ignore_errors=true, comment=''))
+                        encoding='{encoding}', ignore_errors=true, comment=''))
         SELECT court, count(*) FILTER (WHERE other IN {PD_CODES}), count(*)
         FROM t WHERE comp BETWEEN DATE '{WINDOW[0]}' AND DATE '{WINDOW[1]}' AND year(comp) > 1900
           AND (other IS NULL OR other = '' OR other NOT IN {EXCLUDED})
         GROUP BY 1"""
     return {"without_repaired": _from_rows(duckdb.sql(sql).fetchall())}
+
+
+def _table_is_ascii(release: Path) -> bool:
+    """Whether B_TblProceeding is plain ASCII, so that reading it as UTF-8 gives the same text."""
+    with open(_table_path(str(release)), "rb") as table:
+        return all(block.isascii() for block in iter(lambda: table.read(16 << 20), b""))
 
 
 def _table_path(release: str) -> Path:
@@ -184,7 +193,9 @@ def main(argv=None) -> int:
                  "warm_days": lambda: step_pipeline_warm(args.release, args.interim, DAYS_WINDOW),
                  "pandas_all": lambda: step_pandas(args.release, usecols=False),
                  "pandas_usecols": lambda: step_pandas(args.release, usecols=True),
-                 "duckdb_bare": lambda: step_duckdb_bare(args.release)}
+                 "duckdb_bare": lambda: step_duckdb_bare(args.release),
+                 "pandas_usecols_utf8": lambda: step_pandas(args.release, usecols=True, encoding="utf-8"),
+                 "duckdb_bare_utf8": lambda: step_duckdb_bare(args.release, encoding="utf-8")}
         print(json.dumps(steps[args.name]()))
         return 0
     repeat = args.repeat or (1 if args.smoke else 3)
@@ -200,6 +211,10 @@ _STABLE_KEYS = ("national", "courts", "accounting", "without_repaired")
 def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     if not release.exists():
         sys.exit(f"error: {release}: no benchmark release; run `make bench-data` first")
+    # The release's tables are latin-1, so the baselines read latin-1. The same baselines reading
+    # UTF-8 run alongside, for reference only, where the table is ASCII (as the generator writes it)
+    # and UTF-8 therefore reads the same text.
+    references = [("d_usecols_utf8", "pandas_usecols_utf8"), ("e_utf8", "duckdb_bare_utf8")] if _table_is_ascii(release) else []
     scratch = Path(tempfile.mkdtemp(prefix="pdclosures-bench-"))
     interim = scratch / "data" / "interim"  # where the chain in (c) looks for the cache
     runs: dict[str, list[dict]] = {}
@@ -213,6 +228,8 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
                 runs["a"][0]["without_repaired"] = counts["without_repaired"]
             runs.setdefault("c", []).append(measure_chain(release, scratch))
             runs.setdefault("d_usecols", []).append(run_step("pandas_usecols", str(release), str(interim)))
+            for key, step in references:
+                runs.setdefault(key, []).append(run_step(step, str(release), str(interim)))
         runs["d_all"] = [run_step("pandas_all", str(release), str(interim))]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -254,8 +271,8 @@ def check_counts(results: dict, release: Path) -> list[str]:
     """Every variant's national and per-court counts must agree; return what does not."""
     problems = []
     reference = results["a"]["without_repaired"]
-    for key in ["d_all", "d_usecols", "e"]:
-        if results[key]["without_repaired"] != reference:
+    for key in ["d_all", "d_usecols", "e", "d_usecols_utf8", "e_utf8"]:
+        if key in results and results[key]["without_repaired"] != reference:
             problems.append(f"({key}) counts differ from the pipeline's on the same lines")
     truth = _planted_truth(release)
     if truth is not None:
@@ -297,6 +314,10 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         ("(d) pandas read_csv + groupby, usecols", results["d_usecols"]),
         ("(e) bare DuckDB pass over the TSV (the floor)", e),
     ]
+    references = [(label, results[key]) for key, label in [
+        ("d_usecols_utf8", "(d′) for reference: (d) usecols reading UTF-8 instead of latin-1"),
+        ("e_utf8", "(e′) for reference: (e) reading UTF-8 instead of latin-1")] if key in results]
+    rows += references
     table = ["| variant | wall (s), median | each run (s) | peak RSS (MB) | × (e) | (d all) ÷ this | (d usecols) ÷ this |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for label, r in rows:
@@ -306,12 +327,12 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
     rounds = len(a["wall_runs"])
     b, b_days = results["b"], results["b_days"]
     goals = [
-        (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], f"{a['wall_seconds'] / e['wall_seconds']:.2f}×"),
+        (GOALS["a_vs_e"], a["wall_seconds"] <= 2 * e["wall_seconds"], _ratio(a["wall_seconds"] / e["wall_seconds"], at_least=False)),
         (GOALS["a_rss"], a["peak_rss_mb"] <= 1536, f"{a['peak_rss_mb']:.0f} MB"),
         (GOALS["a_vs_d_all"], results["d_all"]["wall_seconds"] >= 8 * a["wall_seconds"],
-         f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.2f}×"),
+         _ratio(results["d_all"]["wall_seconds"] / a["wall_seconds"], at_least=True)),
         (GOALS["a_vs_d_usecols"], results["d_usecols"]["wall_seconds"] >= 2 * a["wall_seconds"],
-         f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.2f}×"),
+         _ratio(results["d_usecols"]["wall_seconds"] / a["wall_seconds"], at_least=True)),
         (GOALS["b"], b["rates_seconds"] <= 1.0,
          f"{b['rates_seconds']:.2f} s (process: {b['wall_seconds']:.1f} s with {b['import_seconds']:.1f} s of imports); "
          f"not whole months: {b_days['rates_seconds']:.2f} s"),
@@ -341,6 +362,8 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         "|---|---|---|",
         *[f"| {goal} | {value} | {'yes' if ok else 'NO'} |" for goal, ok, value in goals],
         "",
+        *(_reference_note(a, results) if references else
+          ["The table is not plain ASCII, so the baselines were not also run reading UTF-8.", ""]),
         "## Counts",
         "",
         f"Window {WINDOW[0]}..{WINDOW[1]}: the pipeline counts {a['national'][0]:,} PD closures of "
@@ -353,6 +376,25 @@ def render(results: dict, release: Path, problems: list[str], smoke: bool) -> st
         "",
     ]
     return "\n".join(lines)
+
+
+def _ratio(value: float, at_least: bool) -> str:
+    """A goal's ratio to two decimals, rounded against the goal: 1.997× for 'at least 2×' shows
+    as 1.99×, not as a 2.00× next to a 'NO'."""
+    hundredths = round(value * 100, 6)  # 1.15 * 100 is 114.99999999999999
+    return f"{(math.floor(hundredths) if at_least else math.ceil(hundredths)) / 100:.2f}×"
+
+
+def _reference_note(a: dict, results: dict) -> list[str]:
+    d8, e8 = results["d_usecols_utf8"]["wall_seconds"], results["e_utf8"]["wall_seconds"]
+    return [
+        "The release's tables are latin-1, and (d) and (e) read them so, as a notebook for the real "
+        "release must. This table is plain ASCII, so (d′) and (e′) also read it as UTF-8, which gives "
+        "the same text and the same counts: for reference only, not for the goals. Against them, (a) is "
+        f"{a['wall_seconds'] / e8:.2f}× (e′) and {d8 / a['wall_seconds']:.2f}× faster than (d′). The "
+        "pipeline itself reads an ASCII piece of the table without transcoding it.",
+        "",
+    ]
 
 
 def _memory_gb() -> float:

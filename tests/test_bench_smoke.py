@@ -3,6 +3,7 @@
 The full-scale benchmark (16.5M proceedings) is too big for CI; this runs the same script on a
 small synthetic release so that the script, and the agreement of the variants, stay tested."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -24,5 +25,16 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = out.read_text()
     assert "give identical national and per-court counts" in report
-    for variant in ["(a)", "(b)", "(c)", "(d)", "(e)"]:
-        assert variant in report
+    for variant in ["(a)", "(b)", "(c)", "(d)", "(e)", "(d′)", "(e′)"]:  # the table is ASCII: UTF-8 references too
+        assert f"| {variant} " in report
+
+
+def test_a_goals_ratio_is_never_rounded_in_the_goals_favour():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench._ratio(1.997, at_least=True) == "1.99×"  # "at least 2×", missed: not shown as 2.00×
+    assert bench._ratio(2.0, at_least=True) == "2.00×"
+    assert bench._ratio(1.15, at_least=True) == "1.15×"  # 1.15 * 100 is 114.99999999999999
+    assert bench._ratio(2.001, at_least=False) == "2.01×"  # "at most 2×", missed
+    assert bench._ratio(0.94, at_least=False) == "0.94×"
