@@ -1,6 +1,7 @@
 """The notebook chain end to end under papermill, on tiny releases with known answers."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -109,3 +110,20 @@ def test_a_window_with_no_completions_runs_to_the_end_with_zero_counts(project):
     assert pd.read_csv(out / "courts.csv").empty
     assert len(pd.read_csv(out / "months.csv")) == 6
     assert len(list((paths.figures / "empty").glob("*.png"))) >= 6
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/cmdline"), reason="finds the kernel through /proc")
+def test_a_kernel_still_running_after_its_shutdown_is_killed_and_only_it(tmp_path):
+    sleeping = [sys.executable, "-c", "import time; time.sleep(60)", "-f"]
+    kernel = subprocess.Popen(sleeping + [str(tmp_path / "kernel-1.json")], start_new_session=True)
+    other = subprocess.Popen(sleeping + [str(tmp_path / "kernel-2.json")], start_new_session=True)
+    try:
+        pipeline._kill_if_still_running(kernel.pid, str(tmp_path / "kernel-1.json"))
+        assert not os.path.exists(f"/proc/{kernel.pid}")  # killed, and reaped
+        assert other.poll() is None  # another connection file: left alone
+        pipeline._kill_if_still_running(None, str(tmp_path / "kernel-2.json"))  # no pid: nothing to do
+        assert other.poll() is None
+    finally:
+        for process in (kernel, other):
+            process.kill()
+            process.wait()
