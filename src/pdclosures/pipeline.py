@@ -244,7 +244,7 @@ class _NotebookRun(threading.Thread):
         ipc = {"transport": "ipc", "ip": str(self._sockets / self.notebook.stem)} if os.name == "posix" else {}
         kernel = AsyncKernelManager(kernel_name=KERNEL_NAME, **ipc)
         client = None
-        started: tuple[int, str] | None = None  # the kernel's pid and connection file
+        connection_file = None  # set once the kernel is started
         try:
             try:
                 with self._lock:
@@ -253,7 +253,7 @@ class _NotebookRun(threading.Thread):
                 # The kernel's working directory is the notebooks folder, like papermill's cwd=,
                 # which would change the whole process's directory (not thread-safe).
                 run_sync(kernel.start_kernel)(cwd=str(self.notebook.parent), extra_arguments=KERNEL_ARGUMENTS)
-                started = (getattr(kernel.provisioner, "pid", None), kernel.connection_file)
+                connection_file = kernel.connection_file
                 with self._lock:
                     self._kernel_group = getattr(kernel.provisioner, "pgid", None) if os.name == "posix" else None
                     cancelled = self._cancelled
@@ -285,8 +285,8 @@ class _NotebookRun(threading.Thread):
                     run_sync(kernel.shutdown_kernel)(now=True)
                 else:
                     run_sync(kernel.cleanup_resources)()  # connection file, sockets
-            if started is not None:
-                _kill_if_still_running(*started)
+            if connection_file is not None:  # the kernel leads its group: the group id is its pid
+                _kill_if_still_running(self._kernel_group, connection_file)
             ensure_event_loop().close()
 
     def join(self, timeout: float | None = None) -> None:
