@@ -8,11 +8,11 @@ import zipfile
 import pytest
 from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import params, pipeline, schema
+from pdclosures import params, pipeline, release_format
 from pdclosures.errors import ParameterError, ReleaseError, UserError
 
 LINES = [proceeding_line(proceeding(i, other="Y" if i % 2 else "")) for i in range(1, 30)]
-HEADER = "\t".join(schema.PROCEEDING_COLUMNS)
+HEADER = "\t".join(release_format.PROCEEDING_COLUMNS)
 
 BAD_PARAMETERS = [
     (dict(start="2012-13-01"), r"^START='2012-13-01': not a date; use YYYY-MM-DD"),
@@ -75,15 +75,15 @@ def broken_releases(tmp_path):
         return write_release(tmp_path / name, LINES, lookups={table_name: lines})
 
     tsv = "".join(line + "\r\n" for line in [HEADER, *LINES])
-    base_header, *base_rows = lookup_tables()[schema.BASE_CITY_TABLE]
+    base_header, *base_rows = lookup_tables()[release_format.BASE_CITY_TABLE]
     return {
         "missing path": (tmp_path / "nowhere" / "EOIR Case Data.zip", r"EOIR Case Data.zip: release not found"),
         "not a zip": (text, r"notes.zip: not a zip file \(or a truncated one\)"),
         "truncated zip": (truncated, r"truncated.zip: not a zip file \(or a truncated one\)"),
         "no proceeding table": (write_release(tmp_path / "noproc.zip", LINES, zipped=True,
-                                              drop_tables=(schema.PROCEEDING_TABLE,)),
+                                              drop_tables=(release_format.PROCEEDING_TABLE,)),
                                 r"noproc.zip: no B_TblProceeding table found"),
-        "no lookup table": (write_release(tmp_path / "nohloc", LINES, drop_tables=(schema.HLOC_TABLE,)),
+        "no lookup table": (write_release(tmp_path / "nohloc", LINES, drop_tables=(release_format.HLOC_TABLE,)),
                             r"nohloc: no tblLookupHloc table found"),
         "empty table": (table("empty", b""), r"B_TblProceeding.csv: empty file \(no header line\)"),
         "header only": (table("header", (HEADER + "\r\n").encode()), r"B_TblProceeding.csv: has a header but no data lines"),
@@ -93,7 +93,7 @@ def broken_releases(tmp_path):
                             r"B_TblProceeding.csv: header is comma-separated; expected TAB-delimited"),
         "renamed column": (table("renamed", tsv.replace("OTHER_COMP", "OTHERCOMP", 1).encode()),
                            r"B_TblProceeding.csv: missing column OTHER_COMP"),
-        "lookup column renamed": (lookup("lookupcol", schema.BASE_CITY_TABLE,
+        "lookup column renamed": (lookup("lookupcol", release_format.BASE_CITY_TABLE,
                                          [base_header.replace("BASE_STATE", "STATE"), *base_rows]),
                                   r"tblLookupBaseCity.csv: missing column BASE_STATE"),
     }
@@ -127,7 +127,7 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
     lines = [proceeding_line(proceeding(i, other="Y" if i % 2 else "", NAT=f"N{i % 97}")) for i in range(1, 20000)]
     release = write_release(tmp_path / "damaged.zip", lines, zipped=True)
     with zipfile.ZipFile(release) as archive:
-        info = archive.getinfo(f"EOIR Case Data/Data/{schema.PROCEEDING_TABLE}.csv")
+        info = archive.getinfo(f"EOIR Case Data/Data/{release_format.PROCEEDING_TABLE}.csv")
     data = bytearray(release.read_bytes())
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     middle = start + info.compress_size // 2

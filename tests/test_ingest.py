@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import cleaning, release as release_files, schema
+from pdclosures import cleaning, release as release_files, release_format
 from pdclosures.errors import ReleaseError
 
 
@@ -21,12 +21,12 @@ def proceedings(result) -> pd.DataFrame:
     return pq.read_table(result.proceedings_path).to_pandas().sort_values("IDNPROCEEDING").reset_index(drop=True)
 
 
-def accounting(result, table=schema.PROCEEDING_TABLE) -> dict:
+def accounting(result, table=release_format.PROCEEDING_TABLE) -> dict:
     rows = result.accounting.set_index("table")
     return rows.loc[table].to_dict()
 
 
-def quarantine(result, table=schema.PROCEEDING_TABLE) -> list[tuple]:
+def quarantine(result, table=release_format.PROCEEDING_TABLE) -> list[tuple]:
     """(line number or None, reason, raw line) for each quarantined line, as written."""
     rows = pd.read_csv(result.cache_dir / "quarantine" / f"{table}.tsv", sep="\t", keep_default_na=False, dtype=str)
     return [(int(line) if line else None, reason, raw) for line, reason, raw in rows.itertuples(index=False)]
@@ -154,7 +154,7 @@ def test_empty_lines_are_quarantined_not_skipped(tmp_path):
 
 def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
     # The parser reads both as a row of empty fields; only the empty line is called one.
-    empty_fields = "\t" * (len(schema.PROCEEDING_COLUMNS) - 1)
+    empty_fields = "\t" * (len(release_format.PROCEEDING_COLUMNS) - 1)
     lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
@@ -163,7 +163,7 @@ def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
 
 
 def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
-    columns = list(reversed(schema.PROCEEDING_COLUMNS)) + ["NEW_COLUMN"]
+    columns = list(reversed(release_format.PROCEEDING_COLUMNS)) + ["NEW_COLUMN"]
     rows = [proceeding(1, other="Y", NEW_COLUMN="zz"), proceeding(2, court="TUC")]
     lines = [proceeding_line(r, columns) for r in rows]
     frame = proceedings(ingest(tmp_path, lines, header="\t".join(columns)))
@@ -172,23 +172,23 @@ def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
 
 def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
     lookups = lookup_tables()
-    header, *rows = lookups[schema.DECISION_TABLE]
+    header, *rows = lookups[release_format.DECISION_TABLE]
     broken = rows[0].replace("Prosecutorial Discretion", "Prosecutorial\r\nDiscretion")
-    lookups[schema.DECISION_TABLE] = [header, broken, *rows[1:]]
+    lookups[release_format.DECISION_TABLE] = [header, broken, *rows[1:]]
     result = ingest(tmp_path, [proceeding_line(proceeding(1))], lookups=lookups)
-    assert accounting(result, schema.DECISION_TABLE) == {"lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
-    decisions = pd.read_parquet(result.lookup_path(schema.DECISION_TABLE))
+    assert accounting(result, release_format.DECISION_TABLE) == {"lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
+    decisions = pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))
     assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
     assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
 
 
 def test_count_file_mismatch_is_reported(tmp_path):
-    counts = f"{schema.PROCEEDING_TABLE}\t5\r\n{schema.BASE_CITY_TABLE}\t4\r\n".encode()
+    counts = f"{release_format.PROCEEDING_TABLE}\t5\r\n{release_format.BASE_CITY_TABLE}\t4\r\n".encode()
     result = ingest(tmp_path, [proceeding_line(proceeding(1))], extra_files={"EOIR Case Data/Count.txt": counts})
     issues = result.data_quality
     mismatch = issues[issues["issue"].str.startswith("Count.txt")]
-    assert mismatch["table"].tolist() == [schema.PROCEEDING_TABLE]
-    assert result.manifest["published_counts"][schema.BASE_CITY_TABLE] == 4
+    assert mismatch["table"].tolist() == [release_format.PROCEEDING_TABLE]
+    assert result.manifest["published_counts"][release_format.BASE_CITY_TABLE] == 4
 
 
 @pytest.mark.parametrize("zipped", [True, False])
@@ -250,8 +250,8 @@ def test_a_folder_checksum_is_the_sha256_of_sha256sum_output_as_the_readme_says(
 
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))])
     manifest = cleaning.ingest_release(folder, tmp_path / "i", progress=False).manifest
-    order = [schema.PROCEEDING_TABLE, schema.BASE_CITY_TABLE, schema.HLOC_TABLE, schema.DECISION_TABLE,
-             schema.CASE_TYPE_TABLE]  # the README's order
+    order = [release_format.PROCEEDING_TABLE, release_format.BASE_CITY_TABLE, release_format.HLOC_TABLE, release_format.DECISION_TABLE,
+             release_format.CASE_TYPE_TABLE]  # the README's order
     listing = "".join(f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}"
                       f"  {manifest['members'][t]}\n" for t in order)
     assert manifest["checksum_of"] == "table files"
@@ -289,8 +289,8 @@ def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkey
 
 
 @pytest.mark.parametrize("drop, message", [
-    (schema.PROCEEDING_TABLE, "no B_TblProceeding table found"),
-    (schema.BASE_CITY_TABLE, "no tblLookupBaseCity table found"),
+    (release_format.PROCEEDING_TABLE, "no B_TblProceeding table found"),
+    (release_format.BASE_CITY_TABLE, "no tblLookupBaseCity table found"),
 ])
 def test_missing_table_is_named(tmp_path, drop, message):
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True, drop_tables=(drop,))
@@ -299,7 +299,7 @@ def test_missing_table_is_named(tmp_path, drop, message):
 
 
 def test_missing_needed_column_is_named_with_the_file(tmp_path):
-    header = "\t".join("OTHER_COMPLETION" if c == "OTHER_COMP" else c for c in schema.PROCEEDING_COLUMNS)
+    header = "\t".join("OTHER_COMPLETION" if c == "OTHER_COMP" else c for c in release_format.PROCEEDING_COLUMNS)
     release = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], header=header)
     with pytest.raises(ReleaseError, match=r"B_TblProceeding.csv: missing column OTHER_COMP"):
         cleaning.ingest_release(release, tmp_path / "interim", progress=False)
@@ -343,5 +343,5 @@ def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1, hloc="S\xe9A")), shifted_twice])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
     assert proceedings(result).loc[0, "HEARING_LOC_CODE"] == "S\xe9A"
-    quarantine = (result.cache_dir / "quarantine" / f"{schema.PROCEEDING_TABLE}.tsv").read_text(encoding="utf-8")
+    quarantine = (result.cache_dir / "quarantine" / f"{release_format.PROCEEDING_TABLE}.tsv").read_text(encoding="utf-8")
     assert "\xe9" in quarantine

@@ -12,22 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from pdclosures import sample, schema
+from pdclosures import sample, release_format
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED_ZIP = REPO / "data" / "sample" / "eoir_synthetic_sample.zip"
 COMMITTED_MANIFEST = REPO / "data" / "sample" / sample.MANIFEST_NAME
 ROOT = sample.RELEASE_ROOT
 LOOKUP_COLUMNS = {
-    schema.BASE_CITY_TABLE: schema.BASE_CITY_COLUMNS,
-    schema.HLOC_TABLE: schema.HLOC_COLUMNS,
-    schema.DECISION_TABLE: schema.DECISION_COLUMNS,
-    schema.CASE_TYPE_TABLE: schema.CASE_TYPE_COLUMNS,
+    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
+    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
+    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
+    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
 }
 MEMBER_ORDER = [
     sample.README_NAME,
     f"{ROOT}/Count.txt",
-    f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv",
+    f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv",
     *(f"{ROOT}/Lookup/{table}.csv" for table in LOOKUP_COLUMNS),
 ]
 DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) 00:00:00\.000$")
@@ -46,7 +46,7 @@ def _members(path: Path) -> dict[str, bytes]:
 
 
 def _data_lines(raw: bytes) -> list[str]:
-    text = raw.decode(schema.ENCODING)
+    text = raw.decode(release_format.ENCODING)
     assert text.endswith("\r\n")
     return text[:-2].split("\r\n")[1:]
 
@@ -66,12 +66,12 @@ def _valid_date(text: str) -> date | None:
 def _proceedings(lines: list[str], columns: list[str]):
     """Rows as {column: cleaned value}: 38-field lines as they are, 39-field lines without the
     stray field, other lines skipped."""
-    positions = [schema.PROCEEDING_COLUMNS.index(column) for column in columns]
+    positions = [release_format.PROCEEDING_COLUMNS.index(column) for column in columns]
     for line in lines:
         fields = line.split("\t")
-        if len(fields) == len(schema.PROCEEDING_COLUMNS) + 1:
+        if len(fields) == len(release_format.PROCEEDING_COLUMNS) + 1:
             del fields[2]  # where the generator plants the stray field
-        if len(fields) == len(schema.PROCEEDING_COLUMNS):
+        if len(fields) == len(release_format.PROCEEDING_COLUMNS):
             yield {column: fields[i].replace("\x00", "").strip() for column, i in zip(columns, positions)}
 
 
@@ -92,17 +92,17 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
     members = _members(path)
-    assert "not EOIR data" in members[sample.README_NAME].decode(schema.ENCODING)
-    tables = {f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv": schema.PROCEEDING_COLUMNS,
+    assert "not EOIR data" in members[sample.README_NAME].decode(release_format.ENCODING)
+    tables = {f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv": release_format.PROCEEDING_COLUMNS,
               **{f"{ROOT}/Lookup/{table}.csv": columns for table, columns in LOOKUP_COLUMNS.items()}}
     for name, columns in tables.items():
         raw = members[name]
-        raw.decode(schema.ENCODING)
+        raw.decode(release_format.ENCODING)
         assert raw.count(b"\n") == raw.count(b"\r\n"), f"{name}: a line end that is not CRLF"
         assert b'"' not in raw, f"{name}: quoting"
-        header = raw[:raw.index(b"\r\n")].decode(schema.ENCODING)
+        header = raw[:raw.index(b"\r\n")].decode(release_format.ENCODING)
         assert header.split("\t") == columns, name
-    base_city = [line.split("\t") for line in _data_lines(members[f"{ROOT}/Lookup/{schema.BASE_CITY_TABLE}.csv"])]
+    base_city = [line.split("\t") for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv"])]
     assert {row[2] for row in base_city} == {"IMMIGRATION COURT"}
     assert {row[1] for row in base_city} >= {"SEA", "TUC", "HDQ", "BIA"}
 
@@ -110,7 +110,7 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
 def test_manifest_agrees_with_the_files(default_sample):
     path, manifest = default_sample
     members = _members(path)
-    lines = _data_lines(members[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    lines = _data_lines(members[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
     field_counts = Counter(line.count("\t") + 1 for line in lines)
     expected = manifest["proceedings_lines"]
     assert {str(k): v for k, v in field_counts.items()} == expected["lines_by_field_count"]
@@ -121,8 +121,8 @@ def test_manifest_agrees_with_the_files(default_sample):
     assert nul_lines == manifest["quirks"]["lines_with_nul"] > 0
     assert any(line.split("\t")[4].endswith(" ") for line in lines if line.count("\t") == 37)
 
-    counts = dict(line.split("\t") for line in members[f"{ROOT}/Count.txt"].decode(schema.ENCODING).splitlines())
-    assert int(counts[schema.PROCEEDING_TABLE]) == len(lines)
+    counts = dict(line.split("\t") for line in members[f"{ROOT}/Count.txt"].decode(release_format.ENCODING).splitlines())
+    assert int(counts[release_format.PROCEEDING_TABLE]) == len(lines)
     for table in LOOKUP_COLUMNS:
         physical = len(_data_lines(members[f"{ROOT}/Lookup/{table}.csv"]))
         assert physical == manifest["tables"][table]["physical_data_lines"]
@@ -132,7 +132,7 @@ def test_manifest_agrees_with_the_files(default_sample):
 
 def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
     path, manifest = default_sample
-    lines = _data_lines(_members(path)[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    lines = _data_lines(_members(path)[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
     rows = list(_proceedings(lines, [*sample.JUNK_DATE_COLUMNS, "OTHER_COMP", "BASE_CITY_CODE"]))
     assert len(rows) == manifest["proceedings_lines"]["expected_loaded"]
     junk = Counter(column for row in rows for column in sample.JUNK_DATE_COLUMNS
@@ -158,19 +158,19 @@ def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
 
 def test_tab_shifted_lines_have_one_well_formed_realignment(default_sample):
     path, _ = default_sample
-    lines = _data_lines(_members(path)[f"{ROOT}/Data/{schema.PROCEEDING_TABLE}.csv"])
+    lines = _data_lines(_members(path)[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
     shifted = [line.split("\t") for line in lines if line.count("\t") == 38]
     assert shifted
     for fields in shifted:
         assert fields[2] == ""
-        repaired = dict(zip(schema.PROCEEDING_COLUMNS, fields[:2] + fields[3:]))
+        repaired = dict(zip(release_format.PROCEEDING_COLUMNS, fields[:2] + fields[3:]))
         assert _valid_date(repaired["OSC_DATE"]) and _valid_date(repaired["INPUT_DATE"])
         assert re.fullmatch(r"[A-Z]{3}", repaired["BASE_CITY_CODE"])
         # Removing any later empty field instead would leave a date in BASE_CITY_CODE.
         later_empty = [i for i, value in enumerate(fields) if value == "" and i > 2]
         for position in later_empty:
             wrong = fields[:position] + fields[position + 1:]
-            assert _valid_date(wrong[schema.PROCEEDING_COLUMNS.index("BASE_CITY_CODE")])
+            assert _valid_date(wrong[release_format.PROCEEDING_COLUMNS.index("BASE_CITY_CODE")])
 
 
 def test_committed_sample_is_what_the_generator_makes_now(default_sample):
@@ -209,7 +209,7 @@ def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
     for name in MEMBER_ORDER:
         assert (tmp_path / name).is_file(), name
     assert json.loads((tmp_path / sample.MANIFEST_NAME).read_text()) == manifest
-    lines = _data_lines((tmp_path / ROOT / "Data" / f"{schema.PROCEEDING_TABLE}.csv").read_bytes())
+    lines = _data_lines((tmp_path / ROOT / "Data" / f"{release_format.PROCEEDING_TABLE}.csv").read_bytes())
     assert len(lines) == 50_000 == manifest["proceedings"]
     field_counts = Counter(str(line.count("\t") + 1) for line in lines)
     assert dict(field_counts) == manifest["proceedings_lines"]["lines_by_field_count"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pdclosures import cleaning, params, rates, schema
+from pdclosures import cleaning, params, rates, release_format
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 MANIFEST = json.loads((SAMPLE / "sample_manifest.json").read_text())
@@ -33,7 +33,7 @@ def test_the_sample_is_labelled_synthetic(ingest):
 
 def test_row_accounting_matches_the_planted_quirks(ingest):
     planted = MANIFEST["proceedings_lines"]
-    row = ingest.accounting.set_index("table").loc[schema.PROCEEDING_TABLE]
+    row = ingest.accounting.set_index("table").loc[release_format.PROCEEDING_TABLE]
     assert (row["lines"], row["loaded"], row["repaired"], row["quarantined"]) == (
         planted["lines"], planted["expected_loaded"], planted["expected_repaired"], planted["expected_quarantined"])
     junk = ingest.data_quality.query("issue == 'junk date set to null'").set_index("column")["rows"].to_dict()

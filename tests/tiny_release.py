@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from pdclosures import schema
+from pdclosures import release_format
 
 COURTS = [  # code, city, state, region
     ("SEA", "SEATTLE", "WA", "Western"),
@@ -25,7 +25,7 @@ HEARING_LOCATIONS = [  # code, name, city, state, base city, circuit
 def proceeding(idn, case=None, court="SEA", comp="2013-01-15", other="", dec="", case_type="RMV",
                hloc=None, **extra) -> dict:
     """One B_TblProceeding row as a dict of column -> text (dates like the release writes them)."""
-    row = {c: "" for c in schema.PROCEEDING_COLUMNS}
+    row = {c: "" for c in release_format.PROCEEDING_COLUMNS}
     row.update(IDNPROCEEDING=str(idn), IDNCASE=str(case if case is not None else idn), BASE_CITY_CODE=court,
                HEARING_LOC_CODE=hloc if hloc is not None else court, OTHER_COMP=other, DEC_CODE=dec,
                CASE_TYPE=case_type, OSC_DATE="2012-01-05 00:00:00.000", INPUT_DATE="2012-01-06 00:00:00.000",
@@ -34,7 +34,7 @@ def proceeding(idn, case=None, court="SEA", comp="2013-01-15", other="", dec="",
     return row
 
 
-def proceeding_line(row: dict, columns=schema.PROCEEDING_COLUMNS) -> str:
+def proceeding_line(row: dict, columns=release_format.PROCEEDING_COLUMNS) -> str:
     return "\t".join(row.get(c, "") for c in columns)
 
 
@@ -43,23 +43,23 @@ def lookup_tables() -> dict[str, list[str]]:
         return "\t".join(values.get(c, "") for c in columns)
 
     base = [line({"idnBaseCity": str(i), "BASE_CITY_CODE": code, "BASE_CITY_NAME": "IMMIGRATION COURT",
-                  "BASE_CITY": city, "BASE_STATE": state, "strRegion": region}, schema.BASE_CITY_COLUMNS)
+                  "BASE_CITY": city, "BASE_STATE": state, "strRegion": region}, release_format.BASE_CITY_COLUMNS)
             for i, (code, city, state, region) in enumerate(COURTS, 1)]
     hloc = [line({"idnHloc": str(i), "HEARING_LOC_CODE": code, "HEARING_LOC_NAME": name, "HEARING_CITY": city,
                   "HEARING_STATE": state, "HEARING_BASE_CITY": base_city, "CircuitCourt": circuit},
-                 schema.HLOC_COLUMNS)
+                 release_format.HLOC_COLUMNS)
             for i, (code, name, city, state, base_city, circuit) in enumerate(HEARING_LOCATIONS, 1)]
     decisions = [line({"idnCourtDecision": str(i), "strCaseType": "RMV", "strDecCode": code,
                        "strDecDescription": text, "strDecType": "O", "blnActive": "1",
-                       "datCreatedOn": "2011-07-01 00:00:00.000"}, schema.DECISION_COLUMNS)
+                       "datCreatedOn": "2011-07-01 00:00:00.000"}, release_format.DECISION_COLUMNS)
                  for i, (code, text) in enumerate([("Y", "Prosecutorial Discretion - Admin Close"),
                                                    ("C", "Change of venue"), ("T", "Transfer")], 1)]
-    case_types = [line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"}, schema.CASE_TYPE_COLUMNS)]
+    case_types = [line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"}, release_format.CASE_TYPE_COLUMNS)]
     return {
-        schema.BASE_CITY_TABLE: ["\t".join(schema.BASE_CITY_COLUMNS), *base],
-        schema.HLOC_TABLE: ["\t".join(schema.HLOC_COLUMNS), *hloc],
-        schema.DECISION_TABLE: ["\t".join(schema.DECISION_COLUMNS), *decisions],
-        schema.CASE_TYPE_TABLE: ["\t".join(schema.CASE_TYPE_COLUMNS), *case_types],
+        release_format.BASE_CITY_TABLE: ["\t".join(release_format.BASE_CITY_COLUMNS), *base],
+        release_format.HLOC_TABLE: ["\t".join(release_format.HLOC_COLUMNS), *hloc],
+        release_format.DECISION_TABLE: ["\t".join(release_format.DECISION_COLUMNS), *decisions],
+        release_format.CASE_TYPE_TABLE: ["\t".join(release_format.CASE_TYPE_COLUMNS), *case_types],
     }
 
 
@@ -70,10 +70,10 @@ def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bo
     """Write a release (a zip, or a folder) with the given B_TblProceeding data lines."""
     files = {}
     if isinstance(proceeding_lines, bytes):
-        files[f"Data/{schema.PROCEEDING_TABLE}.csv"] = proceeding_lines
+        files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = proceeding_lines
     else:
-        head = header if header is not None else "\t".join(schema.PROCEEDING_COLUMNS)
-        files[f"Data/{schema.PROCEEDING_TABLE}.csv"] = _encode([head, *proceeding_lines])
+        head = header if header is not None else "\t".join(release_format.PROCEEDING_COLUMNS)
+        files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = _encode([head, *proceeding_lines])
     for table, lines in {**lookup_tables(), **(lookups or {})}.items():
         files[f"Lookup/{table}.csv"] = lines if isinstance(lines, bytes) else _encode(lines)
     files = {folder + (name.lower() if lower_case else name): data for name, data in files.items()
@@ -92,4 +92,4 @@ def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bo
 
 
 def _encode(lines: list[str]) -> bytes:
-    return "".join(line + "\r\n" for line in lines).encode(schema.ENCODING)
+    return "".join(line + "\r\n" for line in lines).encode(release_format.ENCODING)

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import schema
+from . import release_format
 from .errors import ReleaseError
 from .release import (Release, clean_code, iter_line_chunks, open_release, require_columns, sha256_file,
                       split_header)
@@ -43,10 +43,10 @@ CACHE_VERSION = 3
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 LOOKUP_FILES = {
-    schema.BASE_CITY_TABLE: "base_city.parquet",
-    schema.HLOC_TABLE: "hearing_locations.parquet",
-    schema.DECISION_TABLE: "court_decisions.parquet",
-    schema.CASE_TYPE_TABLE: "case_types.parquet",
+    release_format.BASE_CITY_TABLE: "base_city.parquet",
+    release_format.HLOC_TABLE: "hearing_locations.parquet",
+    release_format.DECISION_TABLE: "court_decisions.parquet",
+    release_format.CASE_TYPE_TABLE: "case_types.parquet",
 }
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -55,7 +55,7 @@ _WHOLE_NUMBER = re.compile(r"\d{1,18}", re.ASCII)  # an id the cache takes (as t
 _TIME_TEXT = re.compile(r"^\d{0,4}$")
 _CODE_TEXT = re.compile(r"^[A-Za-z0-9 ]{0,12}$")
 _ID_COLUMNS = {"IDNPROCEEDING", "IDNCASE"}
-_DATE_COLUMNS = {c for c in schema.PROCEEDING_COLUMNS if "DATE" in c} - {"DATE_APPEAL_DUE_STATUS"}
+_DATE_COLUMNS = {c for c in release_format.PROCEEDING_COLUMNS if "DATE" in c} - {"DATE_APPEAL_DUE_STATUS"}
 # Columns whose name does not settle whether they hold a date or a code: accept both.
 _DATE_OR_CODE_COLUMNS = {"DATE_APPEAL_DUE_STATUS", "VENUE_CHG_GRANTED"}
 
@@ -122,7 +122,7 @@ def ingest_release(release_path, interim_root, *, force: bool = False, progress:
     """Clean a release into data/interim/<release-id>/, or reuse the cache if the release is unchanged."""
     release = open_release(release_path)
     try:
-        tables = [schema.PROCEEDING_TABLE, *LOOKUP_FILES]
+        tables = [release_format.PROCEEDING_TABLE, *LOOKUP_FILES]
         for table in tables:
             release.member(table)  # a missing table fails here, before any work
         release_id = release.release_id(tables)
@@ -161,13 +161,13 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
         accounting, quarantined, digest, data_range = read_proceedings(
             release, staging / PROCEEDINGS_FILE, progress=progress
         )
-        accounting.published_count = published.get(schema.PROCEEDING_TABLE.lower())
-        _write_quarantine(staging, schema.PROCEEDING_TABLE, quarantined)
+        accounting.published_count = published.get(release_format.PROCEEDING_TABLE.lower())
+        _write_quarantine(staging, release_format.PROCEEDING_TABLE, quarantined)
         accountings.insert(0, accounting)
         for accounting in accountings:
             accounting.check()
         checksum = (_zip_checksum(release.path) if release.is_zip
-                    else _combined_checksum(release, {release.member(schema.PROCEEDING_TABLE): digest}))
+                    else _combined_checksum(release, {release.member(release_format.PROCEEDING_TABLE): digest}))
         manifest = {
             "cache_version": CACHE_VERSION,
             "release_id": release_id,
@@ -180,7 +180,7 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "checksum_sha256": checksum,
             "checksum_of": "zip file" if release.is_zip else "table files",
             "fingerprint": fingerprint,
-            "members": {table: release.member(table) for table in [schema.PROCEEDING_TABLE, *LOOKUP_FILES]},
+            "members": {table: release.member(table) for table in [release_format.PROCEEDING_TABLE, *LOOKUP_FILES]},
             "accounting": [a.row() for a in accountings],
             "published_counts": {a.table: a.published_count for a in accountings},
             "data_quality": _data_quality_rows(accountings),
@@ -211,7 +211,7 @@ def _zip_checksum(path: Path) -> str:
 
 def _combined_checksum(release: Release, known: dict[str, str]) -> str:
     lines = []
-    for table in [schema.PROCEEDING_TABLE, *LOOKUP_FILES]:
+    for table in [release_format.PROCEEDING_TABLE, *LOOKUP_FILES]:
         member = release.member(table)
         digest = known.get(member) or sha256_file(release.path / member)
         lines.append(f"{digest}  {member}\n")
@@ -286,7 +286,7 @@ def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | 
     """
     if len(fields) != len(header) + 1:
         return None
-    kept = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS if c in header]
+    kept = [header.index(c) for c in release_format.PROCEEDING_CACHE_COLUMNS if c in header]
     results = {}
     for position, value in enumerate(fields):
         if clean_code(value) != "":
@@ -330,7 +330,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
 
     from tqdm.auto import tqdm
 
-    table = schema.PROCEEDING_TABLE
+    table = release_format.PROCEEDING_TABLE
     where = release.describe(table)
     accounting = TableAccounting(table)
     quarantined: list[tuple] = []
@@ -362,7 +362,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
                     chunk = bytes(chunk)
                     end = chunk.find(b"\n") + 1 or len(chunk)
                     header = split_header(chunk[:end], where)
-                    require_columns(header, schema.PROCEEDING_CACHE_COLUMNS, where)
+                    require_columns(header, release_format.PROCEEDING_CACHE_COLUMNS, where)
                     chunk, line_feeds = chunk[end:], line_feeds - chunk[:end].count(b"\n")
                 if not chunk:
                     continue
@@ -394,28 +394,28 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
 # for 16.5 million proceedings).
 _PARQUET_OPTIONS = {
     "compression": "snappy",
-    "use_dictionary": schema.PROCEEDING_CODE_COLUMNS,
-    "column_encoding": {c: "DELTA_BINARY_PACKED" for c in schema.PROCEEDING_ID_COLUMNS},
-    "write_statistics": schema.PROCEEDING_ID_COLUMNS + schema.PROCEEDING_DATE_COLUMNS,
+    "use_dictionary": release_format.PROCEEDING_CODE_COLUMNS,
+    "column_encoding": {c: "DELTA_BINARY_PACKED" for c in release_format.PROCEEDING_ID_COLUMNS},
+    "write_statistics": release_format.PROCEEDING_ID_COLUMNS + release_format.PROCEEDING_DATE_COLUMNS,
 }
 
 
 # Ids and the REPAIRED flag are never null (a line without whole-number ids is quarantined), and
 # saying so spares the Parquet writer their definition levels: a tenth of the write time.
 _CACHE_SCHEMA = pa.schema(
-    [pa.field(c, pa.int64(), nullable=False) for c in schema.PROCEEDING_ID_COLUMNS]
-    + [pa.field(c, pa.date32()) for c in schema.PROCEEDING_DATE_COLUMNS]
-    + [pa.field(c, pa.dictionary(pa.int32(), pa.string())) for c in schema.PROCEEDING_CODE_COLUMNS]
+    [pa.field(c, pa.int64(), nullable=False) for c in release_format.PROCEEDING_ID_COLUMNS]
+    + [pa.field(c, pa.date32()) for c in release_format.PROCEEDING_DATE_COLUMNS]
+    + [pa.field(c, pa.dictionary(pa.int32(), pa.string())) for c in release_format.PROCEEDING_CODE_COLUMNS]
     + [pa.field("REPAIRED", pa.bool_(), nullable=False)])
 
 
 # Dates and codes come dictionary-encoded straight from the parser. Ids are parsed as integers
 # first; a piece where that fails is parsed again with ids as text, and checked id by id.
 _PARSED_TYPES = {
-    **{c: pa.string() for c in schema.PROCEEDING_ID_COLUMNS},
-    **{c: pa.dictionary(pa.int32(), pa.string()) for c in schema.PROCEEDING_DATE_COLUMNS + schema.PROCEEDING_CODE_COLUMNS},
+    **{c: pa.string() for c in release_format.PROCEEDING_ID_COLUMNS},
+    **{c: pa.dictionary(pa.int32(), pa.string()) for c in release_format.PROCEEDING_DATE_COLUMNS + release_format.PROCEEDING_CODE_COLUMNS},
 }
-_PARSED_TYPES_PLAIN_IDS = {**_PARSED_TYPES, **{c: pa.int64() for c in schema.PROCEEDING_ID_COLUMNS}}
+_PARSED_TYPES_PLAIN_IDS = {**_PARSED_TYPES, **{c: pa.int64() for c in release_format.PROCEEDING_ID_COLUMNS}}
 
 
 def _hashed_counted_pieces(stream, where: str, digest, chunk_bytes: int):
@@ -442,7 +442,7 @@ def _parse_proceeding_chunk(chunk, line_feeds: int, header: list[str], lines_bef
     # The parser wants UTF-8; latin-1 is the same bytes as long as they are ASCII, so only
     # pieces with other bytes pay for transcoding.
     whole = chunk.obj if isinstance(chunk, memoryview) else chunk
-    text = chunk if whole.isascii() else bytes(chunk).decode(schema.ENCODING).encode("utf-8")
+    text = chunk if whole.isascii() else bytes(chunk).decode(release_format.ENCODING).encode("utf-8")
     try:  # ids straight to integers: the usual case, and the parser's fastest
         return _parse_piece(text, line_feeds, header, lines_before, where, plain_ids=True)
     except _IdsNotPlain:  # a padded, empty or non-numeric id: again, with ids as text
@@ -454,7 +454,7 @@ class _IdsNotPlain(Exception):
 
 
 def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, where: str, *, plain_ids: bool):
-    accounting = TableAccounting(schema.PROCEEDING_TABLE)
+    accounting = TableAccounting(release_format.PROCEEDING_TABLE)
     types = _PARSED_TYPES_PLAIN_IDS if plain_ids else _PARSED_TYPES
     invalid: list = []
     try:
@@ -466,7 +466,7 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
                                              invalid_row_handler=lambda row: invalid.append(row) or "skip"),
             # The text is valid UTF-8 (ASCII, or transcoded from latin-1 by the caller), and so is
             # every field cut from it at a tab: checking it again cost an eighth of the parse.
-            convert_options=pacsv.ConvertOptions(include_columns=schema.PROCEEDING_CACHE_COLUMNS,
+            convert_options=pacsv.ConvertOptions(include_columns=release_format.PROCEEDING_CACHE_COLUMNS,
                                                  column_types=types, strings_can_be_null=False,
                                                  check_utf8=False),
         )
@@ -474,7 +474,7 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
         if plain_ids:
             raise _IdsNotPlain() from None
         raise
-    if plain_ids and any(parsed[name].null_count for name in schema.PROCEEDING_ID_COLUMNS):
+    if plain_ids and any(parsed[name].null_count for name in release_format.PROCEEDING_ID_COLUMNS):
         raise _IdsNotPlain()  # an empty id field
     records_seen = parsed.num_rows + len(invalid)
     chunk_lines = line_feeds + (text[-1:] != b"\n")
@@ -499,10 +499,10 @@ def _parse_piece(text, line_feeds: int, header: list[str], lines_before: int, wh
     searchable = bytes(text) if unrepaired else b""
     quarantine = [(_line_number(searchable, raw, lines_before), reason, raw) for reason, raw in unrepaired]
     if repaired_rows:
-        positions = [header.index(c) for c in schema.PROCEEDING_CACHE_COLUMNS]
+        positions = [header.index(c) for c in release_format.PROCEEDING_CACHE_COLUMNS]
         try:
             extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(types[c])
-                              for c, i in zip(schema.PROCEEDING_CACHE_COLUMNS, positions)})
+                              for c, i in zip(release_format.PROCEEDING_CACHE_COLUMNS, positions)})
         except pa.ArrowInvalid:  # only when ids are integers here: a realigned line's id is not
             raise _IdsNotPlain() from None
         parsed = pa.concat_tables([parsed, extra])
@@ -543,7 +543,7 @@ def _quarantine_bad_ids(bad_ids: list[tuple], text: bytes, header: list[str], li
     lines = text.decode("utf-8").split("\n")
     if lines[-1] == "":  # after the last line feed
         lines.pop()
-    id_positions = [header.index(c) for c in schema.PROCEEDING_ID_COLUMNS]
+    id_positions = [header.index(c) for c in release_format.PROCEEDING_ID_COLUMNS]
     kept, realigned = [], []
     for number, line in enumerate(lines, start=lines_before + 2):  # the header is line 1
         line = line.removesuffix("\r")
@@ -580,20 +580,20 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
     out = _whole_numbers(parsed)
     bad_ids = []
     if out is None:  # some id is padded or not a number: the slow, careful path
-        ids = {name: _strip_codes(parsed[name]) for name in schema.PROCEEDING_ID_COLUMNS}
+        ids = {name: _strip_codes(parsed[name]) for name in release_format.PROCEEDING_ID_COLUMNS}
         ids_ok = pc.and_(*(pc.match_substring_regex(ids[name], r"^\d{1,18}$") for name in ids))
         bad = pc.invert(ids_ok)
-        for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in schema.PROCEEDING_CACHE_COLUMNS)):
-            record = dict(zip(schema.PROCEEDING_CACHE_COLUMNS, values))
+        for values in zip(*(pc.filter(parsed[name], bad).to_pylist() for name in release_format.PROCEEDING_CACHE_COLUMNS)):
+            record = dict(zip(release_format.PROCEEDING_CACHE_COLUMNS, values))
             bad_ids.append((_bad_id_reason(record), record))
         parsed = parsed.filter(ids_ok)
         repaired_flags = pc.filter(repaired_flags, ids_ok.combine_chunks())
         out = {name: pc.cast(pc.filter(values, ids_ok), pa.int64()) for name, values in ids.items()}
-    for name in schema.PROCEEDING_DATE_COLUMNS:
+    for name in release_format.PROCEEDING_DATE_COLUMNS:
         out[name], junk = parse_dates(parsed[name])
         if junk:
             accounting.issues[(name, "junk date set to null")] += junk
-    for name in schema.PROCEEDING_CODE_COLUMNS:
+    for name in release_format.PROCEEDING_CODE_COLUMNS:
         out[name] = _clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags
     return pa.table(out, schema=_CACHE_SCHEMA), bad_ids
@@ -603,7 +603,7 @@ def _bad_id_reason(record: dict) -> str:
     """Why a row's ids cannot be cached: 'IDNCASE not a whole number', 'IDNPROCEEDING longer
     than 18 digits' (an int64 holds 18 digits whatever they are), or both ids named at once."""
     problems: dict[str, list[str]] = {}
-    for name in schema.PROCEEDING_ID_COLUMNS:
+    for name in release_format.PROCEEDING_ID_COLUMNS:
         value = clean_code(record[name])
         if not _WHOLE_NUMBER.fullmatch(value):
             too_long = value.isascii() and value.isdigit()
@@ -614,7 +614,7 @@ def _bad_id_reason(record: dict) -> str:
 def _whole_numbers(parsed: pa.Table) -> dict | None:
     """The id columns as int64 if every value is plain digits (the usual case), else None."""
     try:
-        return {name: pc.cast(parsed[name], pa.int64()) for name in schema.PROCEEDING_ID_COLUMNS}
+        return {name: pc.cast(parsed[name], pa.int64()) for name in release_format.PROCEEDING_ID_COLUMNS}
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
@@ -709,8 +709,8 @@ def read_lookup(release: Release, table: str) -> tuple[pd.DataFrame, TableAccoun
         raise ReleaseError(f"{where}: empty file (no header line)")
     first_break = raw.find(b"\n") + 1 or len(raw)
     header = split_header(raw[:first_break], where)
-    require_columns(header, schema.LOOKUP_NEEDED_COLUMNS[table], where)
-    physical = re.split(r"\r\n|\n|\r", raw[first_break:].decode(schema.ENCODING))
+    require_columns(header, release_format.LOOKUP_NEEDED_COLUMNS[table], where)
+    physical = re.split(r"\r\n|\n|\r", raw[first_break:].decode(release_format.ENCODING))
     if physical and physical[-1] == "":
         physical.pop()  # the final line break ends the last line; it does not start a new one
     accounting = TableAccounting(table)

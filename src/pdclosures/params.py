@@ -13,59 +13,11 @@ from pathlib import Path
 
 import yaml
 
-from . import schema
+from . import release_format
+from .definition import UNITS, Method, Window
 from .errors import ParameterError
 
-UNITS = ("proceeding", "case")  # what a rate counts: proceedings, or cases (IDNCASE) once each
-
-
-@dataclass(frozen=True)
-class Window:
-    """Completion dates from start to end, both inclusive."""
-
-    start: dt.date
-    end: dt.date
-
-    def months(self) -> list[str]:
-        """'YYYY-MM' of every month the window touches."""
-        first, last = self.start.year * 12 + self.start.month - 1, self.end.year * 12 + self.end.month - 1
-        return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(first, last + 1)]
-
-    def fiscal_years(self) -> list[int]:
-        return list(range(fiscal_year(self.start), fiscal_year(self.end) + 1))
-
-    def whole_months(self) -> bool:
-        """True when the window starts on a month's first day and ends on a month's last day."""
-        return self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1
-
-
-@dataclass(frozen=True)
-class Method:
-    """Which completions count, and which of them are PD closures."""
-
-    pd_codes: tuple[str, ...] = schema.PD_CODES_DEFAULT
-    excluded_codes: tuple[str, ...] = schema.NEW_PROCEEDING_CODES_DEFAULT
-    case_types: tuple[str, ...] | None = None  # None: all case types
-    unit: str = "proceeding"
-    courts: tuple[str, ...] | None = None  # None: every court
-
-    def describe(self) -> str:
-        parts = [f"PD closure = OTHER_COMP in {{{', '.join(self.pd_codes)}}}"]
-        if self.excluded_codes:
-            parts.append(f"completions exclude OTHER_COMP {', '.join(self.excluded_codes)}")
-        parts.append("all case types" if self.case_types is None else f"case types {', '.join(self.case_types)}")
-        parts.append(f"unit: {self.unit}")
-        if self.courts:
-            parts.append(f"courts {', '.join(self.courts)} only")
-        return "; ".join(parts)
-
-
-def fiscal_year(day: dt.date) -> int:
-    """The federal fiscal year: FY2013 runs from 2012-10-01 to 2013-09-30."""
-    return day.year + (day.month >= 10)
-
-
-SAMPLE_RELEASE = "data/sample/eoir_synthetic_sample.zip"
+SAMPLE_RELEASE = "data/sample/eoir_synthetic_sample.zip"  # relative to the project root
 
 # Every parameter a run takes, with its default. The notebooks' parameters cells mirror these.
 DEFAULTS = {
@@ -73,17 +25,14 @@ DEFAULTS = {
     "start": "2012-10-01",  # TRAC's April 2014 bulletin window
     "end": "2014-03-31",
     "run": "",  # empty: named after the preset or the window
-    "pd_codes": ",".join(schema.PD_CODES_DEFAULT),
-    "excluded_codes": ",".join(schema.NEW_PROCEEDING_CODES_DEFAULT),
+    "pd_codes": ",".join(release_format.PD_CODES_DEFAULT),
+    "excluded_codes": ",".join(release_format.NEW_PROCEEDING_CODES_DEFAULT),
     "case_types": "all",
     "unit": "proceeding",
     "min_completions": 100,
     "courts": "",  # empty: all courts; else BASE_CITY_CODEs (e.g. "SEA,TUC") to restrict the run to
 }
 
-# OTHER_COMP codes that occur in the release (tblLookupCourtDecision, strDecType 'O').
-KNOWN_OTHER_COMP_CODES = set("ACFHIKMOPRTWXY")
-KNOWN_CASE_TYPES = {"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL", "DCC"}
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
@@ -192,13 +141,13 @@ def parse_courts(value) -> tuple[str, ...] | None:
 
 
 def parse_method(pd_codes, excluded_codes, case_types, unit, courts="") -> Method:
-    pd = parse_codes(pd_codes, "pd_codes", KNOWN_OTHER_COMP_CODES, allow_empty=False)
-    excluded = parse_codes(excluded_codes, "excluded_codes", KNOWN_OTHER_COMP_CODES)
+    pd = parse_codes(pd_codes, "pd_codes", release_format.KNOWN_OTHER_COMP_CODES, allow_empty=False)
+    excluded = parse_codes(excluded_codes, "excluded_codes", release_format.KNOWN_OTHER_COMP_CODES)
     overlap = sorted(set(pd) & set(excluded))
     if overlap:
         raise ParameterError(f"pd_codes and excluded_codes both contain {', '.join(overlap)}")
     types = None if as_text(case_types).strip().lower() in ("", "all") else \
-        parse_codes(case_types, "case_types", KNOWN_CASE_TYPES, allow_empty=False)
+        parse_codes(case_types, "case_types", release_format.KNOWN_CASE_TYPES, allow_empty=False)
     if str(unit) not in UNITS:
         raise ParameterError(f"unit={unit!r}: use one of {', '.join(UNITS)}")
     return Method(pd_codes=pd, excluded_codes=excluded, case_types=types, unit=str(unit),
@@ -212,3 +161,48 @@ def validate(values: dict) -> None:
     parse_min_completions(values["min_completions"])
     if not _RUN_NAME.match(values["run"]):
         raise ParameterError(f"RUN={values['run']!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)")
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run, as every notebook sees it: its name, input, window, method and output folders.
+
+    A notebook makes it from its parameters cell with one call (Run.from_parameters); nothing
+    downstream parses a parameter string again."""
+
+    name: str
+    release: Path
+    window: Window
+    method: Method
+    min_completions: int
+    interim_dir: Path
+    processed_dir: Path
+    figures_dir: Path
+
+    @classmethod
+    def from_parameters(cls, *, interim_dir=None, processed_dir=None, figures_dir=None, **values) -> Run:
+        """The run for a notebook's parameters; any not given take their defaults (see DEFAULTS).
+
+        Folders not given are the project's own: data/interim, data/processed/<run>, figures/<run>."""
+        unknown = sorted(set(values) - set(DEFAULTS))
+        if unknown:
+            raise ParameterError(f"unknown parameter {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
+        resolved = resolve(**values)
+        name = resolved["run"]
+        return cls(
+            name=name,
+            release=Path(resolved["release"]),
+            window=parse_window(resolved["start"], resolved["end"]),
+            method=parse_method(resolved["pd_codes"], resolved["excluded_codes"], resolved["case_types"],
+                                resolved["unit"], resolved["courts"]),
+            min_completions=resolved["min_completions"],
+            interim_dir=Path(interim_dir or PROJECT_ROOT / "data" / "interim"),
+            processed_dir=Path(processed_dir or PROJECT_ROOT / "data" / "processed" / name),
+            figures_dir=Path(figures_dir or PROJECT_ROOT / "figures" / name),
+        )
+
+    def describe(self) -> str:
+        return f"Window {self.window}; {self.method.describe()}"

@@ -21,10 +21,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import release_format
 from .cleaning import IngestResult
 from .errors import ParameterError
-from .params import Method, Window, fiscal_year
+from .definition import Method, Window, counted_sql, fiscal_year, fiscal_year_sql, in_window_sql, is_pd_sql, sql_list
 
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
@@ -76,7 +76,7 @@ class RateCalculator:
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
         self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
-        for table, view in [(schema.BASE_CITY_TABLE, "base_city"), (schema.HLOC_TABLE, "hloc")]:
+        for table, view in [(release_format.BASE_CITY_TABLE, "base_city"), (release_format.HLOC_TABLE, "hloc")]:
             self.con.execute(f"CREATE VIEW {view}_raw AS SELECT * FROM read_parquet('{sql_path(ingest.lookup_path(table))}')")
         # One row per code; where a code repeats (inactive duplicates), the first wins.
         self.con.execute("""CREATE VIEW base_city AS SELECT * EXCLUDE (rn) FROM (
@@ -107,9 +107,9 @@ class RateCalculator:
         group = "GROUP BY ALL" if by_place_and_month else ""
         if self.uses_monthly_table(method):
             self._load_monthly()
-            is_pd = _is_pd_sql(method)
-            filters = [f"COMP_MONTH BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'",
-                       *_method_filters(method)]
+            is_pd = is_pd_sql(method)
+            filters = [in_window_sql(self.window, "COMP_MONTH"),
+                       *counted_sql(method)]
             return f"""SELECT {keys}coalesce(sum(completions) FILTER (WHERE {is_pd}), 0)::BIGINT AS pd_closures,
                               coalesce(sum(completions), 0)::BIGINT AS completions
                        FROM monthly WHERE {' AND '.join(filters)} {group}"""
@@ -126,8 +126,8 @@ class RateCalculator:
     def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
         """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
         m = method or self.method
-        filters = [f"COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'", *_method_filters(m)]
-        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {_is_pd_sql(m)} AS is_pd
+        filters = [in_window_sql(self.window), *counted_sql(m)]
+        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd_sql(m)} AS is_pd
                    FROM {source} WHERE {' AND '.join(filters)}"""
         if m.unit == "case":
             # A case counts once, where and how its last completion in the window ended it.
@@ -148,7 +148,7 @@ class RateCalculator:
             if not self._window_rows_loaded:
                 self.con.execute(f"""CREATE TEMP TABLE window_rows AS
                     SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
-                    FROM proceedings WHERE COMP_DATE BETWEEN DATE '{self.window.start}' AND DATE '{self.window.end}'""")
+                    FROM proceedings WHERE {in_window_sql(self.window)}""")
                 self._window_rows_loaded = True
             counts = self.con.execute(self._counts_sql(method, by_place_and_month=False, source="window_rows")).df()
         counts.insert(0, "end", self.window.end.isoformat())
@@ -273,25 +273,10 @@ def load_monthly(con: duckdb.DuckDBPyConnection, ingest: IngestResult) -> None:
     con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
 
 
-def fiscal_year_sql(date_column: str) -> str:
-    """SQL for fiscal_year() of a DATE column."""
-    return f"(year({date_column}) + (month({date_column}) >= 10)::INT)"
 
 
-def _method_filters(m: Method) -> list[str]:
-    """SQL conditions for the completions a method counts (the window aside)."""
-    filters = []
-    if m.excluded_codes:
-        filters.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({sql_list(m.excluded_codes)}))")
-    if m.case_types is not None:
-        filters.append(f"CASE_TYPE IN ({sql_list(m.case_types)})")
-    if m.courts is not None:
-        filters.append(f"BASE_CITY_CODE IN ({sql_list(m.courts)})")
-    return filters
 
 
-def _is_pd_sql(m: Method) -> str:
-    return f"coalesce(OTHER_COMP IN ({sql_list(m.pd_codes)}), false)" if m.pd_codes else "false"
 
 
 def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFrame:
@@ -331,8 +316,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
     return paths
 
 
-def sql_list(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 def sql_path(path: Path) -> str:

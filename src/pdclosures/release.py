@@ -20,7 +20,7 @@ try:  # some releases compress members with Deflate64, which plain zipfile canno
 except ImportError:  # pragma: no cover - declared as a dependency
     pass
 
-from . import schema
+from . import release_format
 from .errors import ParameterError, ReleaseError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -80,9 +80,9 @@ class Release:
         if self.count_file is None:
             return {}
         if self.is_zip:
-            text = self._zip.read(self.count_file).decode(schema.ENCODING)
+            text = self._zip.read(self.count_file).decode(release_format.ENCODING)
         else:
-            text = (self.path / self.count_file).read_text(encoding=schema.ENCODING)
+            text = (self.path / self.count_file).read_text(encoding=release_format.ENCODING)
         counts = {}
         for line in text.splitlines():
             match = re.match(r"\s*([A-Za-z_][\w]*)(?:\.\w+)?\s*[\t,:=\s]\s*([\d,]+)\s*$", line)
@@ -169,7 +169,7 @@ def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
     Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
     release = open_release(release_path)
     try:
-        needed = {schema.PROCEEDING_TABLE: schema.PROCEEDING_CACHE_COLUMNS, **schema.LOOKUP_NEEDED_COLUMNS}
+        needed = {release_format.PROCEEDING_TABLE: release_format.PROCEEDING_CACHE_COLUMNS, **release_format.LOOKUP_NEEDED_COLUMNS}
         for table, columns in needed.items():
             where = release.describe(table)
             with release.open_table(table) as stream:
@@ -186,11 +186,11 @@ def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
         if courts:
             from .cleaning import read_lookup  # pandas: imported only when courts are named
 
-            known = set(read_lookup(release, schema.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
+            known = set(read_lookup(release, release_format.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
             unknown = [code for code in courts if code not in known]
             if unknown:
                 raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
-                                     f"{schema.BASE_CITY_TABLE}")
+                                     f"{release_format.BASE_CITY_TABLE}")
     finally:
         release.close()
 
@@ -204,7 +204,7 @@ def split_header(raw: bytes, where: str) -> list[str]:
     """The header's column names, after checking the file is TAB-delimited latin-1 text at all."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[1::2].count(b"\x00") > len(raw) // 4:
         raise ReleaseError(f"{where}: looks like UTF-16 text; expected latin-1, TAB-delimited")
-    text = raw.decode(schema.ENCODING).rstrip("\r\n")
+    text = raw.decode(release_format.ENCODING).rstrip("\r\n")
     if sum(ch < " " and ch not in "\t\r\n" for ch in text) > 2:
         raise ReleaseError(f"{where}: header is not text (binary bytes); expected a TAB-delimited table")
     if "\t" not in text:

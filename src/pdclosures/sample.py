@@ -1,7 +1,7 @@
 """A deterministic, seeded generator of a SYNTHETIC EOIR case-data release.
 
 Nothing this module writes is EOIR data. It writes tables in the real release's layout and file
-format (see schema.py), filled with made-up proceedings whose volumes and prosecutorial-discretion
+format (see release_format.py), filled with made-up proceedings whose volumes and prosecutorial-discretion
 (PD) closure rates are calibrated to figures TRAC published, with the release's known quirks
 planted on purpose: NUL bytes and space padding in codes, junk dates, tab-shifted lines, and line
 breaks inside lookup descriptions. Beside the tables it writes a manifest of the planted truth,
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import schema
+from . import release_format
 from .errors import ParameterError, run_command
 
 GENERATOR_VERSION = "1"
@@ -44,11 +44,11 @@ README_NAME = "SYNTHETIC_SAMPLE_README.txt"
 MANIFEST_NAME = "sample_manifest.json"
 COUNT_NAME = "Count.txt"
 TABLE_PATHS = {
-    schema.PROCEEDING_TABLE: f"{RELEASE_ROOT}/Data/{schema.PROCEEDING_TABLE}.csv",
-    schema.BASE_CITY_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.BASE_CITY_TABLE}.csv",
-    schema.HLOC_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.HLOC_TABLE}.csv",
-    schema.DECISION_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.DECISION_TABLE}.csv",
-    schema.CASE_TYPE_TABLE: f"{RELEASE_ROOT}/Lookup/{schema.CASE_TYPE_TABLE}.csv",
+    release_format.PROCEEDING_TABLE: f"{RELEASE_ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv",
+    release_format.BASE_CITY_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv",
+    release_format.HLOC_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.HLOC_TABLE}.csv",
+    release_format.DECISION_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.DECISION_TABLE}.csv",
+    release_format.CASE_TYPE_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.CASE_TYPE_TABLE}.csv",
 }
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so the same seed gives a byte-identical zip
 
@@ -180,8 +180,8 @@ OTHER_COMP_MEANINGS = {
     "I": "Prosecutorial Discretion - Terminated",
 }
 OTHER_COMP_VALUES = np.array([""] + list(OTHER_COMP_MEANINGS), dtype=object)
-IS_PD_CODE = np.isin(OTHER_COMP_VALUES, schema.PD_CODES_DEFAULT)
-IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, schema.NEW_PROCEEDING_CODES_DEFAULT)
+IS_PD_CODE = np.isin(OTHER_COMP_VALUES, release_format.PD_CODES_DEFAULT)
+IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, release_format.NEW_PROCEEDING_CODES_DEFAULT)
 OTHER_COMP_INDEX = {code: index for index, code in enumerate(OTHER_COMP_VALUES)}
 # Non-PD administrative completions, weighted by their all-years counts (October 2025 release).
 ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502,
@@ -215,7 +215,7 @@ CASE_TYPES = [
     ("NAC", "NACARA Section 203", 488),
 ]
 CASE_TYPE_CODES = np.array([code for code, _, _ in CASE_TYPES], dtype=object)
-PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, schema.REMOVAL_CASE_TYPES)  # PD closes removal cases
+PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, release_format.REMOVAL_CASE_TYPES)  # PD closes removal cases
 
 # Nationality and language pairs (EOIR-style codes) with made-up shares.
 NATIONALITY_LANGUAGE = [
@@ -357,8 +357,8 @@ def _base_city_rows() -> list[list[str]]:
         values = {"idnBaseCity": str(number), "BASE_CITY_CODE": code, "BASE_CITY_NAME": "IMMIGRATION COURT",
                   "BaseAutomated": "1", "BASE_CITY": city, "BASE_STATE": state, "strRegion": region,
                   "datCreatedOn": created, "datModifiedOn": created, "blnActive": "1", "blnBCIS": "0"}
-        values.update({column: "0" for column in schema.BASE_CITY_PRINT_FORM_COLUMNS})
-        rows.append([values.get(column, "") for column in schema.BASE_CITY_COLUMNS])
+        values.update({column: "0" for column in release_format.BASE_CITY_PRINT_FORM_COLUMNS})
+        rows.append([values.get(column, "") for column in release_format.BASE_CITY_COLUMNS])
     return rows
 
 
@@ -378,7 +378,7 @@ def _hloc_rows() -> list[list[str]]:
                   "intCalDetainDays": "10", "intCalINSAsyPDays": "45", "intCalINSAsyMDays": "45",
                   "intCalINSDays": "60", "intCalEOIRDays": "60", "intCalCFRDays": "7", "intCalCDRDays": "7",
                   "CircuitCourt": CIRCUIT_OF_STATE[state], "blnPrnWksOnAdd": "0", "blnPrnRopOnAdd": "0"}
-        rows.append([values.get(column, "") for column in schema.HLOC_COLUMNS])
+        rows.append([values.get(column, "") for column in release_format.HLOC_COLUMNS])
     return rows
 
 
@@ -396,7 +396,7 @@ def _decision_rows() -> list[list[str]]:
                   "strDecDescription": description, "strDecType": decision_type,
                   "strFinalDisposition": final, "blnActive": active,
                   "datCreatedOn": _timestamp(created), "datModifiedOn": _timestamp(created)}
-        rows.append([values[column] for column in schema.DECISION_COLUMNS])
+        rows.append([values[column] for column in release_format.DECISION_COLUMNS])
 
     for case_type, _, _ in CASE_TYPES:
         group = case_type if case_type in MERITS_DECISIONS else "OTHER"
@@ -420,15 +420,15 @@ def _case_type_rows() -> list[list[str]]:
 
 def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
     return {
-        schema.BASE_CITY_TABLE: (schema.BASE_CITY_COLUMNS, _base_city_rows()),
-        schema.HLOC_TABLE: (schema.HLOC_COLUMNS, _hloc_rows()),
-        schema.DECISION_TABLE: (schema.DECISION_COLUMNS, _decision_rows()),
-        schema.CASE_TYPE_TABLE: (schema.CASE_TYPE_COLUMNS, _case_type_rows()),
+        release_format.BASE_CITY_TABLE: (release_format.BASE_CITY_COLUMNS, _base_city_rows()),
+        release_format.HLOC_TABLE: (release_format.HLOC_COLUMNS, _hloc_rows()),
+        release_format.DECISION_TABLE: (release_format.DECISION_COLUMNS, _decision_rows()),
+        release_format.CASE_TYPE_TABLE: (release_format.CASE_TYPE_COLUMNS, _case_type_rows()),
     }
 
 
 def _encode_lines(lines: list[str]) -> bytes:
-    return (schema.LINE_END.join(lines) + schema.LINE_END).encode(schema.ENCODING)
+    return (release_format.LINE_END.join(lines) + release_format.LINE_END).encode(release_format.ENCODING)
 
 
 # --------------------------------------------------------------------------------------------
@@ -690,7 +690,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         if mark == "\x00":
             nul_lines[chosen] = True
 
-    lines = ["\t".join(fields) for fields in zip(*(text[column].tolist() for column in schema.PROCEEDING_COLUMNS))]
+    lines = ["\t".join(fields) for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))]
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
@@ -818,16 +818,16 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
     quotas = _split_quota(_quirk_quota(proceedings), chunk_sizes)
     quirks = {"tab_shifted": 0, "two_stray_tabs": 0, "truncated": 0, "lines_with_nul": 0,
               "junk_comp_dates_on_completions": 0, "junk_dates": {}, "nul_fields": {}, "space_padded_fields": {}}
-    table_rows = {schema.PROCEEDING_TABLE: proceedings, **{t: len(rows) for t, (_, rows) in lookups.items()}}
+    table_rows = {release_format.PROCEEDING_TABLE: proceedings, **{t: len(rows) for t, (_, rows) in lookups.items()}}
 
     writer = _ReleaseWriter(target, zipped)
     try:
         with writer.member(README_NAME) as stream:
-            stream.write(_readme_text(seed, proceedings).encode(schema.ENCODING))
+            stream.write(_readme_text(seed, proceedings).encode(release_format.ENCODING))
         with writer.member(f"{RELEASE_ROOT}/{COUNT_NAME}") as stream:
             stream.write(_encode_lines([f"{table}\t{rows}" for table, rows in table_rows.items()]))
-        with writer.member(TABLE_PATHS[schema.PROCEEDING_TABLE]) as stream:
-            stream.write(_encode_lines(["\t".join(schema.PROCEEDING_COLUMNS)]))
+        with writer.member(TABLE_PATHS[release_format.PROCEEDING_TABLE]) as stream:
+            stream.write(_encode_lines(["\t".join(release_format.PROCEEDING_COLUMNS)]))
             first_row = 0
             for chunk, (rows, quota) in enumerate(zip(chunk_sizes, quotas)):
                 rng = np.random.default_rng([seed, chunk + 1])
@@ -845,11 +845,11 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
         writer.close()
 
     quarantined = quirks["two_stray_tabs"] + quirks["truncated"]
-    tables_summary = {schema.PROCEEDING_TABLE: {"path": TABLE_PATHS[schema.PROCEEDING_TABLE], "rows": proceedings,
+    tables_summary = {release_format.PROCEEDING_TABLE: {"path": TABLE_PATHS[release_format.PROCEEDING_TABLE], "rows": proceedings,
                                                 "physical_data_lines": proceedings,
-                                                "columns": len(schema.PROCEEDING_COLUMNS)}}
+                                                "columns": len(release_format.PROCEEDING_COLUMNS)}}
     for table, (columns, rows) in lookups.items():
-        line_breaks = sum(value.count(schema.LINE_END) for row in rows for value in row)
+        line_breaks = sum(value.count(release_format.LINE_END) for row in rows for value in row)
         tables_summary[table] = {"path": TABLE_PATHS[table], "rows": len(rows),
                                  "physical_data_lines": len(rows) + line_breaks, "columns": len(columns)}
     manifest = {
@@ -870,9 +870,9 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
             "expected_repaired": quirks["tab_shifted"],
             "expected_quarantined": quarantined,
             "lines_by_field_count": {
-                str(len(schema.PROCEEDING_COLUMNS)): proceedings - quirks["tab_shifted"] - quarantined,
-                str(len(schema.PROCEEDING_COLUMNS) + 1): quirks["tab_shifted"],
-                str(len(schema.PROCEEDING_COLUMNS) + 2): quirks["two_stray_tabs"],
+                str(len(release_format.PROCEEDING_COLUMNS)): proceedings - quirks["tab_shifted"] - quarantined,
+                str(len(release_format.PROCEEDING_COLUMNS) + 1): quirks["tab_shifted"],
+                str(len(release_format.PROCEEDING_COLUMNS) + 2): quirks["two_stray_tabs"],
                 str(TRUNCATED_FIELDS): quirks["truncated"],
             },
         },
@@ -889,15 +889,15 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
             "nul_fields": quirks["nul_fields"],
             "lines_with_nul": quirks["lines_with_nul"],
             "space_padded_fields": quirks["space_padded_fields"],
-            "lookup_line_breaks": {schema.HLOC_TABLE: "HEARING_CORR_TITLE of SEA",
-                                   schema.DECISION_TABLE: "strDecDescription of EXC / O"},
+            "lookup_line_breaks": {release_format.HLOC_TABLE: "HEARING_CORR_TITLE of SEA",
+                                   release_format.DECISION_TABLE: "strDecDescription of EXC / O"},
             "inactive_duplicate_decision_key": {"strCaseType": "RMV", "strDecCode": "Y", "blnActive": "0"},
         },
         "method": {
             "unit": "proceeding",
             "completion": "valid COMP_DATE (year after 1900, a real day) within the window, inclusive",
-            "excluded_other_comp": list(schema.NEW_PROCEEDING_CODES_DEFAULT),
-            "pd_other_comp": list(schema.PD_CODES_DEFAULT),
+            "excluded_other_comp": list(release_format.NEW_PROCEEDING_CODES_DEFAULT),
+            "pd_other_comp": list(release_format.PD_CODES_DEFAULT),
             "case_types": "all",
             "quarantined_lines": "excluded",
             "codes": "NUL bytes stripped and spaces trimmed before comparison",

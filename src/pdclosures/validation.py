@@ -32,10 +32,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import release_format
 from .cleaning import IngestResult
-from .params import Method, Window
-from .rates import RATE_COLUMNS, RateCalculator, add_rates, fiscal_year_sql, load_monthly, sql_list
+from .definition import Method, Window, fiscal_year_sql, in_window_sql, is_pd_sql, scope_sql, sql_list
+from .rates import RATE_COLUMNS, RateCalculator, add_rates, load_monthly
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -375,9 +375,9 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
         add("excluded_codes=none", "C and T kept in the denominator", replace(method, excluded_codes=()))
     else:
         add("excluded_codes=C,T", "C and T excluded from the denominator",
-            replace(method, excluded_codes=tuple(c for c in schema.NEW_PROCEEDING_CODES_DEFAULT
+            replace(method, excluded_codes=tuple(c for c in release_format.NEW_PROCEEDING_CODES_DEFAULT
                                                  if c not in method.pd_codes)))
-    removal = tuple(schema.REMOVAL_CASE_TYPES)
+    removal = tuple(release_format.REMOVAL_CASE_TYPES)
     if method.case_types is None or set(method.case_types) != set(removal):
         add(f"case_types={','.join(removal)}", "Removal-type cases only (RMV, DEP, EXC)",
             replace(method, case_types=removal))
@@ -402,13 +402,8 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
     PD code set. Case types and courts filter as in the method; unit=case counts distinct IDNCASE.
     """
     filters = [f"coalesce(INPUT_DATE, OSC_DATE) < DATE '{window.start}'",
-               f"(COMP_DATE IS NULL OR COMP_DATE >= DATE '{window.start}')"]
-    if method.case_types is not None:
-        filters.append(f"CASE_TYPE IN ({sql_list(method.case_types)})")
-    if method.courts is not None:
-        filters.append(f"BASE_CITY_CODE IN ({sql_list(method.courts)})")
-    is_pd = (f"COMP_DATE BETWEEN DATE '{window.start}' AND DATE '{window.end}' "
-             f"AND OTHER_COMP IN ({sql_list(method.pd_codes)})")
+               f"(COMP_DATE IS NULL OR COMP_DATE >= DATE '{window.start}')", *scope_sql(method)]
+    is_pd = f"{in_window_sql(window)} AND {is_pd_sql(method)}"
     unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
     return f"""SELECT count({unit}) FILTER (WHERE {is_pd}) AS pd_closures, count({unit}) AS completions
                FROM proceedings WHERE {' AND '.join(filters)}"""
@@ -535,7 +530,7 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
 # When the PD codes appear
 
 
-def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.PD_CODES_DEFAULT) -> pd.DataFrame:
+def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
     """Per fiscal year (by COMP_DATE), the first month each PD code closes a proceeding, and how many.
 
     One row per fiscal year from the first in which any of the codes appears to the last fiscal
@@ -564,9 +559,9 @@ def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = schema.P
     return frame[columns]
 
 
-def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = schema.PD_CODES_DEFAULT) -> pd.DataFrame:
+def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
     """The PD codes' rows in tblLookupCourtDecision (strDecType 'O'): meaning, case types, datCreatedOn."""
-    lookup = pd.read_parquet(ingest.lookup_path(schema.DECISION_TABLE))
+    lookup = pd.read_parquet(ingest.lookup_path(release_format.DECISION_TABLE))
     rows = lookup[(lookup["strDecType"] == "O") & lookup["strDecCode"].isin(codes)].copy()
     rows["created"] = rows["datCreatedOn"].astype(str).str.slice(0, 10)
     out = []

@@ -78,3 +78,9 @@ LOOKUP_NEEDED_COLUMNS = {
 PD_CODES_DEFAULT = ("Y", "M", "I")        # prosecutorial-discretion closures
 NEW_PROCEEDING_CODES_DEFAULT = ("C", "T")  # change of venue, transfer: the case goes on elsewhere
 REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
+
+# Codes the parameters accept: OTHER_COMP codes that occur in the release (tblLookupCourtDecision,
+# strDecType 'O'), and the case types of tblLookupCaseType.
+KNOWN_OTHER_COMP_CODES = frozenset("ACFHIKMOPRTWXY")
+KNOWN_CASE_TYPES = frozenset({"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL",
+                              "DCC"})
