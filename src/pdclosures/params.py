@@ -194,7 +194,7 @@ class Run:
         name = resolved["run"]
         return cls(
             name=name,
-            release=Path(resolved["release"]),
+            release=_project_path(resolved["release"]),
             window=parse_window(resolved["start"], resolved["end"]),
             method=parse_method(resolved["pd_codes"], resolved["excluded_codes"], resolved["case_types"],
                                 resolved["unit"], resolved["courts"]),
@@ -206,3 +206,10 @@ class Run:
 
     def describe(self) -> str:
         return f"Window {self.window}; {self.method.describe()}"
+
+
+def _project_path(value: str) -> Path:
+    """A path as given when it exists from here (or is absolute), else relative to the project root,
+    so a notebook run from notebooks/ finds data/sample/... as the Makefile does."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
