@@ -54,9 +54,9 @@ GOALS = {  # measure -> (description, check on results)
 
 def step_pipeline_cold(release: str, interim: str) -> dict:
     """(a) the project's first run: ingest (cold cache) plus rates for one window."""
-    from pdclosures import cleaning, params, rates
+    from pdclosures import ingest, params, rates
 
-    ingest = cleaning.ingest_release(release, interim, force=True, progress=False)
+    ingest = ingest.ingest_release(release, interim, force=True, progress=False)
     calculator = rates.RateCalculator(ingest, params.parse_window(*WINDOW))
     national, courts = calculator.national(), calculator.courts()
     return {"national": _pair(national.iloc[0]), "courts": {r.base_city_code: _pair(r) for r in courts.itertuples()},
@@ -67,9 +67,9 @@ def step_pipeline_counts(release: str, interim: str) -> dict:
     """Not timed: the counts of (a)'s cache without its repaired lines, to compare with (d) and (e)."""
     import duckdb
 
-    from pdclosures import cleaning
+    from pdclosures import ingest
 
-    ingest = cleaning.ingest_release(release, interim, progress=False)
+    ingest = ingest.ingest_release(release, interim, progress=False)
     sql = f"""SELECT BASE_CITY_CODE, count(*) FILTER (WHERE OTHER_COMP IN {PD_CODES}) pd, count(*) n
               FROM read_parquet('{ingest.proceedings_path}')
               WHERE NOT REPAIRED AND COMP_DATE BETWEEN DATE '{WINDOW[0]}' AND DATE '{WINDOW[1]}'
@@ -80,10 +80,10 @@ def step_pipeline_counts(release: str, interim: str) -> dict:
 def step_pipeline_warm(release: str, interim: str, window=OTHER_WINDOW) -> dict:
     """(b) every rates table for another window, from the cache."""
     started = time.perf_counter()
-    from pdclosures import cleaning, params, rates
+    from pdclosures import ingest, params, rates
 
     imported = time.perf_counter()
-    ingest = cleaning.ingest_release(release, interim, progress=False)
+    ingest = ingest.ingest_release(release, interim, progress=False)
     tables = rates.RateCalculator(ingest, params.parse_window(*window)).all_tables(100)
     with tempfile.TemporaryDirectory() as out:
         rates.write_tables(tables, out)

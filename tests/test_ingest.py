@@ -8,13 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import cleaning, release as release_files, release_format
+from pdclosures import ingest as ingest_module, release as release_files, release_format
 from pdclosures.errors import ReleaseError
 
 
 def ingest(tmp_path, lines, **kwargs):
     release = write_release(tmp_path / "release", lines, **kwargs)
-    return cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    return ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
 
 
 def proceedings(result) -> pd.DataFrame:
@@ -112,7 +112,7 @@ def test_junk_dates_become_null_and_are_counted_per_column(tmp_path):
 def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), proceeding_line(proceeding("X7"))])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
-    raw = cleaning.escape_raw_line(proceeding_line(proceeding("X7")))
+    raw = ingest_module.escape_raw_line(proceeding_line(proceeding("X7")))
     assert quarantine(result) == [(3, "IDNPROCEEDING and IDNCASE not a whole number", raw)]
 
 
@@ -123,8 +123,8 @@ def test_a_bad_id_on_a_realigned_line_is_quarantined_with_its_line_and_raw_text(
              proceeding_line(proceeding(3, case="Z4"))]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 3, "loaded": 1, "repaired": 1, "quarantined": 2}
-    assert quarantine(result) == [(4, "IDNCASE not a whole number", cleaning.escape_raw_line(lines[2])),
-                                  (3, "IDNPROCEEDING longer than 18 digits", cleaning.escape_raw_line(lines[1]))]
+    assert quarantine(result) == [(4, "IDNCASE not a whole number", ingest_module.escape_raw_line(lines[2])),
+                                  (3, "IDNPROCEEDING longer than 18 digits", ingest_module.escape_raw_line(lines[1]))]
 
 
 def test_ids_that_are_not_plain_digits_take_the_careful_path_in_any_piece(tmp_path):
@@ -158,7 +158,7 @@ def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
     lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
-    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", cleaning.escape_raw_line(empty_fields)),
+    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", ingest_module.escape_raw_line(empty_fields)),
                                   (4, "empty line", ""), (5, "empty line", ""), (7, "empty line", "")]
 
 
@@ -199,7 +199,7 @@ def test_zip_or_folder_nested_or_flat_any_case_give_the_same_result(tmp_path, zi
              for i in range(1, 40)] + [shifted(proceeding(40, other="Y"))]
     release = write_release(tmp_path / ("r.zip" if zipped else "r"), lines, zipped=zipped, folder=folder,
                             lower_case=lower_case)
-    result = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     assert accounting(result) == {"lines": 40, "loaded": 40, "repaired": 1, "quarantined": 0}
     frame = proceedings(result)
     assert (frame["OTHER_COMP"] == "Y").sum() == 14
@@ -208,19 +208,19 @@ def test_zip_or_folder_nested_or_flat_any_case_give_the_same_result(tmp_path, zi
 
 def test_release_path_with_spaces(tmp_path):
     release = write_release(tmp_path / "my data" / "EOIR Case Data.zip", [proceeding_line(proceeding(1))], zipped=True)
-    result = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     assert accounting(result)["loaded"] == 1
     assert result.manifest["release_id"].startswith("eoir-case-data-")
 
 
 def test_cache_is_reused_and_rebuilt_when_the_release_changes(tmp_path):
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
-    first = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    first = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     built_at = first.proceedings_path.stat().st_mtime_ns
-    again = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    again = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     assert again.cache_dir == first.cache_dir and again.proceedings_path.stat().st_mtime_ns == built_at
     write_release(release, [proceeding_line(proceeding(1)), proceeding_line(proceeding(2))], zipped=True)
-    changed = cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+    changed = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     assert changed.cache_dir != first.cache_dir  # a new size gives a new release id
     assert changed.manifest["accounting"][0]["loaded"] == 2
 
@@ -238,18 +238,18 @@ def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_un
     recorded = "0" * 64  # not the file's hash: it shows which checksum the ingest took
     download.record_path(release).write_text(json.dumps(
         {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": recorded}))
-    assert cleaning.ingest_release(release, tmp_path / "i1", progress=False).manifest["checksum_sha256"] == recorded
+    assert ingest_module.ingest_release(release, tmp_path / "i1", progress=False).manifest["checksum_sha256"] == recorded
     os.utime(release, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched since the download
-    assert cleaning.ingest_release(release, tmp_path / "i2", progress=False).manifest["checksum_sha256"] == actual
+    assert ingest_module.ingest_release(release, tmp_path / "i2", progress=False).manifest["checksum_sha256"] == actual
     download.record_path(release).write_text(json.dumps({"size": stat.st_size, "sha256": recorded}))
-    assert cleaning.ingest_release(release, tmp_path / "i3", progress=False).manifest["checksum_sha256"] == actual
+    assert ingest_module.ingest_release(release, tmp_path / "i3", progress=False).manifest["checksum_sha256"] == actual
 
 
 def test_a_folder_checksum_is_the_sha256_of_sha256sum_output_as_the_readme_says(tmp_path):
     import hashlib
 
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))])
-    manifest = cleaning.ingest_release(folder, tmp_path / "i", progress=False).manifest
+    manifest = ingest_module.ingest_release(folder, tmp_path / "i", progress=False).manifest
     order = [release_format.PROCEEDING_TABLE, release_format.BASE_CITY_TABLE, release_format.HLOC_TABLE, release_format.DECISION_TABLE,
              release_format.CASE_TYPE_TABLE]  # the README's order
     listing = "".join(f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}"
@@ -264,7 +264,7 @@ def test_chunk_boundaries_do_not_lose_or_split_lines(tmp_path):
     release = write_release(tmp_path / "r", lines)
     opened = release_files.open_release(release)
     out = tmp_path / "p.parquet"
-    counted, quarantined, _, _ = cleaning.read_proceedings(opened, out, progress=False, chunk_bytes=1000)
+    counted, quarantined, _, _ = ingest_module.read_proceedings(opened, out, progress=False, chunk_bytes=1000)
     assert (counted.lines, counted.loaded, counted.repaired, counted.quarantined) == (500, 500, 1, 0)
     frame = pq.read_table(out).to_pandas()
     assert sorted(frame["IDNPROCEEDING"]) == list(range(1, 501))
@@ -279,9 +279,9 @@ def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkey
     release = release_files.open_release(write_release(tmp_path / "r", lines))
     results = []
     for workers in (1, 2, 4):
-        monkeypatch.setattr(cleaning, "PARSE_THREADS", workers)
+        monkeypatch.setattr(ingest_module, "PARSE_THREADS", workers)
         out = tmp_path / f"p{workers}.parquet"
-        counted, quarantined, digest, dates = cleaning.read_proceedings(release, out, progress=False, chunk_bytes=700)
+        counted, quarantined, digest, dates = ingest_module.read_proceedings(release, out, progress=False, chunk_bytes=700)
         results.append((counted.row(), quarantined, digest, dates, pq.read_table(out).to_pylist()))
     assert results[0][0]["loaded"] == 398
     assert [(line, reason) for line, reason, _ in results[0][1]] == [(262, "40 fields, expected 38"), (335, "empty line")]
@@ -295,14 +295,14 @@ def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkey
 def test_missing_table_is_named(tmp_path, drop, message):
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True, drop_tables=(drop,))
     with pytest.raises(ReleaseError, match=message):
-        cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+        ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
 
 
 def test_missing_needed_column_is_named_with_the_file(tmp_path):
     header = "\t".join("OTHER_COMPLETION" if c == "OTHER_COMP" else c for c in release_format.PROCEEDING_COLUMNS)
     release = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], header=header)
     with pytest.raises(ReleaseError, match=r"B_TblProceeding.csv: missing column OTHER_COMP"):
-        cleaning.ingest_release(release, tmp_path / "interim", progress=False)
+        ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
 
 
 def test_deflate64_members_are_read(tmp_path):
@@ -311,7 +311,7 @@ def test_deflate64_members_are_read(tmp_path):
     fixture = Path(__file__).parent / "fixtures" / "deflate64_release.zip"
     with zipfile.ZipFile(fixture) as archive:
         assert {info.compress_type for info in archive.infolist() if info.file_size} == {9}  # 9: Deflate64
-    result = cleaning.ingest_release(fixture, tmp_path / "interim", progress=False)
+    result = ingest_module.ingest_release(fixture, tmp_path / "interim", progress=False)
     assert accounting(result) == {"lines": 3000, "loaded": 3000, "repaired": 0, "quarantined": 0}
     frame = proceedings(result)
     assert (frame["OTHER_COMP"] == "Y").sum() == 1000

@@ -8,7 +8,7 @@ import pandas.testing as pd_testing
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
 
-from pdclosures import cleaning, params, rates
+from pdclosures import ingest, params, rates
 from pdclosures.errors import ParameterError
 
 # Twelve proceedings in FY2013 and FY2014 with hand-counted answers.
@@ -34,7 +34,7 @@ WINDOW = params.parse_window("2012-10-01", "2014-03-31")
 def ingested(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rates")
     release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
-    return cleaning.ingest_release(release, tmp / "interim", progress=False)
+    return ingest.ingest_release(release, tmp / "interim", progress=False)
 
 
 def national(ingested, window=WINDOW, **method):
@@ -135,13 +135,13 @@ METHODS = [
 
 @pytest.fixture(scope="module")
 def sample_ingest(tmp_path_factory):
-    return cleaning.ingest_release(SAMPLE_ZIP, tmp_path_factory.mktemp("sample-interim"), progress=False)
+    return ingest.ingest_release(SAMPLE_ZIP, tmp_path_factory.mktemp("sample-interim"), progress=False)
 
 
-def scanned_tables(ingest, window, method, monkeypatch):
+def scanned_tables(ingested, window, method, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(rates.Window, "whole_months", lambda self: False)
-        calculator = rates.RateCalculator(ingest, window, method)
+        calculator = rates.RateCalculator(ingested, window, method)
         assert not calculator.uses_monthly_table()
         return calculator.all_tables(100), [calculator.national_for(rates.Method(pd_codes=("Y",))),
                                             calculator.national_for(replace(method, unit="case"))]

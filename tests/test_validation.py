@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
 
-from pdclosures import charts, cleaning, params, rates, validation
+from pdclosures import charts, ingest, params, rates, validation
 from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
 
 WINDOW = params.parse_window("2012-10-01", "2014-03-31")
@@ -217,7 +217,7 @@ EXPECTED = {
 def ingested(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("validation")
     release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
-    return cleaning.ingest_release(release, tmp / "interim", progress=False)
+    return ingest.ingest_release(release, tmp / "interim", progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, params, release
+from . import __version__, ingest, params
 from .errors import UserError, run_command
 # Imported first for its side effect: nbformat's jsonschema then loads without the slow "iri"
 # format checks (report.import_jsonschema_without_iri_checks), here and in papermill.
@@ -77,7 +77,7 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     try:
         chain.start()  # the first kernel boots while the release is checked
         # A missing or broken release, or an unknown court, fails before any notebook starts.
-        release.preflight(release_path, params.parse_courts(values["courts"]))
+        ingest.preflight(release_path, params.parse_courts(values["courts"]))
         for key, folder in staging.items():
             for stale in folder.parent.glob(f".{name}.tmp-*"):  # left by a killed run
                 shutil.rmtree(stale, ignore_errors=True)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import release_format
-from .cleaning import IngestResult
+from .ingest import IngestResult
 from .errors import ParameterError
 from .definition import Method, Window, counted_sql, fiscal_year, fiscal_year_sql, in_window_sql, is_pd_sql, sql_list
 

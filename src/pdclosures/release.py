@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - declared as a dependency
     pass
 
 from . import release_format
-from .errors import ParameterError, ReleaseError
+from .errors import ReleaseError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
@@ -157,42 +157,6 @@ def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
             raise ReleaseError(f"{path}: table {stem} found twice ({members[key]} and {name}); keep one")
         members[key] = name
     return Release(path, is_zip, members, synthetic, count_file, archive)
-
-
-# --------------------------------------------------------------------------------------------
-# Checks of a release's files that need no parsing: run before any notebook starts
-
-
-def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
-    """Check in a second what would otherwise fail mid-ingest: the tables exist, are TAB-delimited
-    text with the needed columns, and have data lines; requested courts exist in the lookup.
-    Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
-    release = open_release(release_path)
-    try:
-        needed = {release_format.PROCEEDING_TABLE: release_format.PROCEEDING_CACHE_COLUMNS, **release_format.LOOKUP_NEEDED_COLUMNS}
-        for table, columns in needed.items():
-            where = release.describe(table)
-            with release.open_table(table) as stream:
-                try:
-                    head = stream.read(1 << 16)
-                except (OSError, EOFError, ValueError) as error:
-                    raise ReleaseError(f"{where}: cannot read (truncated or corrupt: {error})") from None
-            if not head.strip():
-                raise ReleaseError(f"{where}: empty file (no header line)")
-            header_end = head.find(b"\n") + 1 or len(head)
-            require_columns(split_header(head[:header_end], where), columns, where)
-            if not head[header_end:].strip(b"\r\n"):
-                raise ReleaseError(f"{where}: has a header but no data lines")
-        if courts:
-            from .cleaning import read_lookup  # pandas: imported only when courts are named
-
-            known = set(read_lookup(release, release_format.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
-            unknown = [code for code in courts if code not in known]
-            if unknown:
-                raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
-                                     f"{release_format.BASE_CITY_TABLE}")
-    finally:
-        release.close()
 
 
 def clean_code(value: str) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import release_format
-from .cleaning import IngestResult
+from .ingest import IngestResult
 from .definition import Method, Window, fiscal_year_sql, in_window_sql, is_pd_sql, scope_sql, sql_list
 from .rates import RATE_COLUMNS, RateCalculator, add_rates, load_monthly
 

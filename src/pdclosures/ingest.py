@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import release_format
-from .errors import ReleaseError
+from .errors import ParameterError, ReleaseError
 from .release import (Release, clean_code, iter_line_chunks, open_release, require_columns, sha256_file,
                       split_header)
 
@@ -104,6 +104,17 @@ class IngestResult:
 
     def lookup_path(self, table: str) -> Path:
         return self.cache_dir / LOOKUP_FILES[table]
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic"))
+
+    @property
+    def release_label(self) -> str:
+        """How figures and reports name the release: its name, and its publication date if known."""
+        name = self.manifest.get("release_name") or "(release not recorded)"
+        date = self.manifest.get("release_date")
+        return f"{name}, published {date}" if date else name
 
     @property
     def accounting(self) -> pd.DataFrame:
@@ -769,3 +780,37 @@ def load_ingest(processed_dir) -> IngestResult:
     except OSError:
         raise ReleaseError(f"{path}: missing; run notebook 01_ingest first (make all runs them in order)") from None
     return IngestResult(Path(record.pop("cache_dir")), record)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of a release's files that need no parsing: run before any notebook starts
+
+
+def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
+    """Check in a second what would otherwise fail mid-ingest: the tables exist, are TAB-delimited
+    text with the needed columns, and have data lines; requested courts exist in the lookup.
+    Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
+    release = open_release(release_path)
+    try:
+        needed = {release_format.PROCEEDING_TABLE: release_format.PROCEEDING_CACHE_COLUMNS, **release_format.LOOKUP_NEEDED_COLUMNS}
+        for table, columns in needed.items():
+            where = release.describe(table)
+            with release.open_table(table) as stream:
+                try:
+                    head = stream.read(1 << 16)
+                except (OSError, EOFError, ValueError) as error:
+                    raise ReleaseError(f"{where}: cannot read (truncated or corrupt: {error})") from None
+            if not head.strip():
+                raise ReleaseError(f"{where}: empty file (no header line)")
+            header_end = head.find(b"\n") + 1 or len(head)
+            require_columns(split_header(head[:header_end], where), columns, where)
+            if not head[header_end:].strip(b"\r\n"):
+                raise ReleaseError(f"{where}: has a header but no data lines")
+        if courts:
+            known = set(read_lookup(release, release_format.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
+            unknown = [code for code in courts if code not in known]
+            if unknown:
+                raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
+                                     f"{release_format.BASE_CITY_TABLE}")
+    finally:
+        release.close()
