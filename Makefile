@@ -21,8 +21,13 @@ DEST ?= data/raw
 BENCH_DIR ?= data/bench
 BENCH_PROCEEDINGS ?= 16500000
 
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+# Notebooks are committed without outputs, execution counts or papermill's metadata; cell ids stay (no churn).
+NBSTRIPOUT := $(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.papermill cell.metadata.papermill"
+
 .DEFAULT_GOAL := help
-.PHONY: help setup all reproduce test test-fast lab report bench-data bench bench-smoke download clean-cache clean
+.PHONY: help setup all reproduce test test-fast lint fix lab report bench-data bench bench-smoke download \
+	clean-cache clean
 
 help: ## List the targets
 	@echo "PD closure rates from EOIR immigration-court data (default input: the SYNTHETIC sample)"
@@ -37,7 +42,7 @@ $(INSTALLED): requirements-lock.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-setup: $(INSTALLED) ## Create .venv with the pinned dependencies (done by every target that needs it)
+setup: $(INSTALLED) ## Create .venv with the pinned dependencies and the test and lint tools
 
 all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation, report
 	$(PY) -m pdclosures.pipeline \
@@ -51,6 +56,17 @@ reproduce: $(INSTALLED) ## Run every preset in params/ (TRAC's published windows
 
 test: $(INSTALLED) ## Run the tests (offline, on the synthetic sample and tiny hand-built releases)
 	$(PY) -m pytest -q
+
+test-fast: $(INSTALLED) ## Run the tests except the slow end-to-end ones (pytest -m "not slow")
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(INSTALLED) ## Check the code with ruff and that the notebooks are committed without outputs
+	$(VENV)/bin/ruff check --output-format concise src tests benchmarks notebooks
+	@$(NBSTRIPOUT) --verify $(NOTEBOOKS) || { echo "Notebooks must be committed without outputs: run make fix" >&2; exit 1; }
+
+fix: $(INSTALLED) ## Apply ruff's safe fixes (import order, unused imports) and strip the notebooks' outputs
+	$(VENV)/bin/ruff check --fix src tests benchmarks notebooks
+	$(NBSTRIPOUT) $(NOTEBOOKS)
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
@@ -66,6 +82,9 @@ bench-data: $(INSTALLED) ## Write a full-scale SYNTHETIC release (16.5M proceedi
 
 bench: $(INSTALLED) ## Full-scale benchmark on data/bench/ (needs make bench-data); writes benchmarks/results.md
 	$(PY) benchmarks/bench.py --release "$(BENCH_DIR)"
+
+bench-smoke: $(INSTALLED) ## The benchmark script on a small synthetic release (what CI runs; about a minute)
+	$(PY) -m pytest -q tests/test_bench_smoke.py
 
 clean-cache: ## Remove the cleaned-release caches in data/interim/
 	find data/interim -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
