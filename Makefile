@@ -83,7 +83,7 @@ bench-data: $(INSTALLED) ## Write a full-scale SYNTHETIC release (16.5M proceedi
 bench: $(INSTALLED) ## Full-scale benchmark on data/bench/ (needs make bench-data); writes benchmarks/results.md
 	$(PY) benchmarks/bench.py --release "$(BENCH_DIR)"
 
-bench-smoke: $(INSTALLED) ## The benchmark script on a small synthetic release (what CI runs; about a minute)
+bench-smoke: $(INSTALLED) ## The benchmark script on a small synthetic release (also part of make test; about 30 s)
 	$(PY) -m pytest -q tests/test_bench_smoke.py
 
 clean-cache: ## Remove the cleaned-release caches in data/interim/
