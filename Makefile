@@ -65,7 +65,7 @@ lint: $(INSTALLED) ## Check the code with ruff and that the notebooks are commit
 	@$(NBSTRIPOUT) --verify $(NOTEBOOKS) || { echo "Notebooks must be committed without outputs: run make fix" >&2; exit 1; }
 
 fix: $(INSTALLED) ## Apply ruff's safe fixes (import order, unused imports) and strip the notebooks' outputs
-	$(VENV)/bin/ruff check --fix src tests benchmarks notebooks
+	$(VENV)/bin/ruff check --fix --exit-zero --output-format concise src tests benchmarks notebooks
 	$(NBSTRIPOUT) $(NOTEBOOKS)
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
