@@ -17,6 +17,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import release_format
+from .cleaning import clean_code
+from .errors import ReleaseError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
+COUNT_FILE = "count.txt"
+
 
 def _read_deflate64() -> None:
     """Let zipfile read Deflate64 members (some releases use it) through zipfile-inflate64.
@@ -33,14 +41,6 @@ def _read_deflate64() -> None:
 
 
 _read_deflate64()
-
-from . import release_format
-from .cleaning import clean_code
-from .errors import ReleaseError
-
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
-SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
-COUNT_FILE = "count.txt"
 
 
 @dataclass
@@ -86,9 +86,11 @@ class Release:
             return open(self.path / member, "rb")
         try:
             return self._zip.open(member)
-        except NotImplementedError as error:  # a compression method zipfile cannot read
-            raise ReleaseError(f"{self.describe(table)}: {error} (Deflate64 needs the package "
-                               "zipfile-inflate64: pip install zipfile-inflate64)") from None
+        except NotImplementedError:  # a compression method zipfile cannot read
+            method = self._zip.getinfo(member).compress_type
+            needs = "zipfile-inflate64 (pip install zipfile-inflate64)" if method == 9 else "another unzip tool"
+            raise ReleaseError(f"{self.describe(table)}: compressed with method {method} "
+                               f"({zipfile.compressor_names.get(method, 'unknown')}), which needs {needs}") from None
 
     def read_table_bytes(self, table: str) -> bytes:
         with self.open_table(table) as stream:
