@@ -547,3 +547,19 @@ def test_a_compression_method_zipfile_cannot_read_is_one_line(tmp_path, monkeypa
         ingest_module.preflight(path)
     with pytest.raises(ReleaseError, match=message):
         ingest_module.ingest_release(path, tmp_path / "interim", progress=False)
+
+
+def test_quarantined_lists_every_table_with_line_numbers_and_reasons(tmp_path):
+    short = "\t".join(proceeding_line(proceeding(3)).split("\t")[:20])
+    lookups = lookup_tables()
+    lookups[release_format.HLOC_TABLE].append("99\tXX\tA\tB")  # after the header and 5 rows: line 7
+    result = ingest(tmp_path, [proceeding_line(proceeding("X7")), "", short], lookups=lookups)
+    frame = result.quarantined().sort_values(["table", "line"])
+    assert frame.columns.tolist() == ["table", "line", "reason", "raw_line"]
+    assert frame[["table", "line", "reason"]].values.tolist() == [
+        ["B_TblProceeding", 2, "IDNPROCEEDING and IDNCASE not a whole number"],
+        ["B_TblProceeding", 3, "empty line"],
+        ["B_TblProceeding", 4, "20 fields, expected 38"],
+        ["tblLookupHloc", 7, "4 fields, expected 28"],
+    ]
+    assert frame["raw_line"].tolist()[-1] == "99\\tXX\\tA\\tB"

@@ -89,6 +89,14 @@ class IngestResult:
         """quarantine/<table>.tsv in the cache (absent when the table had no quarantined line)."""
         return self.cache_dir / "quarantine" / f"{table}.tsv"
 
+    def quarantined(self) -> pd.DataFrame:
+        """Every quarantined line: table, line (the header is line 1), reason, raw_line (escaped)."""
+        frames = [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3).assign(table=table)
+                  for table in release_format.TABLES if (path := self.quarantine_path(table)).exists()]
+        columns = ["table", "line", "reason", "raw_line"]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in columns}, dtype=str)
+        return frame[columns].assign(line=pd.to_numeric(frame["line"]).astype("Int64"))  # empty: not found again
+
 
 # --------------------------------------------------------------------------------------------
 # Checks of a release's files that need no parsing: run before any notebook starts
@@ -265,7 +273,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE).
     The sha256 is None for a zip release: its checksum is the zip file's, so the table's text is
     not hashed (2 CPU-seconds at full scale)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook, and warns without
 
     table = release_format.PROCEEDING_TABLE
     where = release.describe(table)
