@@ -20,6 +20,7 @@ import pytest
 
 from pdclosures import download as dl
 from pdclosures.errors import ReleaseError
+from pdclosures.release import open_release, read_download_record
 
 NAME = "EOIR Case Data.zip"
 CUT_AFTER = 100_000  # bytes sent before a cut connection; inside the second 64 KiB chunk
@@ -121,7 +122,7 @@ def test_downloads_verifies_and_records_provenance(server, tmp_path, capsys):
     assert zip_path.read_bytes() == server.body
     assert leftovers(tmp_path) == [NAME, NAME + ".download.json"]
     assert server.requests == [{"Range": None, "If-Range": None}]
-    record = dl.read_download_record(zip_path)
+    record = read_download_record(zip_path)
     assert record["url"] == server.url
     assert record["file"] == NAME
     assert record["size"] == len(server.body)
@@ -142,7 +143,7 @@ def test_resumes_within_the_run_after_connection_cuts(server, tmp_path):
     assert zip_path.read_bytes() == server.body
     assert server.requests[1] == {"Range": f"bytes={CUT_AFTER}-", "If-Range": '"v1"'}
     assert server.requests[2] == {"Range": f"bytes={2 * CUT_AFTER}-", "If-Range": '"v1"'}
-    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
 
 
 def test_resumes_after_a_stalled_connection_times_out(server, tmp_path, monkeypatch, capsys):
@@ -166,7 +167,7 @@ def test_restarts_from_zero_when_server_ignores_range(server, tmp_path, capsys):
     assert zip_path.read_bytes() == server.body
     assert server.requests[1]["Range"] == f"bytes={CUT_AFTER}-"  # asked, but got a 200
     assert "does not resume downloads: restarting from zero" in capsys.readouterr().err
-    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
 
 
 def test_second_run_resumes_from_the_part_file(server, tmp_path):
@@ -182,7 +183,7 @@ def test_second_run_resumes_from_the_part_file(server, tmp_path):
     assert server.requests[-1] == {"Range": f"bytes={CUT_AFTER}-", "If-Range": '"v1"'}
     assert zip_path.read_bytes() == server.body
     # hashed after the download, since the first bytes came in the earlier run
-    assert dl.read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
+    assert read_download_record(zip_path)["sha256"] == hashlib.sha256(server.body).hexdigest()
     assert leftovers(tmp_path) == [NAME, NAME + ".download.json"]
 
 
@@ -198,7 +199,7 @@ def test_changed_server_file_is_not_spliced_onto_old_part(server, tmp_path, caps
     zip_path = fetch(server, tmp_path)
 
     assert zip_path.read_bytes() == server.body
-    record = dl.read_download_record(zip_path)
+    record = read_download_record(zip_path)
     assert (record["etag"], record["last_modified_date"]) == ('"v2"', "2026-05-01")
     assert record["sha256"] == hashlib.sha256(server.body).hexdigest()
     if honour_if_range:
@@ -335,10 +336,18 @@ def test_not_enough_space_fails_before_downloading(server, tmp_path, monkeypatch
 
 
 def test_read_download_record_ignores_missing_or_stale_records(server, tmp_path):
-    assert dl.read_download_record(tmp_path / NAME) is None
+    assert read_download_record(tmp_path / NAME) is None
     zip_path = fetch(server, tmp_path)
     zip_path.write_bytes(b"replaced by hand")
-    assert dl.read_download_record(zip_path) is None
+    assert read_download_record(zip_path) is None
+
+
+def test_the_release_takes_its_checksum_and_date_from_the_download_record(server, tmp_path, monkeypatch):
+    zip_path = fetch(server, tmp_path)
+    monkeypatch.setattr("pdclosures.release.sha256_file", lambda *args, **kwargs: pytest.fail("hashed again"))
+    release = open_release(zip_path)
+    assert release.checksum() == hashlib.sha256(server.body).hexdigest()
+    assert release.release_date() == "2026-04-01"  # Last-Modified: Wed, 01 Apr 2026 12:00:00 GMT
 
 
 def test_destination_is_the_unquoted_basename():

@@ -1,15 +1,22 @@
 """Ingest: one tiny hand-built release per quirk, each with its accounting asserted."""
 
+import hashlib
+import json
+import os
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from tiny_release import lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import ingest as ingest_module, release as release_files, release_format
+from pdclosures import cleaning, release_format
+from pdclosures import ingest as ingest_module
+from pdclosures import release as release_files
 from pdclosures.errors import ReleaseError
+
+TABLE_ORDER = ["B_TblProceeding", "tblLookupBaseCity", "tblLookupHloc", "tblLookupCourtDecision",
+               "tblLookupCaseType"]  # the README's checksum order
 
 
 def ingest(tmp_path, lines, **kwargs):
@@ -112,7 +119,7 @@ def test_junk_dates_become_null_and_are_counted_per_column(tmp_path):
 def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), proceeding_line(proceeding("X7"))])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
-    raw = ingest_module.escape_raw_line(proceeding_line(proceeding("X7")))
+    raw = proceeding_line(proceeding("X7")).replace("\t", "\\t")  # TABs escaped in the file
     assert quarantine(result) == [(3, "IDNPROCEEDING and IDNCASE not a whole number", raw)]
 
 
@@ -123,8 +130,8 @@ def test_a_bad_id_on_a_realigned_line_is_quarantined_with_its_line_and_raw_text(
              proceeding_line(proceeding(3, case="Z4"))]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 3, "loaded": 1, "repaired": 1, "quarantined": 2}
-    assert quarantine(result) == [(4, "IDNCASE not a whole number", ingest_module.escape_raw_line(lines[2])),
-                                  (3, "IDNPROCEEDING longer than 18 digits", ingest_module.escape_raw_line(lines[1]))]
+    assert quarantine(result) == [(4, "IDNCASE not a whole number", lines[2].replace("\t", "\\t")),
+                                  (3, "IDNPROCEEDING longer than 18 digits", lines[1].replace("\t", "\\t"))]
 
 
 def test_ids_that_are_not_plain_digits_take_the_careful_path_in_any_piece(tmp_path):
@@ -158,7 +165,7 @@ def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
     lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
-    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", ingest_module.escape_raw_line(empty_fields)),
+    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", "\\t" * 37),
                                   (4, "empty line", ""), (5, "empty line", ""), (7, "empty line", "")]
 
 
@@ -176,7 +183,8 @@ def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
     broken = rows[0].replace("Prosecutorial Discretion", "Prosecutorial\r\nDiscretion")
     lookups[release_format.DECISION_TABLE] = [header, broken, *rows[1:]]
     result = ingest(tmp_path, [proceeding_line(proceeding(1))], lookups=lookups)
-    assert accounting(result, release_format.DECISION_TABLE) == {"lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
+    assert accounting(result, release_format.DECISION_TABLE) == {
+        "lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
     decisions = pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))
     assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
     assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
@@ -226,32 +234,27 @@ def test_cache_is_reused_and_rebuilt_when_the_release_changes(tmp_path):
 
 
 def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_unchanged(tmp_path):
-    import hashlib
-    import json
-    import os
-
-    from pdclosures import download
-
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
     actual = hashlib.sha256(release.read_bytes()).hexdigest()
     stat = release.stat()
     recorded = "0" * 64  # not the file's hash: it shows which checksum the ingest took
-    download.record_path(release).write_text(json.dumps(
+    release_files.record_path(release).write_text(json.dumps(
         {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": recorded}))
-    assert ingest_module.ingest_release(release, tmp_path / "i1", progress=False).manifest["checksum_sha256"] == recorded
+
+    def checksum(interim):
+        return ingest_module.ingest_release(release, tmp_path / interim, progress=False).manifest["checksum_sha256"]
+
+    assert checksum("i1") == recorded
     os.utime(release, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched since the download
-    assert ingest_module.ingest_release(release, tmp_path / "i2", progress=False).manifest["checksum_sha256"] == actual
-    download.record_path(release).write_text(json.dumps({"size": stat.st_size, "sha256": recorded}))
-    assert ingest_module.ingest_release(release, tmp_path / "i3", progress=False).manifest["checksum_sha256"] == actual
+    assert checksum("i2") == actual
+    release_files.record_path(release).write_text(json.dumps({"size": stat.st_size, "sha256": recorded}))
+    assert checksum("i3") == actual
 
 
 def test_a_folder_checksum_is_the_sha256_of_sha256sum_output_as_the_readme_says(tmp_path):
-    import hashlib
-
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))])
     manifest = ingest_module.ingest_release(folder, tmp_path / "i", progress=False).manifest
-    order = [release_format.PROCEEDING_TABLE, release_format.BASE_CITY_TABLE, release_format.HLOC_TABLE, release_format.DECISION_TABLE,
-             release_format.CASE_TYPE_TABLE]  # the README's order
+    order = TABLE_ORDER
     listing = "".join(f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}"
                       f"  {manifest['members'][t]}\n" for t in order)
     assert manifest["checksum_of"] == "table files"
@@ -281,10 +284,12 @@ def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkey
     for workers in (1, 2, 4):
         monkeypatch.setattr(ingest_module, "PARSE_THREADS", workers)
         out = tmp_path / f"p{workers}.parquet"
-        counted, quarantined, digest, dates = ingest_module.read_proceedings(release, out, progress=False, chunk_bytes=700)
+        counted, quarantined, digest, dates = ingest_module.read_proceedings(release, out, progress=False,
+                                                                             chunk_bytes=700)
         results.append((counted.row(), quarantined, digest, dates, pq.read_table(out).to_pylist()))
     assert results[0][0]["loaded"] == 398
-    assert [(line, reason) for line, reason, _ in results[0][1]] == [(262, "40 fields, expected 38"), (335, "empty line")]
+    assert [(line, reason) for line, reason, _ in results[0][1]] == [(262, "40 fields, expected 38"),
+                                                                     (335, "empty line")]
     assert results[1] == results[0] and results[2] == results[0]
 
 
@@ -305,19 +310,6 @@ def test_missing_needed_column_is_named_with_the_file(tmp_path):
         ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
 
 
-def test_deflate64_members_are_read(tmp_path):
-    """Some releases compress with Deflate64, which plain zipfile cannot read. The fixture was made
-    with `7z a -tzip -mm=Deflate64` from a tiny release: 3,000 proceedings, every third one PD."""
-    fixture = Path(__file__).parent / "fixtures" / "deflate64_release.zip"
-    with zipfile.ZipFile(fixture) as archive:
-        assert {info.compress_type for info in archive.infolist() if info.file_size} == {9}  # 9: Deflate64
-    result = ingest_module.ingest_release(fixture, tmp_path / "interim", progress=False)
-    assert accounting(result) == {"lines": 3000, "loaded": 3000, "repaired": 0, "quarantined": 0}
-    frame = proceedings(result)
-    assert (frame["OTHER_COMP"] == "Y").sum() == 1000
-    assert frame["BASE_CITY_CODE"].value_counts().to_dict() == {"SEA": 1500, "TUC": 1500}
-
-
 def test_a_lone_carriage_return_splits_a_line_and_both_pieces_are_accounted(tmp_path):
     broken = proceeding_line(proceeding(2)).replace("\t2012-01-06", "\r2012-01-06", 1)
     result = ingest(tmp_path, [proceeding_line(proceeding(1)), broken, proceeding_line(proceeding(3))])
@@ -333,7 +325,8 @@ def test_bad_ids_that_cannot_be_paired_with_lines_keep_their_reason_without_a_li
     found = quarantine(result)
     assert (None, "IDNPROCEEDING and IDNCASE not a whole number",
             "IDNPROCEEDING=X7\\tIDNCASE=X7\\tOSC_DATE=2012-01-05 00:00:00.000\\tINPUT_DATE=2012-01-06 00:00:00.000"
-            "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP=\\tCASE_TYPE=RMV") in found
+            "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP="
+            "\\tCASE_TYPE=RMV") in found
     assert sorted(reason for _, reason, _ in found) == [
         "3 fields, expected 38", "36 fields, expected 38", "IDNPROCEEDING and IDNCASE not a whole number"]
 
@@ -343,5 +336,230 @@ def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
     result = ingest(tmp_path, [proceeding_line(proceeding(1, hloc="S\xe9A")), shifted_twice])
     assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
     assert proceedings(result).loc[0, "HEARING_LOC_CODE"] == "S\xe9A"
-    quarantine = (result.cache_dir / "quarantine" / f"{release_format.PROCEEDING_TABLE}.tsv").read_text(encoding="utf-8")
-    assert "\xe9" in quarantine
+    assert "\xe9" in result.quarantine_path(release_format.PROCEEDING_TABLE).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Ids: whole numbers of 1 to 18 digits, in every piece (a piece of plain ids took a faster path)
+
+
+@pytest.mark.parametrize("bad_id, reason", [
+    ("-5", "IDNPROCEEDING not a whole number"),
+    ("0x7", "IDNPROCEEDING not a whole number"),
+    ("+6", "IDNPROCEEDING not a whole number"),
+    ("1" + "0" * 18, "IDNPROCEEDING longer than 18 digits"),
+    ("0" * 18 + "1", "IDNPROCEEDING longer than 18 digits"),
+])
+def test_an_id_that_is_not_1_to_18_digits_is_quarantined_among_plain_ids(tmp_path, bad_id, reason):
+    lines = [proceeding_line(proceeding(1)), proceeding_line(proceeding(bad_id, case=9))]
+    result = ingest(tmp_path, lines)
+    assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+    assert proceedings(result)["IDNPROCEEDING"].tolist() == [1]
+    assert quarantine(result) == [(3, reason, lines[1].replace("\t", "\\t"))]
+
+
+def test_ids_of_18_digits_and_padded_ids_load(tmp_path):
+    lines = [proceeding_line(proceeding("9" * 18, case="007")), proceeding_line(proceeding("\x00 12 ", case=3))]
+    frame = proceedings(ingest(tmp_path, lines))
+    assert frame["IDNPROCEEDING"].tolist() == [12, 999_999_999_999_999_999]
+    assert frame["IDNCASE"].tolist() == [3, 7]
+
+
+# --------------------------------------------------------------------------------------------
+# The quarantine file: TAB, CR, LF, NUL and backslash escaped, so each line stays one row
+
+
+def unescape(text: str) -> str:
+    """The README's escapes undone, written out here rather than taken from the code under test."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\":
+            out.append({"t": "\t", "r": "\r", "n": "\n", "0": "\x00", "\\": "\\"}[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def test_the_quarantine_file_escapes_tab_cr_lf_nul_and_backslash(tmp_path):
+    raws = ["a\tb", "c\rd", "e\nf", "g\x00h", "C:\\temp", "\\\t\\t", ""]
+    path = tmp_path / "q.tsv"
+    cleaning.write_quarantine(path, [(n, "why", raw) for n, raw in enumerate(raws, start=2)] + [(None, "lost", "x")])
+    assert path.read_bytes().decode("utf-8") == (
+        "line\treason\traw_line\n"
+        "2\twhy\ta\\tb\n"
+        "3\twhy\tc\\rd\n"
+        "4\twhy\te\\nf\n"
+        "5\twhy\tg\\0h\n"
+        "6\twhy\tC:\\\\temp\n"  # a backslash before a t stays a backslash, not a TAB
+        "7\twhy\t\\\\\\t\\\\t\n"
+        "8\twhy\t\n"
+        "\tlost\tx\n")
+    rows = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    assert len(rows) == len(raws) + 1
+    assert [unescape(raw) for raw in rows["raw_line"]] == raws + ["x"]
+
+
+def test_a_quarantined_line_with_nul_and_backslash_reads_back_as_it_was(tmp_path):
+    fields = proceeding_line(proceeding(2, court="SE\x00A", hloc="A\\B")).split("\t")[:30]
+    line = "\t".join(fields)  # 30 fields: quarantined
+    result = ingest(tmp_path, [proceeding_line(proceeding(1)), line])
+    assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+    text = result.quarantine_path(release_format.PROCEEDING_TABLE).read_text(encoding="utf-8")
+    assert "\tSE\\0A\tA\\\\B\t" not in text and "\\tSE\\0A\\tA\\\\B\\t" in text
+    assert [(n, reason, unescape(raw)) for n, reason, raw in quarantine(result)] == [
+        (3, "30 fields, expected 38", line)]
+
+
+# --------------------------------------------------------------------------------------------
+# Release: checksum and release date
+
+
+def test_release_checksum_of_a_zip_is_the_sha256_of_the_file(tmp_path):
+    path = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    release = release_files.open_release(path)
+    assert release.checksum() == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert release.checksum_of == "zip file"
+
+
+def test_release_checksum_takes_the_download_record_only_while_size_and_mtime_match(tmp_path):
+    path = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    stat = path.stat()
+    record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": "f" * 64}
+    release_files.record_path(path).write_text(json.dumps(record))
+    assert release_files.open_release(path).checksum() == "f" * 64
+    release_files.record_path(path).write_text(json.dumps({**record, "size": stat.st_size + 1}))
+    assert release_files.open_release(path).checksum() == actual
+    release_files.record_path(path).write_text(json.dumps({**record, "mtime_ns": stat.st_mtime_ns + 1}))
+    assert release_files.open_release(path).checksum() == actual
+
+
+def test_release_checksum_of_a_folder_is_the_sha256_of_sha256sum_output(tmp_path):
+    folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], folder="EOIR Case Data/")
+    members = {"B_TblProceeding": "EOIR Case Data/Data/B_TblProceeding.csv"} | {
+        t: f"EOIR Case Data/Lookup/{t}.csv" for t in TABLE_ORDER[1:]}
+    digests = {t: hashlib.sha256((folder / members[t]).read_bytes()).hexdigest() for t in TABLE_ORDER}
+    listing = "".join(f"{digests[t]}  {members[t]}\n" for t in TABLE_ORDER)  # as sha256sum prints it
+    release = release_files.open_release(folder)
+    assert release.checksum() == hashlib.sha256(listing.encode()).hexdigest()
+    assert release.checksum_of == "table files"
+    # A digest already taken (the ingest hashes the big table as it reads it) is used as given.
+    known = {members["B_TblProceeding"]: "0" * 64}
+    listing = listing.replace(digests["B_TblProceeding"], "0" * 64)
+    assert release.checksum(known) == hashlib.sha256(listing.encode()).hexdigest()
+
+
+def test_release_date_from_the_download_record_else_the_newest_member_date(tmp_path):
+    path = tmp_path / "r.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, when in [("a/B_TblProceeding.csv", (2026, 3, 30, 8, 0, 0)), ("a/Count.txt", (2026, 4, 2, 9, 0, 0))]:
+            archive.writestr(zipfile.ZipInfo(name, when), b"x")
+    assert release_files.open_release(path).release_date() == "2026-04-02"
+    record = {"size": path.stat().st_size, "last_modified_date": "2026-04-06"}
+    release_files.record_path(path).write_text(json.dumps(record))
+    assert release_files.open_release(path).release_date() == "2026-04-06"
+    folder = write_release(tmp_path / "f", [proceeding_line(proceeding(1))])
+    assert release_files.open_release(folder).release_date() is None
+
+
+def test_a_zip_with_only_1980_member_dates_has_no_release_date(tmp_path):
+    path = tmp_path / "r.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("B_TblProceeding.csv", (1980, 1, 1, 0, 0, 0)), b"x")
+    assert release_files.open_release(path).release_date() is None
+
+
+# --------------------------------------------------------------------------------------------
+# A renamed column: the alias map lets a release with the old name load
+
+
+def test_a_column_under_its_old_name_loads_through_the_alias_map(tmp_path, monkeypatch):
+    old_names = {"OTHER_COMP": "OTHER_COMPLETION", "BASE_CITY_CODE": "BASE_CITY_CD"}
+    header = "\t".join(old_names.get(c, c) for c in release_format.PROCEEDING_COLUMNS)
+    decisions_header, *decisions = lookup_tables()[release_format.DECISION_TABLE]
+    lookups = {release_format.DECISION_TABLE: [decisions_header.replace("strDecCode", "strDecisionCode"), *decisions]}
+    lines = [proceeding_line(proceeding(1, other="Y", court="TUC")), proceeding_line(proceeding(2))]
+    release = write_release(tmp_path / "r", lines, header=header, lookups=lookups)
+    with pytest.raises(ReleaseError, match="missing column BASE_CITY_CODE, OTHER_COMP"):
+        ingest_module.preflight(release)
+    aliases = {"OTHER_COMPLETION": "OTHER_COMP", "BASE_CITY_CD": "BASE_CITY_CODE", "strDecisionCode": "strDecCode"}
+    monkeypatch.setattr(release_format, "COLUMN_ALIASES", aliases)
+    ingest_module.preflight(release)
+    result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
+    frame = proceedings(result)
+    assert frame["OTHER_COMP"].tolist()[0] == "Y" and frame["BASE_CITY_CODE"].tolist() == ["TUC", "SEA"]
+    assert pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))["strDecCode"].tolist() == ["Y", "C", "T"]
+
+
+def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch):
+    # tblLookupBaseCity has both BASE_CITY (the city) and BASE_CITY_CODE: an alias BASE_CITY ->
+    # BASE_CITY_CODE must not rename the city column onto the code column.
+    monkeypatch.setattr(release_format, "COLUMN_ALIASES", {"BASE_CITY": "BASE_CITY_CODE"})
+    result = ingest(tmp_path, [proceeding_line(proceeding(1))])
+    base_city = pd.read_parquet(result.lookup_path(release_format.BASE_CITY_TABLE))
+    assert base_city[["BASE_CITY_CODE", "BASE_CITY"]].values.tolist()[:2] == [["SEA", "SEATTLE"], ["TUC", "TUCSON"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Deflate64: a real Deflate64 zip, written by the test, read end to end
+
+
+def test_a_deflate64_release_is_read_end_to_end(tmp_path):
+    lines = [proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
+             for i in range(1, 3001)]
+    path = write_release(tmp_path / "d64.zip", lines, deflate64=True)
+    with zipfile.ZipFile(path) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {9}
+    result = ingest_module.ingest_release(path, tmp_path / "interim", progress=False)
+    assert accounting(result) == {"lines": 3000, "loaded": 3000, "repaired": 0, "quarantined": 0}
+    frame = proceedings(result)
+    assert (frame["OTHER_COMP"] == "Y").sum() == 1000  # every third of 3,000
+    assert frame["BASE_CITY_CODE"].value_counts().to_dict() == {"SEA": 1500, "TUC": 1500}
+    assert accounting(result, release_format.DECISION_TABLE)["loaded"] == 3
+    assert result.manifest["release_date"] == "2026-04-01"  # the members' date, as written
+    assert result.manifest["checksum_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_reading_deflate64_leaves_zip_writing_working(tmp_path):
+    # zipfile-inflate64 0.1 replaces zipfile's compressor factory with one that takes one argument
+    # where Python passes two: without release.py's repair no compressed zip could be written.
+    assert release_files.zipfile is zipfile
+    with zipfile.ZipFile(tmp_path / "w.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", b"a" * 1000)
+    with zipfile.ZipFile(tmp_path / "w.zip") as archive:
+        assert archive.read("a.txt") == b"a" * 1000
+
+
+def test_a_compression_method_zipfile_cannot_read_is_one_line(tmp_path, monkeypatch):
+    path = write_release(tmp_path / "d64.zip", [proceeding_line(proceeding(1))], deflate64=True)
+    original = zipfile._get_decompressor
+
+    def without_deflate64(compress_type):
+        if compress_type == 9:
+            raise NotImplementedError("That compression method is not supported")
+        return original(compress_type)
+
+    monkeypatch.setattr(zipfile, "_get_decompressor", without_deflate64)
+    message = r"d64.zip:EOIR Case Data/.*\.csv: compressed with method 9 \(deflate64\), which needs zipfile-inflate64"
+    with pytest.raises(ReleaseError, match=message):
+        ingest_module.preflight(path)
+    with pytest.raises(ReleaseError, match=message):
+        ingest_module.ingest_release(path, tmp_path / "interim", progress=False)
+
+
+def test_quarantined_lists_every_table_with_line_numbers_and_reasons(tmp_path):
+    short = "\t".join(proceeding_line(proceeding(3)).split("\t")[:20])
+    lookups = lookup_tables()
+    lookups[release_format.HLOC_TABLE].append("99\tXX\tA\tB")  # after the header and 5 rows: line 7
+    result = ingest(tmp_path, [proceeding_line(proceeding("X7")), "", short], lookups=lookups)
+    frame = result.quarantined().sort_values(["table", "line"])
+    assert frame.columns.tolist() == ["table", "line", "reason", "raw_line"]
+    assert frame[["table", "line", "reason"]].values.tolist() == [
+        ["B_TblProceeding", 2, "IDNPROCEEDING and IDNCASE not a whole number"],
+        ["B_TblProceeding", 3, "empty line"],
+        ["B_TblProceeding", 4, "20 fields, expected 38"],
+        ["tblLookupHloc", 7, "4 fields, expected 28"],
+    ]
+    assert frame["raw_line"].tolist()[-1] == "99\\tXX\\tA\\tB"

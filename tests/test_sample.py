@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pdclosures import sample, release_format
+from pdclosures import release_format, sample
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED_ZIP = REPO / "data" / "sample" / "eoir_synthetic_sample.zip"
@@ -102,7 +102,8 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
         assert b'"' not in raw, f"{name}: quoting"
         header = raw[:raw.index(b"\r\n")].decode(release_format.ENCODING)
         assert header.split("\t") == columns, name
-    base_city = [line.split("\t") for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv"])]
+    base_city = [line.split("\t")
+                 for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv"])]
     assert {row[2] for row in base_city} == {"IMMIGRATION COURT"}
     assert {row[1] for row in base_city} >= {"SEA", "TUC", "HDQ", "BIA"}
 
@@ -121,7 +122,8 @@ def test_manifest_agrees_with_the_files(default_sample):
     assert nul_lines == manifest["quirks"]["lines_with_nul"] > 0
     assert any(line.split("\t")[4].endswith(" ") for line in lines if line.count("\t") == 37)
 
-    counts = dict(line.split("\t") for line in members[f"{ROOT}/Count.txt"].decode(release_format.ENCODING).splitlines())
+    count_lines = members[f"{ROOT}/Count.txt"].decode(release_format.ENCODING).splitlines()
+    counts = dict(line.split("\t") for line in count_lines)
     assert int(counts[release_format.PROCEEDING_TABLE]) == len(lines)
     for table in LOOKUP_COLUMNS:
         physical = len(_data_lines(members[f"{ROOT}/Lookup/{table}.csv"]))

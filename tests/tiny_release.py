@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from pathlib import Path
+
+import inflate64
 
 from pdclosures import release_format
 
@@ -54,7 +58,8 @@ def lookup_tables() -> dict[str, list[str]]:
                        "datCreatedOn": "2011-07-01 00:00:00.000"}, release_format.DECISION_COLUMNS)
                  for i, (code, text) in enumerate([("Y", "Prosecutorial Discretion - Admin Close"),
                                                    ("C", "Change of venue"), ("T", "Transfer")], 1)]
-    case_types = [line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"}, release_format.CASE_TYPE_COLUMNS)]
+    case_types = [line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"},
+                       release_format.CASE_TYPE_COLUMNS)]
     return {
         release_format.BASE_CITY_TABLE: ["\t".join(release_format.BASE_CITY_COLUMNS), *base],
         release_format.HLOC_TABLE: ["\t".join(release_format.HLOC_COLUMNS), *hloc],
@@ -63,11 +68,11 @@ def lookup_tables() -> dict[str, list[str]]:
     }
 
 
-def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bool = False,
+def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bool = False, deflate64: bool = False,
                   folder: str = "EOIR Case Data/", lower_case: bool = False, header: str | None = None,
                   lookups: dict[str, list[str] | bytes] | None = None, extra_files: dict[str, bytes] | None = None,
                   drop_tables: tuple[str, ...] = ()) -> Path:
-    """Write a release (a zip, or a folder) with the given B_TblProceeding data lines."""
+    """Write a release (a zip, a Deflate64 zip, or a folder) with the given B_TblProceeding data lines."""
     files = {}
     if isinstance(proceeding_lines, bytes):
         files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = proceeding_lines
@@ -79,7 +84,10 @@ def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bo
     files = {folder + (name.lower() if lower_case else name): data for name, data in files.items()
              if not any(name.endswith(f"/{t}.csv") for t in drop_tables)}
     files.update(extra_files or {})
-    if zipped:
+    if deflate64:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_deflate64_zip(dest, files)
+    elif zipped:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in files.items():
@@ -89,6 +97,31 @@ def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bo
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             (dest / name).write_bytes(data)
     return dest
+
+
+DEFLATE64 = 9  # the zip compression method number of Deflate64 ("Enhanced Deflating")
+MEMBER_DATE = (2026, 4, 1)  # the modification date of every member of write_deflate64_zip
+
+
+def write_deflate64_zip(dest: Path, files: dict[str, bytes]) -> None:
+    """A zip whose members are compressed with Deflate64, written byte by byte as the zip format
+    (PKWARE APPNOTE, sections 4.3.7, 4.3.12, 4.3.16) lays it out, so no zip writer is involved."""
+    year, month, day = MEMBER_DATE
+    dos_date = (year - 1980) << 9 | month << 5 | day
+    body, directory = bytearray(), bytearray()
+    for name, data in files.items():
+        deflater = inflate64.Deflater()
+        packed = deflater.deflate(data) + deflater.flush()
+        encoded = name.encode()
+        # version needed (2.1 for Deflate64), flags, method, time, date, CRC-32, sizes, name and extra lengths
+        common = struct.pack("<HHHHHIIIHH", 21, 0, DEFLATE64, 0, dos_date, zlib.crc32(data), len(packed), len(data),
+                             len(encoded), 0)
+        # version made by, common fields, comment length, disk, internal and external attributes, offset
+        directory += b"PK\x01\x02" + struct.pack("<H", 21) + common + struct.pack("<HHHII", 0, 0, 0, 0, len(body))
+        directory += encoded
+        body += b"PK\x03\x04" + common + encoded + packed
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(files), len(files), len(directory), len(body), 0)
+    dest.write_bytes(bytes(body + directory + end))
 
 
 def _encode(lines: list[str]) -> bytes:

@@ -3,7 +3,7 @@
 `python -m pdclosures.download [--url URL] [--dest DIR] [--force] [--test-zip]` (backend of
 `make download`). The file is fetched into `<name>.part` (HTTP Range requests resume it, within a
 run and across runs), checked (size and zip central directory), and only then renamed to its final
-name. `<name>.download.json` beside it records its provenance; `read_download_record` reads it.
+name. `<name>.download.json` beside it records its provenance; release.py reads it.
 """
 
 from __future__ import annotations
@@ -31,14 +31,9 @@ from urllib.parse import unquote, urlsplit
 
 from tqdm import tqdm
 
-try:  # some releases compress members with Deflate64, which plain zipfile cannot test
-    import zipfile_deflate64  # noqa: F401  (registers the codec with zipfile on import)
-except ImportError:  # pragma: no cover - declared as a dependency
-    pass
-
 from . import __version__
 from .errors import ReleaseError, run_command
-from .release import sha256_file
+from .release import read_download_record, record_path, sha256_file  # release.py also registers Deflate64
 
 # EOIR moves the bulk file from time to time: the current address is the "EOIR Case Data" link
 # on the FOIA library page.
@@ -64,40 +59,6 @@ def destination(url: str = DEFAULT_URL, dest: Path | str = DEFAULT_DEST) -> Path
     if not name:
         raise ReleaseError(f"cannot tell the file name from URL {url}: it should end in a file name")
     return Path(dest) / name
-
-
-def record_path(zip_path: Path | str) -> Path:
-    """The provenance sidecar of a downloaded file: `<name>.download.json` beside it."""
-    zip_path = Path(zip_path)
-    return zip_path.with_name(zip_path.name + ".download.json")
-
-
-def read_download_record(zip_path: Path | str) -> dict | None:
-    """The provenance recorded when `zip_path` was downloaded, or None if there is none.
-
-    Keys: url, file, size (bytes), last_modified (the header, i.e. the release date, as sent),
-    last_modified_date (its ISO date), etag, sha256, mtime_ns (the saved file's modification time;
-    records written before it was added lack it), downloaded_at (ISO, UTC).
-    A record whose size differs from the file on disk (the file was replaced since) counts as none.
-    """
-    zip_path = Path(zip_path)
-    try:
-        record = json.loads(record_path(zip_path).read_text(encoding="utf-8"))
-        size = zip_path.stat().st_size
-    except (FileNotFoundError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("size") != size:
-        return None
-    return record
-
-
-def recorded_sha256(zip_path: Path | str) -> str | None:
-    """The SHA-256 recorded at download, if the file still has the recorded size and modification
-    time (the test the cache itself trusts); None otherwise, or for a record without mtime_ns."""
-    record = read_download_record(zip_path)
-    if record and record.get("sha256") and record.get("mtime_ns") == Path(zip_path).stat().st_mtime_ns:
-        return record["sha256"]
-    return None
 
 
 def download(
@@ -395,7 +356,7 @@ def _check_zip(partial: _PartialFile, url: str, test_members: bool) -> list[str]
             bad_member = archive.testzip() if test_members else None
     except NotImplementedError as error:  # a compression method zipfile lacks: the file may be fine
         raise ReleaseError(f"cannot test the members of {partial.path}: {error} "
-                           "(pip install zipfile-deflate64)") from None
+                           "(pip install zipfile-inflate64)") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
         problem = str(error)
     else:

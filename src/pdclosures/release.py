@@ -1,31 +1,46 @@
-"""Find and open the tables of an EOIR case-data release, zipped or unpacked.
+"""A release on disk, zipped or unpacked: find and open its tables; its checksum and release date.
 
 Releases have moved their files between folders and changed letter case over the years, so tables
 are found by file name (case-insensitive) at any depth. Zip members are streamed: nothing is
-unpacked to disk.
+unpacked to disk. `make download` leaves a record beside the zip (`<zip>.download.json`, written by
+download.py); this module reads it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:  # some releases compress members with Deflate64, which plain zipfile cannot read
-    import zipfile_deflate64  # noqa: F401  (registers the codec with zipfile on import)
-except ImportError:  # pragma: no cover - declared as a dependency
-    pass
-
 from . import release_format
+from .cleaning import clean_code
 from .errors import ReleaseError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
 COUNT_FILE = "count.txt"
+
+
+def _read_deflate64() -> None:
+    """Let zipfile read Deflate64 members (some releases use it) through zipfile-inflate64.
+
+    Its version 0.1 also replaces zipfile's compressor factory with one that drops the compression
+    level argument, so writing any compressed zip in the same process fails with a TypeError. Only
+    reading is needed here: zipfile's own compressor factory is put back."""
+    compressor = zipfile._get_compressor
+    try:
+        import zipfile_inflate64  # noqa: F401  (registers the codec with zipfile on import)
+    except ImportError:  # pragma: no cover - a dependency; open_table says what to install
+        return
+    zipfile._get_compressor = compressor
+
+
+_read_deflate64()
 
 
 @dataclass
@@ -67,9 +82,15 @@ class Release:
     def open_table(self, table: str):
         """A binary stream of the table's bytes (decompressed on the fly for zips)."""
         member = self.member(table)
-        if self.is_zip:
+        if not self.is_zip:
+            return open(self.path / member, "rb")
+        try:
             return self._zip.open(member)
-        return open(self.path / member, "rb")
+        except NotImplementedError:  # a compression method zipfile cannot read
+            method = self._zip.getinfo(member).compress_type
+            needs = "zipfile-inflate64 (pip install zipfile-inflate64)" if method == 9 else "another unzip tool"
+            raise ReleaseError(f"{self.describe(table)}: compressed with method {method} "
+                               f"({zipfile.compressor_names.get(method, 'unknown')}), which needs {needs}") from None
 
     def read_table_bytes(self, table: str) -> bytes:
         with self.open_table(table) as stream:
@@ -107,10 +128,34 @@ class Release:
         digest = hashlib.sha256(repr(self.fingerprint(tables)).encode()).hexdigest()[:12]
         return f"{stem.lower() or 'release'}-{digest}"
 
-    def newest_member_date(self) -> str | None:
-        """The latest modification date of a zip's members, if it looks real (not the 1980 zip epoch)."""
+    @property
+    def checksum_of(self) -> str:
+        return "zip file" if self.is_zip else "table files"
+
+    def checksum(self, known: dict[str, str] | None = None) -> str:
+        """SHA-256 of the release, checkable with sha256sum (README, "Outputs").
+
+        A zip: the zip file's, taken from its download record while the file keeps the recorded
+        size and modification time (hashing 4 GB costs seconds). A folder: the SHA-256 of
+        sha256sum's output for the tables the pipeline reads (release_format.TABLES, in that
+        order, paths relative to the folder). `known` gives digests already taken, by member."""
+        if self.is_zip:
+            return recorded_sha256(self.path) or sha256_file(self.path)
+        known = known or {}
+        listing = ""
+        for table in release_format.TABLES:
+            member = self.member(table)
+            listing += f"{known.get(member) or sha256_file(self.path / member)}  {member}\n"
+        return hashlib.sha256(listing.encode()).hexdigest()
+
+    def release_date(self) -> str | None:
+        """The publication date: from the download record (the server's Last-Modified), else the
+        newest member date of the zip if it looks real (not the 1980 zip epoch); None for a folder."""
         if not self.is_zip:
             return None
+        record = read_download_record(self.path)
+        if record and record.get("last_modified_date"):
+            return record["last_modified_date"]
         newest = max((info.date_time for info in self._zip.infolist()), default=None)
         return "%04d-%02d-%02d" % newest[:3] if newest and newest[0] > 1990 else None
 
@@ -159,22 +204,21 @@ def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
     return Release(path, is_zip, members, synthetic, count_file, archive)
 
 
-def clean_code(value: str) -> str:
-    """Codes are padded with spaces and carry stray NUL bytes: strip both before any use."""
-    return value.replace("\x00", "").strip()
-
-
 def split_header(raw: bytes, where: str) -> list[str]:
-    """The header's column names, after checking the file is TAB-delimited latin-1 text at all."""
+    """The header's column names (renamed columns under their current names: release_format.
+    COLUMN_ALIASES), after checking the file is TAB-delimited latin-1 text at all."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[1::2].count(b"\x00") > len(raw) // 4:
         raise ReleaseError(f"{where}: looks like UTF-16 text; expected latin-1, TAB-delimited")
     text = raw.decode(release_format.ENCODING).rstrip("\r\n")
     if sum(ch < " " and ch not in "\t\r\n" for ch in text) > 2:
         raise ReleaseError(f"{where}: header is not text (binary bytes); expected a TAB-delimited table")
-    if "\t" not in text:
+    if release_format.DELIMITER not in text:
         kind = "comma-separated" if text.count(",") > 1 else "not TAB-delimited"
         raise ReleaseError(f"{where}: header is {kind}; expected TAB-delimited columns")
-    return [clean_code(name) for name in text.split("\t")]
+    names = [clean_code(name) for name in text.split(release_format.DELIMITER)]
+    # An old name takes its current one, unless the file also has a column of the current name.
+    aliases = release_format.COLUMN_ALIASES
+    return [aliases[name] if name in aliases and aliases[name] not in names else name for name in names]
 
 
 def require_columns(header: list[str], needed: list[str], where: str) -> None:
@@ -233,3 +277,40 @@ def sha256_file(path: Path, block: int = 8 << 20, on_block=None) -> str:
                 on_block(len(piece))
     return digest.hexdigest()
 
+
+
+# --------------------------------------------------------------------------------------------
+# The download record: `<zip>.download.json`, written by download.py beside the zip
+
+
+def record_path(zip_path: Path | str) -> Path:
+    zip_path = Path(zip_path)
+    return zip_path.with_name(zip_path.name + ".download.json")
+
+
+def read_download_record(zip_path: Path | str) -> dict | None:
+    """The provenance recorded when `zip_path` was downloaded, or None if there is none.
+
+    Keys: url, file, size (bytes), last_modified (the header, i.e. the release date, as sent),
+    last_modified_date (its ISO date), etag, sha256, mtime_ns (the saved file's modification time;
+    records written before it was added lack it), downloaded_at (ISO, UTC).
+    A record whose size differs from the file on disk (the file was replaced since) counts as none.
+    """
+    zip_path = Path(zip_path)
+    try:
+        record = json.loads(record_path(zip_path).read_text(encoding="utf-8"))
+        size = zip_path.stat().st_size
+    except (FileNotFoundError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("size") != size:
+        return None
+    return record
+
+
+def recorded_sha256(zip_path: Path | str) -> str | None:
+    """The SHA-256 recorded at download, if the file still has the recorded size and modification
+    time (the test the cache itself trusts); None otherwise, or for a record without mtime_ns."""
+    record = read_download_record(zip_path)
+    if record and record.get("sha256") and record.get("mtime_ns") == Path(zip_path).stat().st_mtime_ns:
+        return record["sha256"]
+    return None

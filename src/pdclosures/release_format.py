@@ -1,4 +1,4 @@
-"""The EOIR case-data release as published: table names, columns in file order, format.
+"""The EOIR case-data release as published: format, table and column names, codes, renamed columns.
 
 Source: EOIR FOIA library case-data release (justice.gov/eoir/foia-library-0); column orders as
 documented by the public loaders deportationdata/eoir (data/variable_types.csv) and marrowb/eoir.
@@ -14,6 +14,13 @@ BASE_CITY_TABLE = "tblLookupBaseCity"
 HLOC_TABLE = "tblLookupHloc"
 DECISION_TABLE = "tblLookupCourtDecision"
 CASE_TYPE_TABLE = "tblLookupCaseType"
+# The tables the pipeline reads, in the order of a folder release's checksum (README, "Outputs").
+TABLES = [PROCEEDING_TABLE, BASE_CITY_TABLE, HLOC_TABLE, DECISION_TABLE, CASE_TYPE_TABLE]
+
+# A column EOIR renames: old name -> the name used here, applied to the header of every table as
+# it is read, so releases with either name load (a header with both keeps both as they are).
+# e.g. {"HEARING_LOCATION_CODE": "HEARING_LOC_CODE"}. No rename of a column read here is known yet.
+COLUMN_ALIASES: dict[str, str] = {}
 
 PROCEEDING_COLUMNS = [
     "IDNPROCEEDING", "IDNCASE", "OSC_DATE", "INPUT_DATE", "BASE_CITY_CODE", "HEARING_LOC_CODE",

@@ -690,7 +690,8 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         if mark == "\x00":
             nul_lines[chosen] = True
 
-    lines = ["\t".join(fields) for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))]
+    lines = ["\t".join(fields)
+             for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))]
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
@@ -845,9 +846,9 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
         writer.close()
 
     quarantined = quirks["two_stray_tabs"] + quirks["truncated"]
-    tables_summary = {release_format.PROCEEDING_TABLE: {"path": TABLE_PATHS[release_format.PROCEEDING_TABLE], "rows": proceedings,
-                                                "physical_data_lines": proceedings,
-                                                "columns": len(release_format.PROCEEDING_COLUMNS)}}
+    tables_summary = {release_format.PROCEEDING_TABLE: {"path": TABLE_PATHS[release_format.PROCEEDING_TABLE],
+                                                        "rows": proceedings, "physical_data_lines": proceedings,
+                                                        "columns": len(release_format.PROCEEDING_COLUMNS)}}
     for table, (columns, rows) in lookups.items():
         line_breaks = sum(value.count(release_format.LINE_END) for row in rows for value in row)
         tables_summary[table] = {"path": TABLE_PATHS[table], "rows": len(rows),
