@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from . import definition, release_format
 from .definition import Method, Window
@@ -330,16 +331,25 @@ def percent(fraction, decimals: int = 1) -> str:
     return MISSING if pd.isna(fraction) else f"{100 * fraction:.{decimals}f}%"
 
 
-def display_table(frame: pd.DataFrame, decimals: int = 1):
-    """publication_table() styled for a notebook: no index, numbers right-aligned, text left."""
+class DisplayTable(Styler):
+    """A Styler whose plain-text form is the table itself (not an object address), so that an
+    executed notebook is the same on every run."""
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=False)
+
+
+def display_table(frame: pd.DataFrame, decimals: int = 1) -> DisplayTable:
+    """publication_table() styled for a notebook or the report: no index, numbers right-aligned."""
     table = publication_table(frame, decimals)
-    numeric = [i for i, column in enumerate(frame.columns.drop("ci_high", errors="ignore"))
-               if column in ("pd_rate", "ci_low") or pd.api.types.is_integer_dtype(frame[column])
-               and not pd.api.types.is_bool_dtype(frame[column])]
+    shown = frame.drop(columns="ci_high") if "ci_low" in frame.columns else frame
+    numeric = [i for i, column in enumerate(shown.columns)
+               if column in ("pd_rate", "ci_low") or (pd.api.types.is_integer_dtype(shown[column])
+                                                      and not pd.api.types.is_bool_dtype(shown[column]))]
     # A fixed id (from the headings), so a rerun writes the same HTML.
     uuid = hashlib.sha256("|".join(table.columns).encode()).hexdigest()[:8]
     styles = [{"selector": f"td.col{i}, th.col_heading.col{i}", "props": "text-align: right"} for i in numeric]
-    return (table.style.hide(axis="index").set_uuid(uuid)
+    return (DisplayTable(table).hide(axis="index").set_uuid(uuid)
             .set_table_styles([{"selector": "td, th", "props": "text-align: left"}, *styles]))
 
 

@@ -302,6 +302,32 @@ def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def for_reading(frame: pd.DataFrame) -> pd.DataFrame:
+    """published_value, computed_value and difference as a reader expects them: counts with thousands
+    separated ("16,306"), percentages with a % sign ("about 30%", "3–4%", "6.80%"), differences of
+    percentages in points. For notebooks and the report; validation.csv keeps format_validation's."""
+    out = frame.copy()
+    published, computed, difference = [], [], []
+    for metric, value, got, diff in zip(out["metric"], out["published_value"], out["computed_value"],
+                                        out["difference"]):
+        quantity, form = parse_metric(metric)
+        missing = got is None or math.isnan(got)
+        if quantity in COUNT_QUANTITIES:
+            published.append(f"{int(float(value)):,}")
+            computed.append("" if missing else f"{got:,.0f}")
+            difference.append("" if missing else f"{diff:+,.0f}")
+            continue
+        if form == "range":
+            low, high = _parse_range(value)
+            published.append(f"under {_fmt(high)}%" if low == 0 else f"{_fmt(low)}–{_fmt(high)}%")
+        else:
+            published.append(f"about {value}%" if form == "approx" else f"{value}%")
+        computed.append("" if missing else f"{got:.2f}%")
+        difference.append("" if missing else f"{diff:+.2f} points")
+    out["published_value"], out["computed_value"], out["difference"] = published, computed, difference
+    return out
+
+
 def write_validation(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
     path = Path(processed_dir) / "validation.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
