@@ -73,11 +73,12 @@ def resolve(preset: str | Path | None = None, **overrides) -> dict:
     return values
 
 
-def _merged(preset, overrides: dict) -> dict:
+def _merged(preset, overrides: dict, keep_empty: bool = False) -> dict:
+    """keep_empty: an empty override is a value (excluded_codes="" excludes nothing), not "unset"."""
     values = dict(DEFAULTS)
     if preset:
         values.update(load_preset(preset))
-    values.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    values.update({k: v for k, v in overrides.items() if v is not None and (keep_empty or v != "")})
     values = {k: as_text(v) if k != "min_completions" else v for k, v in values.items()}
     if not values["run"]:
         if preset:
@@ -198,7 +199,7 @@ class Run:
         unknown = sorted(set(values) - set(DEFAULTS))
         if unknown:
             raise ParameterError(f"unknown parameter {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
-        values = _merged(None, values)
+        values = _merged(None, values, keep_empty=True)
         window, method, min_completions = _parsed(values)
         return cls(
             name=values["run"],
