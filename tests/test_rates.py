@@ -149,7 +149,8 @@ def scanned_tables(ingested, window, method, monkeypatch):
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.describe())
-@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"), ("2013-02-01", "2013-02-28")])
+@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"),
+                                    ("2013-02-01", "2013-02-28")])
 def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, method, monkeypatch):
     window = params.parse_window(*window)
     calculator = rates.RateCalculator(sample_ingest, window, method)

@@ -15,6 +15,7 @@ Defaults (each is a run parameter):
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass
 
 from . import release_format
@@ -123,10 +124,12 @@ def completions_sql(window: Window, method: Method, source: str = "proceedings")
             f"FROM {source}\n"
             f"WHERE {conditions}")
     if method.unit == "case":
-        rows = (f"SELECT * EXCLUDE (rn) FROM (\n"
-                f"  SELECT *, row_number() OVER (PARTITION BY IDNCASE ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC) rn\n"
-                f"  FROM ({rows}))\n"
-                f"WHERE rn = 1")
+        last_first = "ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC"
+        rows = ("SELECT * EXCLUDE (rn) FROM (\n"
+                f"  SELECT *, row_number() OVER (PARTITION BY IDNCASE {last_first}) AS rn\n"
+                f"  FROM (\n{textwrap.indent(rows, '    ')}\n  )\n"
+                ")\n"
+                "WHERE rn = 1")
     return rows
 
 

@@ -68,8 +68,7 @@ class RateCalculator:
         self.ingest = ingest
         self.window = window
         self.method = method
-        self._window_rows = None  # the window's proceedings in memory, for national_for
-        self._monthly_ready = False
+        self._loaded = set()  # tables loaded into this connection when first needed: monthly, window_rows
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
         self.con.execute(
@@ -96,12 +95,21 @@ class RateCalculator:
     def uses_monthly_table(self, method: Method | None = None) -> bool:
         return (method or self.method).unit == "proceeding" and self.window.whole_months()
 
+    def _load(self, table: str) -> None:
+        if table in self._loaded:
+            return
+        if table == "monthly":
+            load_monthly(self.con, self.ingest)
+        else:  # the proceedings completed in the window, in memory: each method is a quick count over them
+            self.con.execute(f"""CREATE TEMP TABLE window_rows AS
+                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
+                FROM proceedings WHERE {definition.in_window_sql(self.window)}""")
+        self._loaded.add(table)
+
     def _counts_sql(self, method: Method, by_place_and_month: bool, source: str = "proceedings") -> str:
         """pd_closures and completions under a method, nationally or per court, location and month."""
         if self.uses_monthly_table(method):
-            if not self._monthly_ready:
-                load_monthly(self.con, self.ingest)
-                self._monthly_ready = True
+            self._load("monthly")
             in_window = definition.in_window_sql(self.window, "COMP_MONTH")
             conditions = " AND ".join([in_window, *definition.counted_sql(method)])
             rows = f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, {definition.is_pd_sql(method)} AS is_pd,
@@ -118,17 +126,13 @@ class RateCalculator:
     def national_for(self, method: Method) -> pd.DataFrame:
         """national() under another method for the same window, e.g. for a sensitivity analysis.
 
-        Proceedings over whole months come from the monthly table; otherwise the proceedings
-        completed in the window are read from the cache once, into memory, and each method is a
-        quick count over them."""
+        Whole-month windows count proceedings from the monthly table, and cases with one scan of
+        the cache. For other windows every method scans, so the window's proceedings are read from
+        the cache once, into memory, and each method is a quick count over them."""
         source = "proceedings"
-        if not self.uses_monthly_table(method):
-            if self._window_rows is None:
-                self._window_rows = "window_rows"
-                self.con.execute(f"""CREATE TEMP TABLE window_rows AS
-                    SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
-                    FROM proceedings WHERE {definition.in_window_sql(self.window)}""")
-            source = self._window_rows
+        if not self.window.whole_months():
+            self._load("window_rows")
+            source = "window_rows"
         return self._national(self.con.execute(self._counts_sql(method, False, source)).df())
 
     def _summed(self, keys: str = "", group: str = "") -> pd.DataFrame:
