@@ -133,7 +133,7 @@ class RateCalculator:
         if not self.window.whole_months():
             self._load("window_rows")
             source = "window_rows"
-        return self._national(self.con.execute(self._counts_sql(method, False, source)).df())
+        return self.national_row(self.con.execute(self._counts_sql(method, False, source)).df())
 
     def _summed(self, keys: str = "", group: str = "") -> pd.DataFrame:
         """The run's counts summed over the completions table, by keys that may name the court's
@@ -145,13 +145,14 @@ class RateCalculator:
                                LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
             {'GROUP BY ' + group if group else ''}""").df()
 
-    def _national(self, counts: pd.DataFrame) -> pd.DataFrame:
+    def national_row(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """A row like national.csv from one row of pd_closures and completions over this window."""
         counts.insert(0, "end", self.window.end.isoformat())
         counts.insert(0, "start", self.window.start.isoformat())
         return add_rates(counts)
 
     def national(self) -> pd.DataFrame:
-        return self._national(self._summed())
+        return self.national_row(self._summed())
 
     def fiscal_years(self) -> pd.DataFrame:
         counts = self._summed(f"{definition.fiscal_year_sql('COMP_MONTH')} AS fiscal_year", group="fiscal_year")
@@ -264,19 +265,17 @@ def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFr
 
 
 def court_names(frame: pd.DataFrame) -> list[str]:
-    """court_name() for each row of a frame with base_city_code, city, state and in_lookup."""
-    return [court_name(code, city, state, known)
-            for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
-
-
-def court_name(code, city, state, in_lookup: bool) -> str:
-    """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic)."""
-    if code is None or (isinstance(code, float) and np.isnan(code)):
-        return "(no court code)"
-    if not in_lookup or not isinstance(city, str) or not city:
-        return f"(unknown code {code})"
-    name = city.title()
-    return f"{name}, {state}" if isinstance(state, str) and state else name
+    """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic), for each
+    row of a frame with base_city_code, city, state and in_lookup; codes not in the lookup are kept."""
+    names = []
+    for code, city, state, in_lookup in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup):
+        if pd.isna(code):
+            names.append("(no court code)")
+        elif not in_lookup or not isinstance(city, str) or not city:
+            names.append(f"(unknown code {code})")
+        else:
+            names.append(city.title() + (f", {state}" if isinstance(state, str) and state else ""))
+    return names
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:

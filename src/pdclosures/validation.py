@@ -7,7 +7,7 @@ Published-figure comparison (``validation.csv``)
     (summed from months.csv; national figures only). Each computable figure passes or fails by the
     rule its published precision implies (see ``check``); the rest are "not computable".
 
-Sensitivity (``sensitivity.csv``, figure 07_sensitivity)
+Sensitivity (``sensitivity.csv``; figures.sensitivity draws it as figure 07)
     The national rate for the run's window under alternative definitions, each changing one thing
     from the run's method: the unit (proceeding or case), the PD code set ({Y}, {Y,M}, {Y,M,I}),
     whether change-of-venue (C) and transfer (T) completions count, removal-type cases only, and
@@ -17,7 +17,8 @@ PD code timeline
     ``pd_code_first_months`` gives, per fiscal year, the first month each PD code closes a
     proceeding; ``pd_code_lookup`` gives the codes' rows in tblLookupCourtDecision (datCreatedOn).
 
-docs/methodology.md explains every choice; the rate and interval logic is rates.py's.
+docs/methodology.md explains every choice. What is counted is definition.py's; the rates and
+intervals are rates.py's.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import pandas as pd
 from . import definition, release_format
 from .definition import Method, Window
 from .ingest import IngestResult
-from .rates import RATE_COLUMNS, RateCalculator, add_rates, load_monthly, write_tables
+from .rates import RATE_COLUMNS, RateCalculator, load_monthly, write_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -431,10 +432,8 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
 
 def pending_at_start(calculator: RateCalculator, method: Method | None = None) -> pd.DataFrame:
     """One row like national(): pd_closures over the proceedings pending at the window's start."""
-    counts = calculator.con.execute(pending_at_start_sql(calculator.window, method or calculator.method)).df()
-    counts.insert(0, "end", calculator.window.end.isoformat())
-    counts.insert(0, "start", calculator.window.start.isoformat())
-    return add_rates(counts)
+    sql = pending_at_start_sql(calculator.window, method or calculator.method)
+    return calculator.national_row(calculator.con.execute(sql).df())
 
 
 def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
