@@ -4,6 +4,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pandas.testing as pd_testing
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
@@ -148,7 +149,8 @@ def scanned_tables(ingested, window, method, monkeypatch):
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.describe())
-@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"), ("2013-02-01", "2013-02-28")])
+@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"),
+                                    ("2013-02-01", "2013-02-28")])
 def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, method, monkeypatch):
     window = params.parse_window(*window)
     calculator = rates.RateCalculator(sample_ingest, window, method)
@@ -192,3 +194,76 @@ def test_a_read_only_cache_still_counts(ingested, monkeypatch):
     monkeypatch.setattr(rates.os, "replace", refuse)
     assert national(ingested) == (4, 8)
     assert not path.exists() and not list(ingested.cache_dir.glob(".*tmp*"))
+
+
+# --------------------------------------------------------------------------------------------
+# The ranking rule of courts.csv and the other breakdowns (min_completions = 3)
+
+RANKED_ROWS = [proceeding(100 + i, court=court, comp="2013-05-15", other=other)
+               for i, (court, other) in enumerate([
+                   *[("TUC", "Y")] * 2, ("TUC", ""),                 # 2/3 = 66.7%, exactly min_completions
+                   *[("HOU", "Y")] * 2, *[("HOU", "")] * 6,          # 2/8 = 25%
+                   ("SEA", "M"), *[("SEA", "")] * 3,                 # 1/4 = 25%: ties HOU, fewer completions
+                   *[("NYC", "Y")] * 2,                              # 2/2 = 100%, but under min_completions
+                   *[("ABC", "")] * 2,                               # 0/2, not in the lookup
+                   ("XYZ", "Y"),                                     # 1/1, not in the lookup
+               ])]
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ranked")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in RANKED_ROWS])
+    ingested = ingest.ingest_release(release, tmp / "interim", progress=False)
+    return rates.RateCalculator(ingested, params.parse_window("2013-01-01", "2013-12-31")).all_tables(3)
+
+
+def test_courts_are_ranked_by_rate_then_the_small_ones_by_size(ranked):
+    courts = ranked["courts"]
+    # Ranked (3 or more completions): TUC 66.7%; HOU and SEA both 25%, the larger first. Then the
+    # courts under 3 completions, largest first whatever their rate: NYC and ABC (2 each, the higher
+    # rate first), then XYZ (1, although its rate is 100%).
+    assert courts["base_city_code"].tolist() == ["TUC", "HOU", "SEA", "NYC", "ABC", "XYZ"]
+    assert courts[["pd_closures", "completions"]].values.tolist() == [[2, 3], [2, 8], [1, 4], [2, 2], [0, 2], [1, 1]]
+    assert courts["court"].tolist()[-1] == "(unknown code XYZ)"
+
+
+def test_states_follow_the_same_rule(ranked):
+    # ABC and XYZ have no state: together 1/3, ranked between AZ and TX.
+    assert ranked["states"]["state"].tolist() == ["AZ", "(unknown)", "TX", "WA", "NY"]
+    assert ranked["regions"]["region"].tolist() == ["Western", "Eastern", "(unknown)"]  # 3/7, 4/10, 1/3
+
+
+def test_min_completions_zero_ranks_everything_by_rate():
+    frame = rates.add_rates(pd.DataFrame({"key": ["a", "b", "c", "d"], "pd_closures": [1, 1, 0, 2],
+                                          "completions": [1, 2, 5, 4]}))
+    # a 100%; d and b 50%, the larger first; c 0%.
+    assert rates.rank(frame, 0, "key")["key"].tolist() == ["a", "d", "b", "c"]
+    assert rates.rank(frame, 5, "key")["key"].tolist() == ["c", "d", "b", "a"]  # only c has 5: then by size
+
+
+# --------------------------------------------------------------------------------------------
+# Tables for reading
+
+def test_display_table_formats_like_a_publication():
+    frame = pd.DataFrame({"base_city_code": ["SEA", "XYZ"], "court": ["Seattle, WA", None],
+                          "fiscal_year": [2013, 2014], "partial": [False, True],
+                          "pd_closures": [1234, 0], "completions": [1234567, 0], "pd_rate": [0.067, float("nan")],
+                          "ci_low": [0.0651, float("nan")], "ci_high": [0.0689, float("nan")]})
+    table = rates.publication_table(frame)
+    assert table.columns.tolist() == ["Court code", "Court", "Fiscal year", "Part of the year", "PD closures",
+                                      "Completions", "PD rate", "95% interval"]
+    assert table.values.tolist() == [["SEA", "Seattle, WA", "FY2013", "", "1,234", "1,234,567", "6.7%", "6.5–6.9%"],
+                                     ["XYZ", "", "FY2014", "yes", "0", "0", "—", "—"]]
+    assert rates.publication_table(frame[["pd_rate", "ci_low", "ci_high"]], decimals=2).values.tolist()[0] == \
+        ["6.70%", "6.51–6.89%"]
+
+
+def test_display_table_has_no_index_and_the_same_html_every_time():
+    frame = rates.add_rates(pd.DataFrame({"state": ["WA"], "pd_closures": [1], "completions": [2]}))
+    styled = rates.display_table(frame)
+    html = styled.to_html()
+    assert "row_heading" not in html and ">0<" not in html  # no index column
+    assert html == rates.display_table(frame).to_html()
+    assert repr(styled).splitlines() == ["State PD closures Completions PD rate 95% interval",
+                                         "   WA           1           2   50.0%    9.5–90.5%"]

@@ -3,7 +3,6 @@
 import math
 
 import matplotlib.pyplot as plt
-import nbformat
 import pandas as pd
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
@@ -314,22 +313,95 @@ def test_pd_code_first_months(ingested):
     assert lookup.loc["M", "description"] == "(not in the lookup)"
 
 
-def test_notebook_parameters_cell_matches_02_rates():
-    def parameters(path):
-        cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-        assert len(cells) == 1
-        return cells[0].source
-
-    root = validation.PROJECT_ROOT / "notebooks"
-    assert parameters(root / "04_validate.ipynb") == parameters(root / "02_rates.ipynb")
-    notebook = nbformat.read(root / "04_validate.ipynb", as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.execution_count is None and cell.outputs == []
-
-
 def test_no_completions_gives_empty_rates_and_fails(ingested):
     window = params.parse_window("2020-01-01", "2020-12-31")
     frame = validation.sensitivity(ingested, window)
     assert frame["completions"].iloc[0] == 0 and math.isnan(frame["pd_rate"].iloc[0])
     assert validation.closest_definition(frame.iloc[:1], 5.0) is None
+
+
+def test_for_reading_writes_counts_and_percentages_as_a_reader_expects():
+    out = validation.for_reading(run_compare(
+        figure("pd_closures", "674"), figure("all_closures", "10500"), figure("pd_rate_pct", "6.7"),
+        figure("pd_rate_pct_approx", "30", geography="court:TUC"), figure("pd_rate_pct_range", "3-4",
+                                                                          geography="court:HOU"),
+        figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
+        figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30")))
+    assert out["published_value"].tolist() == ["674", "10,500", "6.7%", "about 30%", "3–4%", "under 3%", "4.7%"]
+    # National 674 / 10,000; TUC 29 / 100; HOU 2 / 100.
+    assert out["computed_value"].tolist() == ["674", "10,000", "6.74%", "29.00%", "2.00%", "2.00%", ""]
+    assert out["difference"].tolist() == ["+0", "-500", "+0.04 points", "-1.00 points", "-1.00 points",
+                                          "+0.00 points", ""]
+
+
+# --------------------------------------------------------------------------------------------
+# The boundary day of the pending-at-start basis (window 2013-01-01..2013-12-31)
+
+BOUNDARY_ROWS = [
+    proceeding(1, comp="2013-06-01", other="Y", INPUT_DATE="2013-01-01 00:00:00.000"),   # input on the start day
+    proceeding(2, comp="2012-12-31", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),   # completed the day before
+    proceeding(3, comp="2013-01-01", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),   # completed on the start day
+    proceeding(4, comp="", INPUT_DATE="2012-12-31 00:00:00.000"),                        # input the day before, open
+    proceeding(5, comp="2013-01-01", dec="X", INPUT_DATE="2012-06-01 00:00:00.000"),     # on the start day, not PD
+    proceeding(6, comp="", INPUT_DATE="", OSC_DATE="2013-01-01 00:00:00.000"),           # OSC on the start day
+    proceeding(7, comp="2014-01-01", other="Y", INPUT_DATE="", OSC_DATE="2012-12-31 00:00:00.000"),  # PD after
+]
+
+
+@pytest.fixture(scope="module")
+def boundary(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("boundary")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in BOUNDARY_ROWS])
+    ingested = ingest.ingest_release(release, tmp / "interim", progress=False)
+    return rates.RateCalculator(ingested, params.parse_window("2013-01-01", "2013-12-31"))
+
+
+def test_pending_at_start_on_the_boundary_day(boundary):
+    # Pending when 2013-01-01 begins: 3 and 5 (completed on it), 4 (input the day before, still open),
+    # 7 (OSC the day before; closed after the window). Not 1 (input on the start day), 2 (completed
+    # the day before) or 6 (OSC on the start day). PD closures among them in the window: 3 only.
+    row = validation.pending_at_start(boundary).iloc[0]
+    assert (row["pd_closures"], row["completions"]) == (1, 4)
+    assert row["pd_rate"] == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------------------------
+# When the PD codes appear: counted over the whole cache, per fiscal year
+
+TIMELINE_ROWS = [
+    proceeding(1, comp="2011-08-15", other="Y"),   # FY2011
+    proceeding(2, comp="2011-07-01", other="Y"),   # FY2011, the earlier month
+    proceeding(3, comp="2012-03-10", other="M"),   # FY2012
+    proceeding(4, comp="2012-05-01", other="C"),   # FY2012, not a PD code
+    proceeding(5, comp="2013-10-01", other="Y"),   # the first day of FY2014 (FY2013 has no PD closure)
+    proceeding(6, comp="2014-12-01", dec="X"),     # FY2015: the last completion, not PD
+    proceeding(7, comp="", other="I"),             # no completion date: not counted
+]
+
+
+@pytest.fixture(scope="module")
+def timeline_release(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("timeline")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in TIMELINE_ROWS])
+    return ingest.ingest_release(release, tmp / "interim", progress=False)
+
+
+def test_code_timeline_per_fiscal_year(timeline_release):
+    frame = validation.pd_code_first_months(timeline_release)
+    assert frame.columns.tolist() == ["fiscal_year", "Y_first_month", "Y_closures", "M_first_month", "M_closures",
+                                      "I_first_month", "I_closures"]
+    assert frame.values.tolist() == [
+        [2011, "2011-07", 2, "", 0, "", 0],
+        [2012, "", 0, "2012-03", 1, "", 0],
+        [2013, "", 0, "", 0, "", 0],
+        [2014, "2013-10", 1, "", 0, "", 0],
+        [2015, "", 0, "", 0, "", 0],
+    ]
+    with_c = validation.pd_code_first_months(timeline_release, ("Y", "C")).set_index("fiscal_year")
+    assert with_c.loc[2012, ["C_first_month", "C_closures"]].tolist() == ["2012-05", 1]
+
+
+def test_code_timeline_without_any_pd_code(tmp_path):
+    release = write_release(tmp_path / "release", [proceeding_line(proceeding(1, dec="X"))])
+    frame = validation.pd_code_first_months(ingest.ingest_release(release, tmp_path / "interim", progress=False))
+    assert frame.empty and frame.columns.tolist()[:3] == ["fiscal_year", "Y_first_month", "Y_closures"]

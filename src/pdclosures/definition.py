@@ -15,6 +15,7 @@ Defaults (each is a run parameter):
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass
 
 from . import release_format
@@ -92,7 +93,7 @@ def is_pd_sql(method: Method) -> str:
 
 def in_window_sql(window: Window, column: str = "COMP_DATE") -> str:
     """True when a date column falls in the window (both ends inclusive)."""
-    return f"{column} BETWEEN DATE '{window.start.isoformat()}' AND DATE '{window.end.isoformat()}'"
+    return f"{column} BETWEEN {date_sql(window.start)} AND {date_sql(window.end)}"
 
 
 def scope_sql(method: Method) -> list[str]:
@@ -111,6 +112,37 @@ def counted_sql(method: Method) -> list[str]:
     if method.excluded_codes:
         conditions.append(f"(OTHER_COMP IS NULL OR OTHER_COMP NOT IN ({sql_list(method.excluded_codes)}))")
     return conditions + scope_sql(method)
+
+
+def completions_sql(window: Window, method: Method, source: str = "proceedings") -> str:
+    """One row per counted completion in the window, with is_pd and where it was counted.
+
+    With unit=case a case counts once, where and how its last completion in the window ended it."""
+    conditions = "\n  AND ".join([in_window_sql(window), *counted_sql(method)])
+    rows = (f"SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE,\n"
+            f"       {is_pd_sql(method)} AS is_pd\n"
+            f"FROM {source}\n"
+            f"WHERE {conditions}")
+    if method.unit == "case":
+        last_first = "ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC"
+        rows = ("SELECT * EXCLUDE (rn) FROM (\n"
+                f"  SELECT *, row_number() OVER (PARTITION BY IDNCASE {last_first}) AS rn\n"
+                f"  FROM (\n{textwrap.indent(rows, '    ')}\n  )\n"
+                ")\n"
+                "WHERE rn = 1")
+    return rows
+
+
+def pending_sql(day: dt.date) -> list[str]:
+    """Conditions for a proceeding to be pending when the day begins: received before it (a valid
+    INPUT_DATE, or OSC_DATE where INPUT_DATE is empty or junk) and not completed before it (no valid
+    COMP_DATE, or one on the day or later). TRAC's 2012 backlog basis; see validation.pending_at_start."""
+    return [f"coalesce(INPUT_DATE, OSC_DATE) < {date_sql(day)}",
+            f"(COMP_DATE IS NULL OR COMP_DATE >= {date_sql(day)})"]
+
+
+def date_sql(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'"
 
 
 def sql_list(values) -> str:

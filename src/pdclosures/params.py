@@ -1,7 +1,8 @@
-"""Run parameters: defaults, presets in params/*.yaml, and checks that fail before any work.
+"""Run parameters: defaults, presets in params/*.yaml, checks that fail before any work, and Run.
 
 papermill hands parameters over as Python literals; YAML turns an unquoted 2012-10-01 into a date.
-Everything here accepts either form and hands the notebooks plain strings, so dates survive.
+Everything here accepts either form. resolve() gives the runner plain strings (so dates survive the
+trip into a notebook); Run.from_parameters() gives a notebook its parsed run in one call.
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ def load_preset(path: str | Path) -> dict:
 
 
 def resolve(preset: str | Path | None = None, **overrides) -> dict:
-    """Defaults, then the preset, then explicit values (empty ones ignored), all as plain strings."""
+    """Defaults, then the preset, then explicit values (empty ones ignored), all as plain strings
+    but min_completions, checked."""
+    values = _merged(preset, overrides)
+    values["min_completions"] = _parsed(values)[2]
+    return values
+
+
+def _merged(preset, overrides: dict, keep_empty: bool = False) -> dict:
+    """keep_empty: an empty override is a value (excluded_codes="" excludes nothing), not "unset"."""
     values = dict(DEFAULTS)
     if preset:
         values.update(load_preset(preset))
-    values.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    values.update({k: v for k, v in overrides.items() if v is not None and (keep_empty or v != "")})
     values = {k: as_text(v) if k != "min_completions" else v for k, v in values.items()}
     if not values["run"]:
         if preset:
@@ -78,9 +87,18 @@ def resolve(preset: str | Path | None = None, **overrides) -> dict:
             values["run"] = "default"
         else:
             values["run"] = f"{values['start']}_to_{values['end']}"
-    validate(values)
-    values["min_completions"] = parse_min_completions(values["min_completions"])
     return values
+
+
+def _parsed(values: dict) -> tuple[Window, Method, int]:
+    """Check every parameter before any work, so a typo costs seconds, not an ingest."""
+    window = parse_window(values["start"], values["end"])
+    method = parse_method(values["pd_codes"], values["excluded_codes"], values["case_types"], values["unit"],
+                          values["courts"])
+    min_completions = parse_min_completions(values["min_completions"])
+    if not _RUN_NAME.match(values["run"]):
+        raise ParameterError(f"RUN={values['run']!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)")
+    return window, method, min_completions
 
 
 def as_text(value) -> str:
@@ -154,15 +172,6 @@ def parse_method(pd_codes, excluded_codes, case_types, unit, courts="") -> Metho
                   courts=parse_courts(courts))
 
 
-def validate(values: dict) -> None:
-    """Check every parameter before any work, so a typo costs seconds, not an ingest."""
-    parse_window(values["start"], values["end"])
-    parse_method(values["pd_codes"], values["excluded_codes"], values["case_types"], values["unit"], values["courts"])
-    parse_min_completions(values["min_completions"])
-    if not _RUN_NAME.match(values["run"]):
-        raise ParameterError(f"RUN={values['run']!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)")
-
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -190,18 +199,17 @@ class Run:
         unknown = sorted(set(values) - set(DEFAULTS))
         if unknown:
             raise ParameterError(f"unknown parameter {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
-        resolved = resolve(**values)
-        name = resolved["run"]
+        values = _merged(None, values, keep_empty=True)
+        window, method, min_completions = _parsed(values)
         return cls(
-            name=name,
-            release=_project_path(resolved["release"]),
-            window=parse_window(resolved["start"], resolved["end"]),
-            method=parse_method(resolved["pd_codes"], resolved["excluded_codes"], resolved["case_types"],
-                                resolved["unit"], resolved["courts"]),
-            min_completions=resolved["min_completions"],
+            name=values["run"],
+            release=_project_path(values["release"]),
+            window=window,
+            method=method,
+            min_completions=min_completions,
             interim_dir=Path(interim_dir or PROJECT_ROOT / "data" / "interim"),
-            processed_dir=Path(processed_dir or PROJECT_ROOT / "data" / "processed" / name),
-            figures_dir=Path(figures_dir or PROJECT_ROOT / "figures" / name),
+            processed_dir=Path(processed_dir or PROJECT_ROOT / "data" / "processed" / values["run"]),
+            figures_dir=Path(figures_dir or PROJECT_ROOT / "figures" / values["run"]),
         )
 
     def describe(self) -> str:

@@ -1,18 +1,14 @@
 """PD closure rates from the cleaned proceedings cache, nationally and by every breakdown.
 
-The method, with its defaults (each is a parameter; docs/methodology.md explains the choices):
-- unit: the proceeding (or the case, IDNCASE, counted once at its last completion in the window);
-- a proceeding completes in the window when its COMP_DATE falls in [start, end], inclusive;
-- completions exclude OTHER_COMP C (change of venue) and T (transfer): the case goes on in a new
-  proceeding, so counting them would count one case's end twice;
-- a PD closure is a completion with OTHER_COMP in {Y, M, I};
-- all case types count.
-Every rate comes with its counts and a 95% Wilson score interval.
+What is counted (the window, the completions, the PD closures, the unit) is definition.py's; this
+module counts it, adds a 95% Wilson score interval to every rate, ranks the breakdowns and formats
+the tables for reading (display_table).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -20,11 +16,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from . import release_format
-from .ingest import IngestResult
+from . import definition, release_format
+from .definition import Method, Window
 from .errors import ParameterError
-from .definition import Method, Window, counted_sql, fiscal_year, fiscal_year_sql, in_window_sql, is_pd_sql, sql_list
+from .ingest import IngestResult
 
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
@@ -64,31 +61,28 @@ class RateCalculator:
 
     Proceeding counts for a window of whole months come from the monthly completions table
     (built once per cached release, see monthly_completions_sql), so a new window costs a scan
-    of a few hundred thousand rows instead of millions. Other windows, and the case unit, scan
-    the proceedings."""
+    of a few hundred thousand rows instead of millions. Other windows, and the case unit, count
+    the proceedings (definition.completions_sql)."""
 
     def __init__(self, ingest: IngestResult, window: Window, method: Method = Method()):
         self.ingest = ingest
         self.window = window
         self.method = method
-        self._window_rows_loaded = False
-        self._monthly_ready = False
+        self._loaded = set()  # tables loaded into this connection when first needed: monthly, window_rows
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
-        self.con.execute(f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
-        for table, view in [(release_format.BASE_CITY_TABLE, "base_city"), (release_format.HLOC_TABLE, "hloc")]:
-            self.con.execute(f"CREATE VIEW {view}_raw AS SELECT * FROM read_parquet('{sql_path(ingest.lookup_path(table))}')")
+        self.con.execute(
+            f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
         # One row per code; where a code repeats (inactive duplicates), the first wins.
-        self.con.execute("""CREATE VIEW base_city AS SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY BASE_CITY_CODE ORDER BY BASE_CITY_CODE) rn
-            FROM base_city_raw) WHERE rn = 1""")
-        self.con.execute("""CREATE VIEW hloc AS SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY HEARING_LOC_CODE ORDER BY HEARING_LOC_CODE) rn
-            FROM hloc_raw) WHERE rn = 1""")
+        for table, view, code in [(release_format.BASE_CITY_TABLE, "base_city", "BASE_CITY_CODE"),
+                                  (release_format.HLOC_TABLE, "hloc", "HEARING_LOC_CODE")]:
+            self.con.execute(f"""CREATE VIEW {view} AS SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY {code} ORDER BY {code}) rn
+                FROM read_parquet('{sql_path(ingest.lookup_path(table))}')) WHERE rn = 1""")
         self._check_courts()
         # Counts per court, hearing location and month: every table of the run is a sum over
         # this small table, so the counting happens once.
-        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(self.method, by_place_and_month=True)}")
+        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(method, by_place_and_month=True)}")
 
     def _check_courts(self) -> None:
         if not self.method.courts:
@@ -98,78 +92,70 @@ class RateCalculator:
         if unknown:
             raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's tblLookupBaseCity")
 
-    def uses_monthly_table(self, method: "Method | None" = None) -> bool:
+    def uses_monthly_table(self, method: Method | None = None) -> bool:
         return (method or self.method).unit == "proceeding" and self.window.whole_months()
 
-    def _counts_sql(self, method: "Method", by_place_and_month: bool, source: str = "proceedings") -> str:
-        """pd_closures and completions under a method, nationally or per court, location and month."""
-        keys = "BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, " if by_place_and_month else ""
-        group = "GROUP BY ALL" if by_place_and_month else ""
-        if self.uses_monthly_table(method):
-            self._load_monthly()
-            is_pd = is_pd_sql(method)
-            filters = [in_window_sql(self.window, "COMP_MONTH"),
-                       *counted_sql(method)]
-            return f"""SELECT {keys}coalesce(sum(completions) FILTER (WHERE {is_pd}), 0)::BIGINT AS pd_closures,
-                              coalesce(sum(completions), 0)::BIGINT AS completions
-                       FROM monthly WHERE {' AND '.join(filters)} {group}"""
-        month = "date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH, " if by_place_and_month else ""
-        keys_from_rows = f"BASE_CITY_CODE, HEARING_LOC_CODE, {month}" if by_place_and_month else ""
-        return f"""SELECT {keys_from_rows}count(*) FILTER (WHERE is_pd) AS pd_closures, count(*) AS completions
-                   FROM ({self._completions_sql(method, source)}) {group}"""
-
-    def _load_monthly(self) -> None:
-        if not self._monthly_ready:
+    def _load(self, table: str) -> None:
+        if table in self._loaded:
+            return
+        if table == "monthly":
             load_monthly(self.con, self.ingest)
-            self._monthly_ready = True
+        else:  # the proceedings completed in the window, in memory: each method is a quick count over them
+            self.con.execute(f"""CREATE TEMP TABLE window_rows AS
+                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
+                FROM proceedings WHERE {definition.in_window_sql(self.window)}""")
+        self._loaded.add(table)
 
-    def _completions_sql(self, method: "Method | None" = None, source: str = "proceedings") -> str:
-        """One row per counted completion (proceeding or case), with is_pd and its breakdown keys."""
-        m = method or self.method
-        filters = [in_window_sql(self.window), *counted_sql(m)]
-        base = f"""SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, {is_pd_sql(m)} AS is_pd
-                   FROM {source} WHERE {' AND '.join(filters)}"""
-        if m.unit == "case":
-            # A case counts once, where and how its last completion in the window ended it.
-            base = f"""SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (
-                         PARTITION BY IDNCASE ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC) rn FROM ({base}))
-                       WHERE rn = 1"""
-        return base
+    def _counts_sql(self, method: Method, by_place_and_month: bool, source: str = "proceedings") -> str:
+        """pd_closures and completions under a method, nationally or per court, location and month."""
+        if self.uses_monthly_table(method):
+            self._load("monthly")
+            in_window = definition.in_window_sql(self.window, "COMP_MONTH")
+            conditions = " AND ".join([in_window, *definition.counted_sql(method)])
+            rows = f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, {definition.is_pd_sql(method)} AS is_pd,
+                              completions AS n FROM monthly WHERE {conditions}"""
+        else:
+            rows = f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
+                              is_pd, 1 AS n FROM ({definition.completions_sql(self.window, method, source)})"""
+        keys = "BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH" if by_place_and_month else ""
+        return f"""SELECT {keys + ',' if keys else ''}
+                          coalesce(sum(n) FILTER (WHERE is_pd), 0)::BIGINT AS pd_closures,
+                          coalesce(sum(n), 0)::BIGINT AS completions
+                   FROM ({rows}) {'GROUP BY ' + keys if keys else ''}"""
 
-    def national_for(self, method: "Method") -> pd.DataFrame:
+    def national_for(self, method: Method) -> pd.DataFrame:
         """national() under another method for the same window, e.g. for a sensitivity analysis.
 
         Whole-month windows count proceedings from the monthly table, and cases with one scan of
-        the cache. For other windows, every method scans: the proceedings completed in the window
-        are read from the cache once, into memory, and each method is a quick count over them."""
-        if self.window.whole_months():  # the monthly table, or (case unit) one scan
-            counts = self.con.execute(self._counts_sql(method, by_place_and_month=False)).df()
-        else:
-            if not self._window_rows_loaded:
-                self.con.execute(f"""CREATE TEMP TABLE window_rows AS
-                    SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
-                    FROM proceedings WHERE {in_window_sql(self.window)}""")
-                self._window_rows_loaded = True
-            counts = self.con.execute(self._counts_sql(method, by_place_and_month=False, source="window_rows")).df()
+        the cache. For other windows every method scans, so the window's proceedings are read from
+        the cache once, into memory, and each method is a quick count over them."""
+        source = "proceedings"
+        if not self.window.whole_months():
+            self._load("window_rows")
+            source = "window_rows"
+        return self.national_row(self.con.execute(self._counts_sql(method, False, source)).df())
+
+    def _summed(self, keys: str = "", group: str = "") -> pd.DataFrame:
+        """The run's counts summed over the completions table, by keys that may name the court's
+        lookup row (b) and the hearing location's (h)."""
+        return self.con.execute(f"""
+            SELECT {keys + ',' if keys else ''} coalesce(sum(c.pd_closures), 0)::BIGINT AS pd_closures,
+                   coalesce(sum(c.completions), 0)::BIGINT AS completions
+            FROM completions c LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE
+                               LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
+            {'GROUP BY ' + group if group else ''}""").df()
+
+    def national_row(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """A row like national.csv from one row of pd_closures and completions over this window."""
         counts.insert(0, "end", self.window.end.isoformat())
         counts.insert(0, "start", self.window.start.isoformat())
         return add_rates(counts)
-
-    def _grouped(self, keys_sql: str, joins: str = "", group: str = "") -> pd.DataFrame:
-        sql = f"""SELECT {keys_sql}, sum(c.pd_closures)::BIGINT AS pd_closures, sum(c.completions)::BIGINT AS completions
-                  FROM completions c {joins} {('GROUP BY ' + group) if group else ''}"""
-        return self.con.execute(sql).df()
 
     def national(self) -> pd.DataFrame:
-        counts = self.con.execute("""SELECT coalesce(sum(pd_closures), 0)::BIGINT AS pd_closures,
-                                            coalesce(sum(completions), 0)::BIGINT AS completions FROM completions""").df()
-        counts.insert(0, "end", self.window.end.isoformat())
-        counts.insert(0, "start", self.window.start.isoformat())
-        return add_rates(counts)
+        return self.national_row(self._summed())
 
     def fiscal_years(self) -> pd.DataFrame:
-        counts = self._grouped(f"{fiscal_year_sql('COMP_MONTH')} AS fiscal_year",
-                               group="fiscal_year")
+        counts = self._summed(f"{definition.fiscal_year_sql('COMP_MONTH')} AS fiscal_year", group="fiscal_year")
         frame = pd.DataFrame({"fiscal_year": self.window.fiscal_years()})
         frame["period_start"] = [max(self.window.start, dt.date(fy - 1, 10, 1)).isoformat() for fy in frame.fiscal_year]
         frame["period_end"] = [min(self.window.end, dt.date(fy, 9, 30)).isoformat() for fy in frame.fiscal_year]
@@ -179,52 +165,44 @@ class RateCalculator:
         return add_rates(frame.merge(counts, on="fiscal_year", how="left"))
 
     def months(self) -> pd.DataFrame:
-        counts = self._grouped("strftime(COMP_MONTH, '%Y-%m') AS month", group="month")
+        counts = self._summed("strftime(COMP_MONTH, '%Y-%m') AS month", group="month")
         frame = pd.DataFrame({"month": self.window.months()})
-        frame["fiscal_year"] = [fiscal_year(dt.date(int(m[:4]), int(m[5:]), 1)) for m in frame.month]
+        frame["fiscal_year"] = [definition.fiscal_year(dt.date(int(m[:4]), int(m[5:]), 1)) for m in frame.month]
         return add_rates(frame.merge(counts, on="month", how="left"))
 
     def courts(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._grouped(
-            """c.BASE_CITY_CODE AS base_city_code,
-               any_value(b.BASE_CITY) AS city, any_value(b.BASE_STATE) AS state,
-               count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
-            joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE",
-            group="c.BASE_CITY_CODE")
+        frame = self._summed("""c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
+                                any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
+                             group="c.BASE_CITY_CODE")
         frame["court"] = court_names(frame)
-        frame = add_rates(frame)
-        return rank(frame, min_completions, "base_city_code")[
+        return rank(add_rates(frame), min_completions, "base_city_code")[
             ["base_city_code", "court", "state", *RATE_COLUMNS]]
 
     def hearing_locations(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._grouped(
+        frame = self._summed(
             """c.HEARING_LOC_CODE AS hearing_loc_code, any_value(h.HEARING_LOC_NAME) AS hearing_location,
                any_value(h.HEARING_CITY) AS hearing_city, any_value(h.HEARING_STATE) AS hearing_state,
                c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
                any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
-            joins="""LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
-                     LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE""",
             group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE")
         frame["court"] = court_names(frame)
-        frame = add_rates(frame)
-        return rank(frame, min_completions, "hearing_loc_code", "base_city_code")[
+        return rank(add_rates(frame), min_completions, "hearing_loc_code", "base_city_code")[
             ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court",
              *RATE_COLUMNS]]
 
+    def _by_lookup_column(self, name: str, column: str, min_completions: int) -> pd.DataFrame:
+        """Rates by one lookup column (the court's state or region, the location's circuit), ranked."""
+        frame = self._summed(f"coalesce(nullif({column}, ''), '(unknown)') AS {name}", group="1")
+        return rank(add_rates(frame), min_completions, name)[[name, *RATE_COLUMNS]]
+
     def states(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._grouped("coalesce(nullif(b.BASE_STATE, ''), '(unknown)') AS state",
-                              joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE", group="1")
-        return rank(add_rates(frame), min_completions, "state")[["state", *RATE_COLUMNS]]
+        return self._by_lookup_column("state", "b.BASE_STATE", min_completions)
 
     def circuits(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._grouped("coalesce(nullif(h.CircuitCourt, ''), '(unknown)') AS circuit",
-                              joins="LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE", group="1")
-        return rank(add_rates(frame), min_completions, "circuit")[["circuit", *RATE_COLUMNS]]
+        return self._by_lookup_column("circuit", "h.CircuitCourt", min_completions)
 
     def regions(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._grouped("coalesce(nullif(b.strRegion, ''), '(unknown)') AS region",
-                              joins="LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE", group="1")
-        return rank(add_rates(frame), min_completions, "region")[["region", *RATE_COLUMNS]]
+        return self._by_lookup_column("region", "b.strRegion", min_completions)
 
     def all_tables(self, min_completions: int = 0) -> dict[str, pd.DataFrame]:
         """Every output table of the rates stage, by file stem."""
@@ -248,9 +226,11 @@ def monthly_completions_sql(source: str = "proceedings") -> str:
     a window reads only its own row groups."""
     # Grouped on a month number, made a date only per group: a fifth cheaper at full scale than
     # grouping on date_trunc('month', ...) of every row.
-    return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH,
+    return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE,
+                      make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH,
                       OTHER_COMP, CASE_TYPE, completions
-               FROM (SELECT BASE_CITY_CODE, HEARING_LOC_CODE, year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number,
+               FROM (SELECT BASE_CITY_CODE, HEARING_LOC_CODE,
+                            year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number,
                             OTHER_COMP, CASE_TYPE, count(*) AS completions
                      FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL)
                ORDER BY COMP_MONTH"""
@@ -273,35 +253,29 @@ def load_monthly(con: duckdb.DuckDBPyConnection, ingest: IngestResult) -> None:
     con.execute(f"CREATE VIEW monthly AS SELECT * FROM read_parquet('{sql_path(path)}')")
 
 
-
-
-
-
-
-
 def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFrame:
-    """Highest rate first among rows with at least min_completions; smaller rows follow, by size."""
-    frame = frame.assign(_small=frame["completions"] < min_completions,
-                         _rate=frame["pd_rate"].fillna(-1))
-    frame = frame.sort_values(["_small", "_rate", "completions", *tie_keys],
+    """Rows with at least min_completions first, highest rate first (ties: more completions first);
+    then the smaller rows, largest first (ties: higher rate first); remaining ties by tie_keys."""
+    small = frame["completions"] < min_completions
+    rate, size = frame["pd_rate"].fillna(-1), frame["completions"].astype(float)
+    frame = frame.assign(_small=small, _first=rate.where(~small, size), _second=size.where(~small, rate))
+    frame = frame.sort_values(["_small", "_first", "_second", *tie_keys],
                               ascending=[True, False, False, *[True] * len(tie_keys)], kind="mergesort")
-    return frame.drop(columns=["_small", "_rate"]).reset_index(drop=True)
+    return frame.drop(columns=["_small", "_first", "_second"]).reset_index(drop=True)
 
 
 def court_names(frame: pd.DataFrame) -> list[str]:
-    """court_name() for each row of a frame with base_city_code, city, state and in_lookup."""
-    return [court_name(code, city, state, known)
-            for code, city, state, known in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup)]
-
-
-def court_name(code, city, state, in_lookup: bool) -> str:
-    """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic)."""
-    if code is None or (isinstance(code, float) and np.isnan(code)):
-        return "(no court code)"
-    if not in_lookup or not isinstance(city, str) or not city:
-        return f"(unknown code {code})"
-    name = city.title()
-    return f"{name}, {state}" if isinstance(state, str) and state else name
+    """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic), for each
+    row of a frame with base_city_code, city, state and in_lookup; codes not in the lookup are kept."""
+    names = []
+    for code, city, state, in_lookup in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup):
+        if pd.isna(code):
+            names.append("(no court code)")
+        elif not in_lookup or not isinstance(city, str) or not city:
+            names.append(f"(unknown code {code})")
+        else:
+            names.append(city.title() + (f", {state}" if isinstance(state, str) and state else ""))
+    return names
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
@@ -316,6 +290,70 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
     return paths
 
 
+# --- Tables for reading (notebooks and the report); the CSVs keep fractions -----------------
+
+# Column headings where "pd_closures" -> "Pd closures" would not do; other columns get their
+# name with spaces and a capital.
+HEADINGS = {
+    "pd_closures": "PD closures", "pd_rate": "PD rate", "ci_low": "95% interval", "base_city_code": "Court code",
+    "hearing_loc_code": "Location code", "hearing_city": "City", "hearing_state": "State",
+    "circuit": "Federal circuit", "region": "EOIR region", "start": "From", "end": "To", "period_start": "From",
+    "period_end": "To", "partial": "Part of the year", "label": "Definition", "is_default": "Run's method",
+    "basis": "Computed from",
+}
+MISSING = "—"  # a rate or interval without completions
+
+
+def publication_table(frame: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
+    """The frame as text, as a publication prints it: rates as percentages ("6.7%") beside their
+    counts, the 95% interval in one column ("6.5–6.9%"), counts with thousands separated, fiscal
+    years as FY2013, yes for true, readable headings. Other columns are kept as they are."""
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column == "ci_high" and "ci_low" in frame.columns:
+            continue  # shown with ci_low
+        if column == "pd_rate":
+            text = [percent(v, decimals) for v in values]
+        elif column == "ci_low" and "ci_high" in frame.columns:
+            text = [MISSING if pd.isna(low) or pd.isna(high) else f"{100 * low:.{decimals}f}–{percent(high, decimals)}"
+                    for low, high in zip(values, frame["ci_high"])]
+        elif column == "fiscal_year":
+            text = [f"FY{int(v)}" for v in values]
+        elif pd.api.types.is_bool_dtype(values):
+            text = ["yes" if v else "" for v in values]
+        elif pd.api.types.is_integer_dtype(values):
+            text = [f"{int(v):,}" for v in values]
+        else:
+            text = ["" if pd.isna(v) else str(v) for v in values]
+        out[HEADINGS.get(column, column.replace("_", " ").capitalize())] = text
+    return pd.DataFrame(out)
+
+
+def percent(fraction, decimals: int = 1) -> str:
+    return MISSING if pd.isna(fraction) else f"{100 * fraction:.{decimals}f}%"
+
+
+class DisplayTable(Styler):
+    """A Styler whose plain-text form is the table itself (not an object address), so that an
+    executed notebook is the same on every run."""
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=False)
+
+
+def display_table(frame: pd.DataFrame, decimals: int = 1) -> DisplayTable:
+    """publication_table() styled for a notebook or the report: no index, numbers right-aligned."""
+    table = publication_table(frame, decimals)
+    shown = frame.drop(columns="ci_high") if "ci_low" in frame.columns else frame
+    numeric = [i for i, column in enumerate(shown.columns)
+               if column in ("pd_rate", "ci_low") or (pd.api.types.is_integer_dtype(shown[column])
+                                                      and not pd.api.types.is_bool_dtype(shown[column]))]
+    # A fixed id (from the headings), so a rerun writes the same HTML.
+    uuid = hashlib.sha256("|".join(table.columns).encode()).hexdigest()[:8]
+    styles = [{"selector": f"td.col{i}, th.col_heading.col{i}", "props": "text-align: right"} for i in numeric]
+    return (DisplayTable(table).hide(axis="index").set_uuid(uuid)
+            .set_table_styles([{"selector": "td, th", "props": "text-align: left"}, *styles]))
 
 
 def sql_path(path: Path) -> str:

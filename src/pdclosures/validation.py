@@ -7,7 +7,7 @@ Published-figure comparison (``validation.csv``)
     (summed from months.csv; national figures only). Each computable figure passes or fails by the
     rule its published precision implies (see ``check``); the rest are "not computable".
 
-Sensitivity (``sensitivity.csv``, figure 07_sensitivity)
+Sensitivity (``sensitivity.csv``; figures.sensitivity draws it as figure 07)
     The national rate for the run's window under alternative definitions, each changing one thing
     from the run's method: the unit (proceeding or case), the PD code set ({Y}, {Y,M}, {Y,M,I}),
     whether change-of-venue (C) and transfer (T) completions count, removal-type cases only, and
@@ -17,7 +17,8 @@ PD code timeline
     ``pd_code_first_months`` gives, per fiscal year, the first month each PD code closes a
     proceeding; ``pd_code_lookup`` gives the codes' rows in tblLookupCourtDecision (datCreatedOn).
 
-docs/methodology.md explains every choice; the rate and interval logic is rates.py's.
+docs/methodology.md explains every choice. What is counted is definition.py's; the rates and
+intervals are rates.py's.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import release_format
+from . import definition, release_format
+from .definition import Method, Window
 from .ingest import IngestResult
-from .definition import Method, Window, fiscal_year_sql, in_window_sql, is_pd_sql, scope_sql, sql_list
-from .rates import RATE_COLUMNS, RateCalculator, add_rates, load_monthly
+from .rates import RATE_COLUMNS, RateCalculator, load_monthly, write_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
@@ -302,6 +303,32 @@ def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def for_reading(frame: pd.DataFrame) -> pd.DataFrame:
+    """published_value, computed_value and difference as a reader expects them: counts with thousands
+    separated ("16,306"), percentages with a % sign ("about 30%", "3–4%", "6.80%"), differences of
+    percentages in points. For notebooks and the report; validation.csv keeps format_validation's."""
+    out = frame.copy()
+    published, computed, difference = [], [], []
+    for metric, value, got, diff in zip(out["metric"], out["published_value"], out["computed_value"],
+                                        out["difference"]):
+        quantity, form = parse_metric(metric)
+        missing = got is None or math.isnan(got)
+        if quantity in COUNT_QUANTITIES:
+            published.append(f"{int(float(value)):,}")
+            computed.append("" if missing else f"{got:,.0f}")
+            difference.append("" if missing else f"{diff:+,.0f}")
+            continue
+        if form == "range":
+            low, high = _parse_range(value)
+            published.append(f"under {_fmt(high)}%" if low == 0 else f"{_fmt(low)}–{_fmt(high)}%")
+        else:
+            published.append(f"about {value}%" if form == "approx" else f"{value}%")
+        computed.append("" if missing else f"{got:.2f}%")
+        difference.append("" if missing else f"{diff:+.2f} points")
+    out["published_value"], out["computed_value"], out["difference"] = published, computed, difference
+    return out
+
+
 def write_validation(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
     path = Path(processed_dir) / "validation.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -358,7 +385,7 @@ class Definition:
 
 def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
     """The run's method, then each alternative that changes one thing from it."""
-    out = [Definition("default", "Run's method" + (" (project default)" if method == _plain(method) else ""),
+    out = [Definition("default", "Run's method" + (" (project default)" if method.is_default() else ""),
                       method, is_default=True)]
 
     def add(name, label, changed: Method):
@@ -366,8 +393,8 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
             out.append(Definition(name, label, changed))
 
     other_unit = "case" if method.unit == "proceeding" else "proceeding"
-    add(f"unit={other_unit}",
-        "Unit: case (distinct IDNCASE)" if other_unit == "case" else "Unit: proceeding", replace(method, unit=other_unit))
+    add(f"unit={other_unit}", "Unit: case (distinct IDNCASE)" if other_unit == "case" else "Unit: proceeding",
+        replace(method, unit=other_unit))
     for codes in PD_CODE_SETS:
         add(f"pd_codes={','.join(codes)}", f"PD codes {{{', '.join(codes)}}}",
             replace(method, pd_codes=codes, excluded_codes=tuple(c for c in method.excluded_codes if c not in codes)))
@@ -387,11 +414,6 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
     return out
 
 
-def _plain(method: Method) -> Method:
-    """The project default method, with the run's court restriction (if any)."""
-    return Method(courts=method.courts)
-
-
 def pending_at_start_sql(window: Window, method: Method) -> str:
     """PD closures in the window among the proceedings (or cases) pending at the window's start.
 
@@ -401,9 +423,8 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
     every open proceeding). The numerator is those closed in the window with an OTHER_COMP in the
     PD code set. Case types and courts filter as in the method; unit=case counts distinct IDNCASE.
     """
-    filters = [f"coalesce(INPUT_DATE, OSC_DATE) < DATE '{window.start}'",
-               f"(COMP_DATE IS NULL OR COMP_DATE >= DATE '{window.start}')", *scope_sql(method)]
-    is_pd = f"{in_window_sql(window)} AND {is_pd_sql(method)}"
+    filters = [*definition.pending_sql(window.start), *definition.scope_sql(method)]
+    is_pd = f"{definition.in_window_sql(window)} AND {definition.is_pd_sql(method)}"
     unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
     return f"""SELECT count({unit}) FILTER (WHERE {is_pd}) AS pd_closures, count({unit}) AS completions
                FROM proceedings WHERE {' AND '.join(filters)}"""
@@ -411,10 +432,8 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
 
 def pending_at_start(calculator: RateCalculator, method: Method | None = None) -> pd.DataFrame:
     """One row like national(): pd_closures over the proceedings pending at the window's start."""
-    counts = calculator.con.execute(pending_at_start_sql(calculator.window, method or calculator.method)).df()
-    counts.insert(0, "end", calculator.window.end.isoformat())
-    counts.insert(0, "start", calculator.window.start.isoformat())
-    return add_rates(counts)
+    sql = pending_at_start_sql(calculator.window, method or calculator.method)
+    return calculator.national_row(calculator.con.execute(sql).df())
 
 
 def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
@@ -422,13 +441,13 @@ def sensitivity(ingest: IngestResult, window: Window, method: Method = Method())
     rows = []
     calculator = RateCalculator(ingest, window, method)
     try:
-        for definition in sensitivity_definitions(method):
-            result = (pending_at_start(calculator, definition.method) if definition.denominator == PENDING
-                      else calculator.national_for(definition.method))
+        for alternative in sensitivity_definitions(method):
+            result = (pending_at_start(calculator, alternative.method) if alternative.denominator == PENDING
+                      else calculator.national_for(alternative.method))
             row = result.iloc[0].to_dict()
-            row.update(definition=definition.name, is_default=definition.is_default, label=definition.label,
-                       denominator="proceedings pending at start" if definition.denominator == PENDING
-                       else "completions", description=definition.description())
+            row.update(definition=alternative.name, is_default=alternative.is_default, label=alternative.label,
+                       denominator="proceedings pending at start" if alternative.denominator == PENDING
+                       else "completions", description=alternative.description())
             rows.append(row)
     finally:
         calculator.con.close()
@@ -439,10 +458,7 @@ def sensitivity(ingest: IngestResult, window: Window, method: Method = Method())
 
 
 def write_sensitivity(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
-    path = Path(processed_dir) / "sensitivity.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
-    return path
+    return write_tables({"sensitivity": frame}, processed_dir)[0]
 
 
 def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series | None:
@@ -530,7 +546,8 @@ def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | 
 # When the PD codes appear
 
 
-def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
+def pd_code_first_months(ingest: IngestResult,
+                         codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
     """Per fiscal year (by COMP_DATE), the first month each PD code closes a proceeding, and how many.
 
     One row per fiscal year from the first in which any of the codes appears to the last fiscal
@@ -540,11 +557,11 @@ def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = release_
     con = duckdb.connect()
     try:  # counted from the monthly completions table (rows with a valid COMP_DATE)
         load_monthly(con, ingest)
-        fy = fiscal_year_sql("COMP_MONTH")
+        fy = definition.fiscal_year_sql("COMP_MONTH")
         found = con.execute(f"""
             SELECT {fy} AS fiscal_year, OTHER_COMP AS code, strftime(min(COMP_MONTH), '%Y-%m') AS first_month,
                    sum(completions)::BIGINT AS closures
-            FROM monthly WHERE OTHER_COMP IN ({sql_list(codes)}) GROUP BY ALL""").df()
+            FROM monthly WHERE {definition.is_pd_sql(Method(pd_codes=codes))} GROUP BY ALL""").df()
         last = con.execute(f"SELECT max({fy}) FROM monthly").fetchone()[0]
     finally:
         con.close()
