@@ -281,6 +281,17 @@ def test_hearing_locations_show_the_largest_courts_in_panels():
     assert tick_labels(panels[2]) == ["SEATTLE SITE 0", "SEATTLE SITE 1"]
 
 
+def test_a_court_shows_its_ten_highest_hearing_locations_and_counts_the_rest():
+    # Twelve locations of 100 completions each, with 1 to 12 PD closures: 12% ... 3% shown, 2% and 1% not.
+    sites = with_rates([(f"B{j:02d}", f"SITE {j:02d}", "BIG", "NY", "BIG", "Big, NY", j, 100) for j in range(1, 13)],
+                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
+                        "court"])
+    court = with_rates([("BIG", "Big, NY", "NY", 78, 1200)], ["base_city_code", "court", "state"])
+    ax = figures.hearing_locations(sites, court, CTX).axes[0]
+    assert tick_labels(ax)[:10] == [f"SITE {j:02d}" for j in range(12, 2, -1)]
+    assert "+ 2 more locations not shown (n=200)" in [t.get_text() for t in ax.texts]
+
+
 def test_sensitivity_figure_shows_each_definition_and_the_published_figure():
     fig = figures.sensitivity(SENSITIVITY, CTX, reference=(6.7, "TRAC bulletin"))
     ax = fig.axes[0]

@@ -142,7 +142,7 @@ def save(fig: Figure, figures_dir, stem: str) -> list[Path]:
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    with matplotlib.rc_context({"svg.hashsalt": "pdclosures", "svg.fonttype": "path", "pdf.fonttype": 42}):
+    with matplotlib.rc_context(house_style()):  # with its fixed SVG hash salt and TrueType fonts in PDFs
         for kind, metadata in SAVE_METADATA.items():
             paths.append(folder / f"{stem}.{kind}")
             fig.savefig(paths[-1], format=kind, dpi=PNG_DPI, metadata=metadata)
@@ -333,14 +333,11 @@ def _finish_panel(ax, rows: pd.DataFrame, *, xmax: float, overall: str | None = 
     ax.tick_params(axis="y", length=0, pad=5)
     ax.grid(axis="y", visible=False)
     positions = list(range(len(rows)))
-    reliable = int((rows["tier"] == 0).sum())
-    if 0 < reliable < len(rows) and rows["label"].iloc[reliable] == "":  # the blank row that sets small rows apart
-        ax.axhline(reliable, color=LIGHT_GREY, lw=0.8, gid="small-n-rule")
+    for gap in np.flatnonzero(rows["tier"] < 0):  # the blank row (_with_gap) that sets small rows apart
+        ax.axhline(gap, color=LIGHT_GREY, lw=0.8, gid="small-n-rule")
         if divider:
-            ax.text(0.995, reliable, divider, transform=ax.get_yaxis_transform(), ha="right", va="center",
+            ax.text(0.995, gap, divider, transform=ax.get_yaxis_transform(), ha="right", va="center",
                     fontsize=7.5, color="#777777", bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
-    elif 0 < reliable < len(rows):
-        ax.axhline(reliable - 0.5, color=LIGHT_GREY, lw=0.8, gid="small-n-rule")
     ax.set_yticks(positions, list(rows["label"]))
     for label, colour, tier in zip(ax.get_yticklabels(), rows["colour"], rows["tier"]):
         label.set_color(GREY if tier else (DARK if colour == BLUE else colour))
@@ -610,6 +607,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: Context) 
     heights = [ROW * (len(rows) if rows is not None else 4) + 0.9 for _, rows in panels]
     fig = _frame(ctx, title, subtitle, max(heights) + 0.3, legend=_legend(ctx, first=[_dot(BLUE, "PD rate")]))
     fig.get_layout_engine().set(wspace=0.06)
+    # The shorter panel takes the top row of a two-row grid, so that rows are equally high in both panels.
     grid = fig.add_gridspec(2, 2, height_ratios=[min(heights), max(heights) - min(heights) + 1e-6])
     xmax = _axis_max([v * 100 for _, rows in panels if rows is not None for v in rows["ci_high"]] + [rate * 100])
     for column, ((name, rows), height) in enumerate(zip(panels, heights)):
@@ -646,9 +644,9 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
         rows = _ranked(at_court, [_shorten(name or code) for name, code in
                                   zip(at_court["hearing_location"], at_court["hearing_loc_code"])], ctx.min_completions)
         hidden[title] = rows.iloc[LOCATIONS_PER_COURT:]
-        panels.append(rows.iloc[:LOCATIONS_PER_COURT].assign(
-            panel=title, colour=np.where(rows["tier"].iloc[:LOCATIONS_PER_COURT] == 0, BLUE, GREY),
-            highlighted=_highlighted(court.base_city_code, court.court)))
+        rows = rows.iloc[:LOCATIONS_PER_COURT]
+        panels.append(_with_gap(rows.assign(colour=np.where(rows["tier"] == 0, BLUE, GREY))).assign(
+            panel=title, highlighted=_highlighted(court.base_city_code, court.court)))
     reliable = pd.concat([rows[rows["tier"] == 0] for rows in panels])
     k = len(panels)
     which = "the largest court" if k == 1 else f"the {NUMBER_WORDS.get(k, k)} largest courts"
@@ -667,7 +665,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
     body = math.ceil(k / columns) * (ROW * (tallest + 1) + 0.75)
     fig = _frame(ctx, title, subtitle, body, width=11.0 if columns == 2 else WIDTH,
                  legend=_legend(ctx, first=[_dot(BLUE, "PD rate")]))
-    fig.get_layout_engine().set(wspace=0.05)
+    fig.get_layout_engine().set(wspace=0.05, hspace=0.06)
     data = pd.concat(panels, ignore_index=True)
     rate = _rate(courts)
     xmax = _axis_max(list(data["ci_high"] * 100) + [rate * 100])
@@ -681,7 +679,7 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
         ax.xaxis.set_tick_params(labelbottom=True)
         more = hidden[rows["panel"].iloc[0]]
         if len(more):
-            ax.text(0.01, len(rows), f"+ {len(more)} smaller location{'s' if len(more) > 1 else ''} not shown "
+            ax.text(0.01, len(rows), f"+ {len(more)} more location{'s' if len(more) > 1 else ''} not shown "
                     f"(n={count(more['completions'].sum())})", transform=ax.get_yaxis_transform(), va="center",
                     fontsize=7, color=MUTED)
     return fig
@@ -890,12 +888,15 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
     rated = d[d["pd_rate"].notna()]
     if not len(rated):
         return _no_data_figure(ctx, "PD closure rate under alternative definitions")
-    default = d[d["is_default"].astype(bool)]
+    default_rate = d.loc[d["is_default"].astype(bool), "pd_rate"].iloc[0] if d["is_default"].any() else math.nan
     low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
     where = f"PD closure rate (courts {', '.join(ctx.method.courts)})" if ctx.method.courts else \
         "national PD closure rate"
-    title = (f"The {where} ranges from {pct(low['pd_rate'])} to {pct(high['pd_rate'])} across {len(rated)} "
-             f"definitions; the run's method gives {pct(default['pd_rate'].iloc[0] if len(default) else math.nan)}")
+    if np.isnan(default_rate):
+        title = "No completions in this window under the run's method"
+    else:
+        title = (f"The {where} ranges from {pct(low['pd_rate'])} to {pct(high['pd_rate'])} across {len(rated)} "
+                 f"definitions; the run's method gives {pct(default_rate)}")
     subtitle = (f"Share of {ctx.units} closed by ICE prosecutorial discretion, {ctx.window}, with each definition "
                 "changing one thing from the run's method. Whiskers: 95% Wilson intervals; right: rate "
                 "(PD closures / denominator).")
