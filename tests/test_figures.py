@@ -292,6 +292,17 @@ def test_a_court_shows_its_ten_highest_hearing_locations_and_counts_the_rest():
     assert "+ 2 more locations not shown (n=200)" in [t.get_text() for t in ax.texts]
 
 
+def test_two_hearing_locations_with_one_name_get_a_row_each():
+    sites = with_rates([("SEA1", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 30, 100),
+                        ("SEA2", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 20, 100)],
+                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
+                        "court"])
+    court = with_rates([("SEA", "Seattle, WA", "WA", 50, 200)], ["base_city_code", "court", "state"])
+    ax = figures.hearing_locations(sites, court, CTX).axes[0]
+    assert tick_labels(ax) == ["SEATTLE COURT (SEA1)", "SEATTLE COURT (SEA2)"]
+    assert sorted(points[0] for points in dots(ax).values()) == [20.0, 30.0]
+
+
 def test_sensitivity_figure_shows_each_definition_and_the_published_figure():
     fig = figures.sensitivity(SENSITIVITY, CTX, reference=(6.7, "TRAC bulletin"))
     ax = fig.axes[0]

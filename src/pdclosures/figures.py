@@ -16,6 +16,7 @@ import functools
 import logging
 import math
 import textwrap
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,11 +186,18 @@ def _highlighted(code, court) -> bool:
     return str(code or "").upper() in HIGHLIGHTED or city in HIGHLIGHTED.values()
 
 
+def _distinct(names, codes) -> list[str]:
+    """names, with the code appended to a name that several rows share: each row gets a row of its own."""
+    names = list(names)
+    shared = {name for name, n in Counter(names).items() if n > 1}
+    return [f"{name} ({code})" if name in shared else name for name, code in zip(names, codes)]
+
+
 def _court_labels(courts: pd.DataFrame) -> dict[str, str]:
-    """base_city_code -> 'City, ST'; a name two courts share gets the code (Miami, FL (KRO))."""
-    names = {code: court or f"(code {code})" for code, court in zip(courts["base_city_code"], courts["court"])}
-    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
-    return {code: f"{name} ({code})" if name in shared else name for code, name in names.items()}
+    """base_city_code -> 'City, ST' (two courts in one city: 'Miami, FL (KRO)')."""
+    codes = courts["base_city_code"]
+    names = [court or f"(code {code})" for code, court in zip(codes, courts["court"])]
+    return dict(zip(codes, _distinct(names, codes)))
 
 
 STATE_NAMES = dict(zip(
@@ -641,8 +649,9 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
     for court in largest.itertuples():
         title = f"{labels[court.base_city_code]}: {pct(court.pd_rate)} (n={count(court.completions)})"
         at_court = locations[(locations["base_city_code"] == court.base_city_code) & (locations["completions"] > 0)]
-        rows = _ranked(at_court, [_shorten(name or code) for name, code in
-                                  zip(at_court["hearing_location"], at_court["hearing_loc_code"])], ctx.min_completions)
+        codes = at_court["hearing_loc_code"]
+        names = _distinct([_shorten(name or code) for name, code in zip(at_court["hearing_location"], codes)], codes)
+        rows = _ranked(at_court, names, ctx.min_completions)
         hidden[title] = rows.iloc[LOCATIONS_PER_COURT:]
         rows = rows.iloc[:LOCATIONS_PER_COURT]
         panels.append(_with_gap(rows.assign(colour=np.where(rows["tier"] == 0, BLUE, GREY))).assign(
