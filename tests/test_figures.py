@@ -371,6 +371,9 @@ def test_read_tables_keeps_codes_as_text_and_names_a_missing_file(tmp_path):
     assert tables["circuits"]["circuit"].tolist() == ["9", "2", "1"]
     assert tables["fiscal_years"]["partial"].tolist() == [False, True]
     assert tables["courts"]["completions"].dtype == "int64" and np.isnan(tables["courts"]["pd_rate"][2])
+    (tmp_path / "states.csv").write_text("state,pd_closures,completions,pd_rate,ci_low,ci_high\nAZ,3,ten,,,\n")
+    with pytest.raises(ReleaseError, match=r"states\.csv: column completions holds a value that is not a number"):
+        figures.read_tables(tmp_path)
     (tmp_path / "courts.csv").unlink()
     with pytest.raises(ReleaseError, match=r"courts\.csv: missing; run notebook 02_rates first") as error:
         figures.read_tables(tmp_path)

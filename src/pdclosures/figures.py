@@ -114,11 +114,14 @@ def read_tables(processed_dir) -> dict[str, pd.DataFrame]:
             raise ReleaseError(f"{path}: missing; run notebook 02_rates first (make all runs them in order)")
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         for column in frame.columns:
-            if column in ("pd_closures", "completions", "fiscal_year"):
-                frame[column] = frame[column].astype("int64")
-            elif column in ("pd_rate", "ci_low", "ci_high"):
-                frame[column] = pd.to_numeric(frame[column], errors="coerce")
-            elif column == "partial":
+            try:
+                if column in ("pd_closures", "completions", "fiscal_year"):
+                    frame[column] = frame[column].astype("int64")
+                elif column in ("pd_rate", "ci_low", "ci_high"):
+                    frame[column] = pd.to_numeric(frame[column].replace("", None))
+            except ValueError:
+                raise ReleaseError(f"{path}: column {column} holds a value that is not a number") from None
+            if column == "partial":
                 frame[column] = frame[column] == "True"
         tables[name] = frame
     return tables
