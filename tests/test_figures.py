@@ -1,320 +1,391 @@
-"""Figures: every figure renders on realistic, single-court, zero-PD and empty runs;
-files are byte-identical across renders; the synthetic watermark appears only when synthetic."""
+"""Figures: what a reader sees, read from the Figure objects of small hand-built tables.
+
+Expected values (orders, rates, counts) are worked out by hand in the comments, not by the code under test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import subprocess
-import sys
-from pathlib import Path
+import logging
+from dataclasses import replace
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from pdclosures import charts, figures
+from pdclosures import figures, ingest, params
+from pdclosures.definition import Method, Window
+from pdclosures.errors import ReleaseError
+from pdclosures.rates import wilson_interval
 
-START, END = "2012-10-01", "2014-03-31"
-
-# (code, court, state, circuit, size weight, PD rate) -- fabricated numbers, real-looking names.
-COURTS = [
-    ("ARL", "Arlington, VA", "VA", "4", 9, 0.05), ("ATL", "Atlanta, GA", "GA", "11", 10, 0.02),
-    ("BAL", "Baltimore, MD", "MD", "4", 7, 0.06), ("BTV", "Batavia, NY", "NY", "2", 3, 0.03),
-    ("BLM", "Bloomington, MN", "MN", "8", 6, 0.07), ("BOS", "Boston, MA", "MA", "1", 9, 0.09),
-    ("BUF", "Buffalo, NY", "NY", "2", 2, 0.05), ("CHL", "Charlotte, NC", "NC", "4", 7, 0.03),
-    ("CHI", "Chicago, IL", "IL", "7", 12, 0.08), ("CLE", "Cleveland, OH", "OH", "6", 5, 0.04),
-    ("DAL", "Dallas, TX", "TX", "5", 11, 0.03), ("DEN", "Denver, CO", "CO", "10", 8, 0.12),
-    ("DET", "Detroit, MI", "MI", "6", 5, 0.06), ("ELP", "El Paso, TX", "TX", "5", 6, 0.04),
-    ("ELZ", "Elizabeth, NJ", "NJ", "3", 3, 0.02), ("ELO", "Eloy, AZ", "AZ", "9", 6, 0.01),
-    ("FLO", "Florence, AZ", "AZ", "9", 3, 0.02), ("HAR", "Harlingen, TX", "TX", "5", 8, 0.02),
-    ("HAT", "Hartford, CT", "CT", "2", 3, 0.10), ("HON", "Honolulu, HI", "HI", "9", 0.4, 0.08),
-    ("HOU", "Houston, TX", "TX", "5", 14, 0.03), ("IMP", "Imperial, CA", "CA", "9", 3, 0.05),
-    ("KAN", "Kansas City, MO", "MO", "8", 6, 0.08), ("LAN", "Lancaster, CA", "CA", "9", 2, 0.04),
-    ("LVG", "Las Vegas, NV", "NV", "9", 5, 0.11), ("LOS", "Los Angeles, CA", "CA", "9", 20, 0.08),
-    ("LUM", "Lumpkin, GA", "GA", "11", 5, 0.005), ("MEM", "Memphis, TN", "TN", "6", 6, 0.04),
-    ("MIA", "Miami, FL", "FL", "11", 14, 0.06), ("NOL", "New Orleans, LA", "LA", "5", 6, 0.05),
-    ("NYC", "New York, NY", "NY", "2", 22, 0.09), ("NEW", "Newark, NJ", "NJ", "3", 10, 0.07),
-    ("OAK", "Oakdale, LA", "LA", "5", 4, 0.01), ("OMA", "Omaha, NE", "NE", "8", 5, 0.07),
-    ("ORL", "Orlando, FL", "FL", "11", 8, 0.06), ("OTY", "Otay Mesa, CA", "CA", "9", 4, 0.03),
-    ("PHI", "Philadelphia, PA", "PA", "3", 7, 0.08), ("PHO", "Phoenix, AZ", "AZ", "9", 8, 0.13),
-    ("POO", "Portland, OR", "OR", "9", 4, 0.18), ("SLC", "Salt Lake City, UT", "UT", "10", 5, 0.14),
-    ("SNA", "San Antonio, TX", "TX", "5", 10, 0.03), ("SND", "San Diego, CA", "CA", "9", 7, 0.10),
-    ("SFR", "San Francisco, CA", "CA", "9", 16, 0.12), ("SEA", "Seattle, WA", "WA", "9", 7, 0.29),
-    ("TAC", "Tacoma, WA", "WA", "9", 5, 0.04), ("TUC", "Tucson, AZ", "AZ", "9", 4, 0.31),
-    ("YOR", "York, PA", "PA", "3", 4, 0.03), ("GUA", "Guaynabo, PR", "PR", "1", 0.5, 0.05),
-    ("SPN", "Saipan, MP", "MP", "9", 0.05, 0.10), ("ZZZ", "(unknown code ZZZ)", None, "(unknown)",
-                                                     0.03, 0.0),
-]
-REGION = {"1": "Northeast", "2": "Northeast", "3": "Northeast", "4": "Southeast",
-          "11": "Southeast", "5": "South Central", "6": "Midwest", "7": "Midwest",
-          "8": "Midwest", "10": "West", "9": "West", "(unknown)": "(unknown)"}
-LOCATION_NAMES = ["Main Street Courthouse", "Federal Building", "Processing Center",
-                  "Detention Facility", "County Jail", "Contract Detention Center",
-                  "Service Processing Center", "State Prison IHP", "Juvenile Shelter",
-                  "Federal Correctional Institution", "Annex", "Satellite Court"]
+CTX = figures.Context(window=Window(dt.date(2012, 10, 1), dt.date(2014, 3, 31)), method=Method(), min_completions=100,
+                      release_label="EOIR case data, published 2024-06-01", synthetic=False)
+VERMILLION, BLUE, GREY, DARK = (matplotlib.colors.to_rgb(c) for c in (figures.VERMILLION, figures.BLUE, figures.GREY,
+                                                                      figures.DARK))
+# seaborn 0.13.2 passes pandas 3 a deprecated argument; nothing of ours.
+pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning")
 
 
-def wilson(k, n, z=1.959964):
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        den = 1 + z ** 2 / n
-        centre = (p + z ** 2 / (2 * n)) / den
-        half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
-        lo, hi = centre - half, centre + half
-    bad = n <= 0
-    return (np.where(bad, np.nan, p), np.where(bad, np.nan, np.clip(lo, 0, 1)),
-            np.where(bad, np.nan, np.clip(hi, 0, 1)))
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
 
 
-def with_rates(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    df["pd_rate"], df["ci_low"], df["ci_high"] = wilson(df["pd_closures"], df["completions"])
-    return df
+def with_rates(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*columns, "pd_closures", "completions"])
+    frame["pd_rate"] = np.where(frame["completions"] > 0, frame["pd_closures"] / frame["completions"].clip(lower=1),
+                                np.nan)
+    frame["ci_low"], frame["ci_high"] = wilson_interval(frame["pd_closures"], frame["completions"])
+    return frame
 
 
-def aggregate(df, key):
-    g = df.groupby(key, dropna=False, sort=True)[["pd_closures", "completions"]].sum()
-    return with_rates(g.reset_index())
+# Scrambled on purpose. Rates: TUC 30/100 = 30%, SEA 50/200 = 25%, LOS 40/400 = 10%, SFR 20/200 = 10%,
+# NYC 10/400 = 2.5%; under 100 completions: HON 5/10 = 50%, GUA 1/50 = 2%; SPN has none.
+COURTS = with_rates([
+    ("NYC", "New York, NY", "NY", 10, 400), ("HON", "Honolulu, HI", "HI", 5, 10), ("SPN", "Saipan, MP", "MP", 0, 0),
+    ("SFR", "San Francisco, CA", "CA", 20, 200), ("TUC", "Tucson, AZ", "AZ", 30, 100),
+    ("GUA", "Guaynabo, PR", "PR", 1, 50), ("LOS", "Los Angeles, CA", "CA", 40, 400),
+    ("SEA", "Seattle, WA", "WA", 50, 200),
+], ["base_city_code", "court", "state"])
+NATIONAL = with_rates([("2012-10-01", "2014-03-31", 100, 2000)], ["start", "end"])  # 5.0%
+# By hand: the five courts with at least 100 completions by rate (LOS before SFR: same 10%, more completions),
+# a blank row, then the smaller ones by rate, the court without completions last.
+RANKED = ["Tucson, AZ", "Seattle, WA", "Los Angeles, CA", "San Francisco, CA", "New York, NY", "",
+          "Honolulu, HI", "Guaynabo, PR", "Saipan, MP"]
 
 
-def make_tables(kind: str = "realistic", seed: int = 7) -> dict[str, pd.DataFrame]:
-    """Processed tables like the rates stage writes: realistic, single, zero_pd or empty."""
-    rng = np.random.default_rng(seed)
-    months = pd.period_range("2012-10", "2014-03", freq="M")
-    courts = {"realistic": COURTS,
-              "zero_pd": [c for c in COURTS if c[0] in ("SEA", "TUC", "NYC", "LOS", "HAR", "SPN")],
-              "single": [c for c in COURTS if c[0] == "SEA"]}.get(kind, [])
-    loc_rows = []
-    month_rows = {m: [0, 0] for m in months}
-    for code, court, state, circuit, weight, rate in courts:
-        n_locs = 1 if weight < 1 else int(rng.integers(1, 13 if weight > 10 else 6))
-        for j in range(n_locs):
-            share = (0.6 if j == 0 else 0.4 / max(1, n_locs - 1))
-            comp = int(round(weight * 1000 * share * rng.uniform(0.6, 1.4)))
-            r = 0.0 if kind == "zero_pd" else min(0.9, rate * rng.uniform(0.5, 1.6))
-            pdc = int(rng.binomial(comp, r)) if comp else 0
-            name = court.split(",")[0] + " " + LOCATION_NAMES[j % len(LOCATION_NAMES)]
-            loc_rows.append(dict(hearing_loc_code=f"{code}{j:02d}", hearing_location=name.upper(),
-                                 hearing_city=court.split(",")[0].upper(), hearing_state=state,
-                                 base_city_code=code, court=court, pd_closures=pdc,
-                                 completions=comp))
-            for i, m in enumerate(months):
-                month_rows[m][0] += pdc / len(months) * (0.6 + 0.8 * i / len(months))
-                month_rows[m][1] += comp / len(months)
-    cols_loc = ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state",
-                "base_city_code", "court", "pd_closures", "completions"]
-    locs = with_rates(pd.DataFrame(loc_rows, columns=cols_loc))
-    meta = pd.DataFrame([dict(base_city_code=c[0], court=c[1], state=c[2], circuit=c[3])
-                         for c in courts], columns=["base_city_code", "court", "state", "circuit"])
-    courts_df = aggregate(locs, "base_city_code").merge(meta, on="base_city_code", how="left")
-    courts_df = courts_df[["base_city_code", "court", "state", "pd_closures", "completions",
-                           "pd_rate", "ci_low", "ci_high"]]
-    states = aggregate(courts_df, "state")[["state", "pd_closures", "completions", "pd_rate",
-                                            "ci_low", "ci_high"]]
-    circ = aggregate(courts_df.merge(meta[["base_city_code", "circuit"]]), "circuit")
-    reg = courts_df.merge(meta[["base_city_code", "circuit"]])
-    reg["region"] = reg["circuit"].map(REGION)
-    regions = aggregate(reg, "region")
-    m = pd.DataFrame([dict(month=str(p), fiscal_year=p.year + (1 if p.month >= 10 else 0),
-                           pd_closures=int(round(v[0])), completions=int(round(v[1])))
-                      for p, v in month_rows.items()])
-    m = with_rates(m)
-    fy = m.groupby("fiscal_year", as_index=False)[["pd_closures", "completions"]].sum()
-    fy["period_start"] = ["2012-10-01", "2013-10-01"]
-    fy["period_end"] = ["2013-09-30", "2014-03-31"]
-    fy["partial"] = [False, True]
-    if kind == "empty":
-        fy = fy.iloc[0:0]
-    fy = with_rates(fy)[["fiscal_year", "period_start", "period_end", "partial", "pd_closures",
-                         "completions", "pd_rate", "ci_low", "ci_high"]]
-    nat = with_rates(pd.DataFrame([dict(start=START, end=END,
-                                        pd_closures=int(m["pd_closures"].sum()),
-                                        completions=int(m["completions"].sum()))]))
-    return dict(national=nat, fiscal_years=fy, months=m, courts=courts_df, hearing_locations=locs,
-                states=states, circuits=circ, regions=regions)
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
 
 
-def write_run(folder: Path, kind: str = "realistic", synthetic: bool = True) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, df in make_tables(kind).items():
-        df.to_csv(folder / f"{name}.csv", index=False)
-    (folder / "ingest.json").write_text(json.dumps(
-        {"release_name": "synthetic-sample" if synthetic else "EOIR case data",
-         "release_date": None if synthetic else "2024-06-01", "synthetic": synthetic}))
-    return folder
+def tick_labels(ax) -> list[str]:
+    return [label.get_text() for label in ax.get_yticklabels()]
 
 
-def render(processed: Path, out: Path, **kw):
-    args = dict(start=START, end=END, pd_codes="Y,M,I", excluded_codes="C,T",
-                unit="proceeding", min_completions=100)
-    args.update(kw)
-    return figures.render_all(processed, out, **args)
+def right_labels(ax) -> list[str]:
+    return [label.get_text() for label in ax.child_axes[0].get_yticklabels()]
 
 
-EXPECTED = ["01_courts_ranked", "02_monthly_trend", "03_fiscal_years", "04_states_circuits",
-            "05_hearing_locations"] + (["06_court_map"] if figures.map_available() else [])
+def dots(ax) -> dict[int, tuple]:
+    """Row position -> (rate in percent, edge colour) of each dot of a ranked panel."""
+    points = next(c for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection))
+    edges = [matplotlib.colors.to_rgb(c) for c in points.get_edgecolors()]
+    return {int(round(y)): (x, edge) for (x, y), edge in zip(points.get_offsets(), edges)}
 
 
-# The publication resolution (200 dpi) is checked on the single-court run; the other runs check
-# the drawing logic at a lower resolution to keep the suite fast.
-FAST_DPI = 72
+def line(ax, gid: str):
+    return next(artist for artist in ax.get_lines() if artist.get_gid() == gid)
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+# --------------------------------------------------------------------------------------------
+# 01 Courts ranked
 
 
-def assert_pngs(folder: Path, min_bytes: int = 15_000, dpi: int = 200):
-    for stem in EXPECTED:
-        f = folder / f"{stem}.png"
-        assert f.exists(), f
-        assert f.stat().st_size > min_bytes * (dpi / 200) ** 2, f
-        w, h = png_size(f)
-        assert w >= 7.5 * dpi and h >= 2.5 * dpi, (f, w, h)  # figures >= 7.5 x 2.5 in
+def test_courts_are_ranked_by_rate_with_small_courts_set_apart_below():
+    fig = figures.courts_ranked(COURTS, NATIONAL, CTX)
+    ax = fig.axes[0]
+    assert tick_labels(ax) == RANKED
+    assert right_labels(ax) == ["n=100", "n=200", "n=400", "n=200", "n=400", "", "n=10", "n=50", "no completions"]
+    rule = line(ax, "small-n-rule")
+    assert rule.get_ydata()[0] == 5  # the blank row between New York (4) and Honolulu (6)
+    assert any(t.startswith("Below: fewer than 100 completions") for t in texts(fig))
+    small = [label for label in ax.get_yticklabels()
+             if label.get_text() and matplotlib.colors.to_rgb(label.get_color()) == GREY]
+    assert [label.get_text() for label in small] == ["Honolulu, HI", "Guaynabo, PR", "Saipan, MP"]
+    points = dots(ax)
+    assert sorted(points) == [0, 1, 2, 3, 4, 6, 7]  # Saipan has no rate to draw
+    assert [round(points[i][0], 6) for i in (0, 1, 2, 3, 4, 6, 7)] == [30.0, 25.0, 10.0, 10.0, 2.5, 50.0, 2.0]
+    assert points[6][1] == GREY and points[7][1] == GREY
 
 
-@pytest.fixture(scope="module")
-def single_run(tmp_path_factory):
-    """One synthetic single-court run rendered in every format (shared: rendering is slow)."""
-    root = tmp_path_factory.mktemp("single")
-    processed = write_run(root / "processed", "single", synthetic=True)
-    paths = render(processed, root / "figs")
-    return processed, root / "figs", paths
+def test_tucson_and_seattle_and_only_they_are_highlighted():
+    fig = figures.courts_ranked(COURTS, NATIONAL, CTX)
+    ax = fig.axes[0]
+    highlighted = [label.get_text() for label in ax.get_yticklabels()
+                   if matplotlib.colors.to_rgb(label.get_color()) == VERMILLION]
+    assert highlighted == ["Tucson, AZ", "Seattle, WA"]
+    assert all(label.get_fontweight() == "bold" for label in ax.get_yticklabels()[:2])
+    assert {label.get_fontweight() for label in ax.get_yticklabels()[2:]} == {"normal"}
+    colours = {position: edge for position, (_, edge) in dots(ax).items()}
+    assert [colours[i] for i in range(5)] == [VERMILLION, VERMILLION, BLUE, BLUE, BLUE]
 
 
-def test_single_court_all_formats(single_run):
-    _, figs, paths = single_run
-    assert [p.name for p in paths] == [f"{s}.{e}" for s in EXPECTED for e in ("png", "svg", "pdf")]
-    for p in paths:
-        assert p.stat().st_size > 5_000, p
-    assert_pngs(figs)
-    assert (figs / "01_courts_ranked.pdf").read_bytes().startswith(b"%PDF")
-    assert "<svg" in (figs / "01_courts_ranked.svg").read_text()
+def test_a_small_tucson_is_set_apart_not_highlighted():
+    small_tucson = COURTS.assign(completions=np.where(COURTS["base_city_code"] == "TUC", 60, COURTS["completions"]))
+    ax = figures.courts_ranked(small_tucson, NATIONAL, CTX).axes[0]
+    labels = tick_labels(ax)
+    assert labels.index("Tucson, AZ") > labels.index("")
+    assert matplotlib.colors.to_rgb(ax.get_yticklabels()[labels.index("Tucson, AZ")].get_color()) == GREY
 
 
-def test_render_is_byte_identical(single_run, tmp_path):
-    processed, figs, _ = single_run
-    only = ["01_courts_ranked"]  # a second full render would double the slowest test
-    again = render(processed, tmp_path / "again", only=only)
-    assert len(again) == 3 * len(only)
-    for p in again:
-        assert p.read_bytes() == (figs / p.name).read_bytes(), p.name
+def test_min_completions_of_the_run_draws_the_line():
+    # With min_completions 5, Honolulu (10 completions, 50%) ranks first; Saipan (none) is the only one set apart.
+    ax = figures.courts_ranked(COURTS, NATIONAL, replace(CTX, min_completions=5)).axes[0]
+    assert tick_labels(ax) == ["Honolulu, HI", "Tucson, AZ", "Seattle, WA", "Los Angeles, CA", "San Francisco, CA",
+                               "New York, NY", "Guaynabo, PR", "", "Saipan, MP"]
 
 
-def test_no_dates_or_versions_in_files(single_run):
-    _, figs, _ = single_run
-    svg = (figs / "01_courts_ranked.svg").read_text()
-    assert "<dc:date>" not in svg and "Matplotlib v" not in svg
-    pdf = (figs / "01_courts_ranked.pdf").read_bytes()
-    assert b"/CreationDate" not in pdf and b"/Producer" not in pdf
-    assert b"Software" not in (figs / "01_courts_ranked.png").read_bytes()
+def test_the_dashed_line_is_the_national_rate():
+    fig = figures.courts_ranked(COURTS, NATIONAL, CTX)
+    assert list(line(fig.axes[0], "overall-rate").get_xdata()) == [5.0, 5.0]  # 100 / 2000
+    assert "National 5.0%" in texts(fig)
+    assert "5.0% of completed proceedings nationally; the highest court rate was 30.0% in Tucson, AZ" in \
+        fig.texts[0].get_text().replace("\n", " ")
 
 
-def test_figures_module_leaves_matplotlib_and_pandas_to_the_workers():
-    """Notebook 03's kernel imports figures only to hand the figures out to worker processes;
-    importing matplotlib and pandas there as well would cost it about 2 CPU-seconds."""
-    code = "import sys, pdclosures.figures; print(sorted({'matplotlib', 'pandas'} & set(sys.modules)))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+def test_two_courts_with_one_name_are_told_apart():
+    twins = with_rates([("MIA", "Miami, FL", "FL", 5, 100), ("KRO", "Miami, FL", "FL", 1, 100)],
+                       ["base_city_code", "court", "state"])
+    assert tick_labels(figures.courts_ranked(twins, NATIONAL, CTX).axes[0]) == ["Miami, FL (MIA)", "Miami, FL (KRO)"]
 
 
-def test_realistic_run(tmp_path):
-    processed = write_run(tmp_path / "processed", "realistic")
-    paths = render(processed, tmp_path / "figs", formats=("png",), dpi=FAST_DPI)
-    assert [p.stem for p in paths] == EXPECTED
-    assert_pngs(tmp_path / "figs", min_bytes=60_000, dpi=FAST_DPI)
-    # the ranked-courts figure grows with the number of courts
-    w, h = png_size(tmp_path / "figs" / "01_courts_ranked.png")
-    assert h > 1.3 * w
+# --------------------------------------------------------------------------------------------
+# The frame of every figure: note, watermark, no data
 
 
-def test_zero_pd_closures(tmp_path):
-    processed = write_run(tmp_path / "processed", "zero_pd")
-    paths = render(processed, tmp_path / "figs", formats=("png",), dpi=FAST_DPI)
-    assert [p.stem for p in paths] == EXPECTED
-    assert_pngs(tmp_path / "figs", dpi=FAST_DPI)
+def test_method_note_names_release_window_and_method():
+    ctx = replace(CTX, method=Method(pd_codes=("Y",), excluded_codes=(), unit="case"), release_label="May 2024")
+    assert ctx.note() == ("Source: EOIR case-data release May 2024. Window 2012-10-01 to 2014-03-31. "
+                          "PD closure = OTHER_COMP in {Y}; all case types; unit: case. "
+                          "Rates with 95% Wilson intervals.")
+    assert CTX.note() == (
+        "Source: EOIR case-data release EOIR case data, published 2024-06-01. Window 2012-10-01 to 2014-03-31. "
+        "PD closure = OTHER_COMP in {Y, M, I}; completions exclude OTHER_COMP C, T; all case types; "
+        "unit: proceeding. Rates with 95% Wilson intervals.")
+    assert replace(CTX, synthetic=True).note().startswith("Synthetic sample data \u2014 not real EOIR records. Source:")
+    fig = figures.courts_ranked(COURTS, NATIONAL, ctx)
+    note = next(t for t in fig.texts if t.get_gid() == "method-note")
+    assert note.get_text().replace("\n", " ") == ctx.note()
 
 
-def test_zero_completions_and_no_watermark_when_real(single_run, tmp_path):
-    """A real (non-synthetic) run with no completions: months present with zeros, the other
-    tables header-only. Every figure says so, and none is stamped SYNTHETIC."""
-    _, synth_figs, _ = single_run
-    processed = write_run(tmp_path / "processed", "empty", synthetic=False)
-    fy = pd.read_csv(processed / "fiscal_years.csv")
-    assert len(fy) == 0
-    assert len(pd.read_csv(processed / "courts.csv")) == 0
-    assert pd.read_csv(processed / "months.csv")["completions"].sum() == 0
-    paths = render(processed, tmp_path / "figs", formats=("png", "svg"), dpi=FAST_DPI)
-    assert [p.name for p in paths] == [f"{s}.{e}" for s in EXPECTED for e in ("png", "svg")]
-    assert_pngs(tmp_path / "figs", min_bytes=5_000, dpi=FAST_DPI)
-    for stem in EXPECTED:
-        s = (synth_figs / f"{stem}.svg").read_text()
-        r = (tmp_path / "figs" / f"{stem}.svg").read_text()
-        assert charts.NO_DATA_TEXT in r, stem
-        assert charts.WATERMARK_TEXT in s and 'id="synthetic-watermark"' in s, stem
-        assert charts.WATERMARK_TEXT not in r and "synthetic-watermark" not in r, stem
-        assert "Synthetic sample data" in s and "Synthetic sample data" not in r, stem
-        assert "EOIR case-data release 2024-06-01" in r, stem
+def test_context_of_a_run_and_its_ingest(tmp_path):
+    run = params.Run.from_parameters(start="2013-01-01", end="2013-06-30", unit="case", min_completions=50)
+    ingested = ingest.IngestResult(tmp_path, {"release_name": "EOIR case data", "release_date": "2024-06-01",
+                                              "synthetic": True})
+    ctx = figures.Context.of(run, ingested)
+    assert (ctx.window, ctx.method, ctx.min_completions) == (run.window, run.method, 50)
+    assert (ctx.release_label, ctx.synthetic, ctx.units) == ("EOIR case data, published 2024-06-01", True, "cases")
 
 
-def test_note_is_built_from_arguments():
-    ctx = charts.FigureContext.build(start="2013-01-01", end="2013-06-30", pd_codes="Y",
-                                     excluded_codes="", unit="case", min_completions=50,
-                                     release_name="May 2024", release_date=None)
-    note = ctx.note()
-    assert "EOIR case-data release May 2024" in note
-    assert "Window 2013-01-01\u20132013-06-30" in note
-    assert "OTHER_COMP in {Y}" in note and "unit: case" in note
-    assert "95% Wilson intervals" in note and "Synthetic" not in note
-    ctx = charts.FigureContext.build(start=START, end=END, release_name="x",
-                                     release_date="2014-04-01", synthetic=True)
-    note = ctx.note()
-    assert note.startswith("Synthetic sample data")
-    assert "release 2014-04-01" in note
-    assert "OTHER_COMP in {Y, M, I}" in note
-    assert "change of venue (C) and transfer (T)" in note
+def draw_all(ctx, tables):
+    t = tables
+    return {
+        "01": figures.courts_ranked(t["courts"], t["national"], ctx),
+        "02": figures.monthly_trend(t["months"], ctx),
+        "03": figures.fiscal_years(t["fiscal_years"], ctx),
+        "04": figures.states_circuits(t["states"], t["circuits"], ctx),
+        "05": figures.hearing_locations(t["hearing_locations"], t["courts"], ctx),
+        "06": figures.court_map(t["courts"], ctx),
+        "07": figures.sensitivity(SENSITIVITY, ctx),
+    }
 
 
-def test_text_columns_stay_text(tmp_path):
-    processed = write_run(tmp_path / "processed", "realistic")
-    t = charts.load_tables(processed)
-    assert set(t["circuits"]["circuit"]) >= {"9", "(unknown)"}
-    assert t["fiscal_years"]["partial"].tolist() == [False, True]
-    assert t["courts"]["state"].isna().sum() == 1  # the unknown code has no state
-    assert t["courts"]["state"].dropna().map(type).eq(str).all()
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_watermark_on_every_figure_when_synthetic_and_on_none_otherwise(synthetic):
+    for name, fig in draw_all(replace(CTX, synthetic=synthetic), TABLES).items():
+        stamps = [t for t in fig.texts if t.get_text() == figures.WATERMARK]
+        assert len(stamps) == (1 if synthetic else 0), name
+        assert stamps == [] or (stamps[0].get_rotation() > 20 and stamps[0].get_alpha() < 0.5), name
 
 
-def test_missing_inputs_are_user_errors(tmp_path):
-    from pdclosures.errors import UserError
-    processed = write_run(tmp_path / "processed", "empty")
-    (processed / "ingest.json").unlink()
-    with pytest.raises(UserError, match="ingest.json"):
-        render(processed, tmp_path / "figs")
-    processed = write_run(tmp_path / "p2", "empty")
-    (processed / "courts.csv").unlink()
-    with pytest.raises(UserError, match="courts.csv"):
-        render(processed, tmp_path / "figs")
-    with pytest.raises(ValueError, match="unknown figure"):
-        render(write_run(tmp_path / "p3", "empty"), tmp_path / "figs", only=["99_nope"])
+def test_every_figure_says_so_when_there_are_no_completions():
+    empty = {name: frame.iloc[0:0] for name, frame in TABLES.items()}
+    empty["months"] = TABLES["months"].assign(pd_closures=0, completions=0, pd_rate=np.nan)
+    sens = SENSITIVITY.assign(pd_closures=0, completions=0, pd_rate=np.nan, ci_low=np.nan, ci_high=np.nan)
+    for name, fig in {**draw_all(CTX, empty), "07": figures.sensitivity(sens, CTX)}.items():
+        assert figures.NO_DATA in texts(fig), name
 
 
-def test_policy_dates_reference_file():
-    df = charts.read_policy_dates()
-    assert list(df.columns) == ["date", "label", "source_url"]
-    assert len(df) >= 4
-    assert df["source_url"].str.startswith("https://").all()
-    assert "2011-06-17" in set(df["date"].dt.strftime("%Y-%m-%d"))
+# --------------------------------------------------------------------------------------------
+# The other figures, on a small run
 
 
-def test_policy_dates_inside_window_are_annotated(tmp_path):
-    processed = write_run(tmp_path / "processed", "single")
-    pol = tmp_path / "pol.csv"
-    pol.write_text("date,label,source_url\n2013-06-01,Test policy,https://example.org/x\n"
-                   "2010-01-01,Outside,https://example.org/y\n")
-    render(processed, tmp_path / "figs", policy_dates=pol, formats=("svg",),
-           only=["02_monthly_trend"])
-    svg = (tmp_path / "figs" / "02_monthly_trend.svg").read_text()
-    assert "Test policy" in svg and "Outside" not in svg
+MONTHS = with_rates([(f"{y}-{m:02d}", y + (m >= 10), 10 * i, 100 + 10 * i) for i, (y, m) in enumerate(
+    [(2012, 10), (2012, 11), (2012, 12), (2013, 1), (2013, 2), (2013, 3), (2013, 4), (2013, 5), (2013, 6), (2013, 7),
+     (2013, 8), (2013, 9), (2013, 10), (2013, 11), (2013, 12), (2014, 1), (2014, 2), (2014, 3)])],
+    ["month", "fiscal_year"])
+# Two hearing locations per court, each with half its PD closures and completions (the first rounded down).
+LOCATIONS = with_rates([
+    (f"{code}{j}", f"{court.split(',')[0].upper()} SITE {j}", court.split(",")[0].upper(), state, code, court,
+     pd_closures // 2 if j == 0 else pd_closures - pd_closures // 2,
+     completions // 2 if j == 0 else completions - completions // 2)
+    for code, court, state, pd_closures, completions in COURTS[["base_city_code", "court", "state", "pd_closures",
+                                                                "completions"]].itertuples(index=False)
+    for j in range(2)],
+    ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court"])
+TABLES = {
+    "national": NATIONAL, "courts": COURTS, "months": MONTHS, "hearing_locations": LOCATIONS,
+    "fiscal_years": with_rates([(2013, "2012-10-01", "2013-09-30", False, 660, 1860), (2014, "2013-10-01", "2014-03-31",
+                                True, 750, 1350)], ["fiscal_year", "period_start", "period_end", "partial"]),
+    "states": with_rates([("AZ", 30, 100), ("WA", 50, 200), ("CA", 60, 600), ("NY", 10, 400), ("HI", 5, 10)],
+                         ["state"]),
+    "circuits": with_rates([("9", 145, 910), ("2", 10, 400), ("1", 1, 50)], ["circuit"]),
+}
+SENSITIVITY = with_rates([
+    ("default", True, "Run's method (project default)", "completions", 978, 14383),
+    ("unit=case", False, "Unit: case (distinct IDNCASE)", "completions", 970, 14300),
+    ("pd_codes=Y", False, "PD codes {Y}", "completions", 913, 14383),
+    ("pending_at_start", False, "Denominator: pending at start (TRAC 2012)", "proceedings pending at start",
+     504, 11800),
+], ["definition", "is_default", "label", "denominator"])
+
+
+def test_monthly_trend_marks_fiscal_years_policy_dates_and_the_window_rate(tmp_path):
+    policies = tmp_path / "policy_dates.csv"
+    policies.write_text("date,label,source_url\n2013-06-01,Test policy,https://example.org/a\n"
+                        "2010-01-01,Outside the window,https://example.org/b\n")
+    fig = figures.monthly_trend(MONTHS, replace(CTX, policy_dates=policies))
+    top, bottom = fig.axes[:2]
+    subtitle = fig.texts[1].get_text().replace("\n", " ")
+    assert "1: 01 Jun 2013, Test policy" in subtitle and "Outside" not in subtitle
+    vertical = [pd.Timestamp(artist.get_xdata()[0]).date() for artist in bottom.get_lines()
+                if artist.get_linestyle() in ("-", ":") and len(set(artist.get_xdata())) == 1]
+    assert vertical == [dt.date(2013, 10, 1), dt.date(2013, 6, 1)]  # FY2014 starts; the policy date
+    assert [t.get_text() for t in top.texts if t.get_text().startswith("FY")] == ["FY2013", "FY2014"]
+    # The window's rate: sum of PD closures (10 * (0 + ... + 17) = 1530) over completions (1800 + 1530 = 3330).
+    assert line(bottom, "overall-rate").get_ydata()[0] == pytest.approx(100 * 1530 / 3330)
+    assert [t.get_text() for t in bottom.texts][:3] == ["100", "110", "120"]  # n per month
+
+
+def test_fiscal_years_hatch_the_partial_year_and_show_n():
+    fig = figures.fiscal_years(TABLES["fiscal_years"], CTX)
+    closures, rates = fig.axes
+    assert [bar.get_hatch() or "" for bar in closures.patches] == ["", "////"]
+    assert [bar.get_height() for bar in closures.patches] == [660, 750]
+    assert [round(bar.get_height(), 6) for bar in rates.patches] == [round(66000 / 1860, 6), round(75000 / 1350, 6)]
+    assert [t.get_text() for t in rates.get_xticklabels()] == [
+        "FY2013\nn=1,860", "FY2014 (partial)\nOct 2013\u2013Mar 2014\nn=1,350"]
+
+
+def test_states_and_circuits_are_named_and_ranked():
+    states, circuits = figures.states_circuits(TABLES["states"], TABLES["circuits"], CTX).axes[:2]
+    # AZ 30%, WA 25%, CA 10%, NY 2.5%; HI (10 completions) set apart. 9th 145/910 = 15.9%, 2nd 2.5%; 1st has 50.
+    assert tick_labels(states) == ["Arizona", "Washington", "California", "New York", "", "Hawaii"]
+    assert tick_labels(circuits) == ["9th Circuit", "2nd Circuit", "", "1st Circuit"]
+    assert states.get_title("left") == "By state of the court" and circuits.get_title("left") == "By federal circuit"
+
+
+def test_hearing_locations_show_the_largest_courts_in_panels():
+    fig = figures.hearing_locations(LOCATIONS, COURTS, CTX, n_courts=3)
+    panels = [ax for ax in fig.axes if ax.get_title("left")]
+    # By completions: New York 400 and Los Angeles 400 (tie: code LOS before NYC), then San Francisco or Seattle
+    # (200 each: SEA before SFR).
+    assert [ax.get_title("left") for ax in panels] == ["Los Angeles, CA: 10.0% (n=400)", "New York, NY: 2.5% (n=400)",
+                                                 "Seattle, WA: 25.0% (n=200)"]
+    title_colours = {t.get_text(): matplotlib.colors.to_rgb(t.get_color()) for t in fig.findobj(matplotlib.text.Text)}
+    assert [title_colours[ax.get_title("left")] for ax in panels] == [DARK, DARK, VERMILLION]
+    # Seattle's sites: 25/100 and 25/100, both tier 0, same rate and size: by name.
+    assert tick_labels(panels[2]) == ["SEATTLE SITE 0", "SEATTLE SITE 1"]
+
+
+def test_a_court_shows_its_ten_highest_hearing_locations_and_counts_the_rest():
+    # Twelve locations of 100 completions each, with 1 to 12 PD closures: 12% ... 3% shown, 2% and 1% not.
+    sites = with_rates([(f"B{j:02d}", f"SITE {j:02d}", "BIG", "NY", "BIG", "Big, NY", j, 100) for j in range(1, 13)],
+                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
+                        "court"])
+    court = with_rates([("BIG", "Big, NY", "NY", 78, 1200)], ["base_city_code", "court", "state"])
+    ax = figures.hearing_locations(sites, court, CTX).axes[0]
+    assert tick_labels(ax)[:10] == [f"SITE {j:02d}" for j in range(12, 2, -1)]
+    assert "+ 2 more locations not shown (n=200)" in [t.get_text() for t in ax.texts]
+
+
+def test_two_hearing_locations_with_one_name_get_a_row_each():
+    sites = with_rates([("SEA1", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 30, 100),
+                        ("SEA2", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 20, 100)],
+                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
+                        "court"])
+    court = with_rates([("SEA", "Seattle, WA", "WA", 50, 200)], ["base_city_code", "court", "state"])
+    ax = figures.hearing_locations(sites, court, CTX).axes[0]
+    assert tick_labels(ax) == ["SEATTLE COURT (SEA1)", "SEATTLE COURT (SEA2)"]
+    assert sorted(points[0] for points in dots(ax).values()) == [20.0, 30.0]
+
+
+def test_sensitivity_figure_shows_each_definition_and_the_published_figure():
+    fig = figures.sensitivity(SENSITIVITY, CTX, reference=(6.7, "TRAC bulletin"))
+    ax = fig.axes[0]
+    assert tick_labels(ax) == list(SENSITIVITY["label"])
+    assert right_labels(ax)[0] == "6.80%  (978 / 14,383)"  # 978 / 14383 = 0.06800
+    assert right_labels(ax)[3] == "4.27%  (504 / 11,800)"
+    assert list(line(ax, "published-rate").get_xdata()) == [6.7, 6.7]
+    assert ax.get_yticklabels()[0].get_fontweight() == "bold"
+    colours = {position: edge for position, (_, edge) in dots(ax).items()}
+    assert colours == {0: VERMILLION, 1: BLUE, 2: BLUE, 3: matplotlib.colors.to_rgb(figures.GREEN)}
+    assert "across 4 definitions; the run's method gives 6.8%" in fig.texts[0].get_text().replace("\n", " ")
+
+
+# --------------------------------------------------------------------------------------------
+# 06 Court map
+
+
+def map_panels(fig) -> list:
+    """The main map and its insets (Alaska, Hawaii, ...)."""
+    return [panel for ax in fig.axes for panel in (ax, *ax.child_axes)]
+
+
+def bubbles(fig) -> list:
+    return [c for ax in map_panels(fig) for c in ax.collections if c.get_gid() == "court-bubbles"]
+
+
+def test_map_has_one_bubble_per_court_with_coordinates():
+    assert figures.shapefile_path() is not None, "plotly-geo and pyshp are pinned: the map must be drawn"
+    unknown = with_rates([("ZZZ", "(unknown code ZZZ)", "", 3, 30)], ["base_city_code", "court", "state"])
+    fig = figures.court_map(pd.concat([COURTS, unknown], ignore_index=True), CTX)
+    # Eight courts; Saipan has no completions, ZZZ no coordinates: seven bubbles, Honolulu's in the Hawaii inset.
+    assert sum(len(c.get_offsets()) for c in bubbles(fig)) == 7
+    assert "Not mapped (no coordinates): 1 court(s), n=30." in fig.texts[1].get_text().replace("\n", " ")
+    labels = [t.get_text().split(" ")[0] for ax in map_panels(fig) for t in ax.texts if "\nn=" in t.get_text()]
+    assert sorted(labels) == ["Seattle", "Tucson"]
+    hawaii = next(ax for ax in map_panels(fig) if "Hawaii" in [t.get_text() for t in ax.texts])
+    assert sum(len(c.get_offsets()) for c in hawaii.collections if c.get_gid() == "court-bubbles") == 1
+
+
+def test_map_is_skipped_with_a_warning_without_the_geometry(monkeypatch, caplog):
+    monkeypatch.setattr(figures, "shapefile_path", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="pdclosures.figures"):
+        assert figures.court_map(COURTS, CTX) is None
+    assert "plotly-geo and pyshp" in caplog.text
+
+
+# --------------------------------------------------------------------------------------------
+# Saving and reading
+
+
+def test_saved_files_are_byte_identical_on_rerun(tmp_path):
+    first = figures.save(figures.courts_ranked(COURTS, NATIONAL, CTX), tmp_path / "a", "01_courts_ranked")
+    again = figures.save(figures.courts_ranked(COURTS, NATIONAL, CTX), tmp_path / "b", "01_courts_ranked")
+    assert [p.name for p in first] == ["01_courts_ranked.png", "01_courts_ranked.svg", "01_courts_ranked.pdf"]
+    for a, b in zip(first, again):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    png, svg, pdf = (p.read_bytes() for p in first)
+    assert int.from_bytes(png[16:20], "big") == 2000  # 10 inches at 200 dpi
+    assert b"Software" not in png and b"<dc:date>" not in svg and b"/CreationDate" not in pdf
+
+
+def test_read_tables_keeps_codes_as_text_and_names_a_missing_file(tmp_path):
+    for name, frame in TABLES.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    tables = figures.read_tables(tmp_path)
+    assert tables["circuits"]["circuit"].tolist() == ["9", "2", "1"]
+    assert tables["fiscal_years"]["partial"].tolist() == [False, True]
+    assert tables["courts"]["completions"].dtype == "int64" and np.isnan(tables["courts"]["pd_rate"][2])
+    (tmp_path / "states.csv").write_text("state,pd_closures,completions,pd_rate,ci_low,ci_high\nAZ,3,ten,,,\n")
+    with pytest.raises(ReleaseError, match=r"states\.csv: column completions holds a value that is not a number"):
+        figures.read_tables(tmp_path)
+    (tmp_path / "courts.csv").unlink()
+    with pytest.raises(ReleaseError, match=r"courts\.csv: missing; run notebook 02_rates first") as error:
+        figures.read_tables(tmp_path)
+    assert "\n" not in str(error.value)
+
+
+def test_notebook_03_draws_saves_and_shows_each_figure_in_its_own_cell():
+    notebook = json.loads((params.PROJECT_ROOT / "notebooks" / "03_figures.ipynb").read_text())
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    drawing = ["".join(cell["source"]) for cell in code if "figures.save(" in "".join(cell["source"])]
+    stems = ["01_courts_ranked", "02_monthly_trend", "03_fiscal_years", "04_states_circuits", "05_hearing_locations",
+             "06_court_map"]
+    assert [next(s for s in stems if f'"{s}"' in source) for source in drawing] == stems
+    assert all("plt.show()" in source for source in drawing)

@@ -2,12 +2,11 @@
 
 import math
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
 
-from pdclosures import charts, ingest, params, rates, validation
+from pdclosures import ingest, params, rates, validation
 from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
 
 WINDOW = params.parse_window("2012-10-01", "2014-03-31")
@@ -287,17 +286,10 @@ def test_validate_run_reads_the_rates_tables(ingested, sens, tmp_path):
     assert pd.read_csv(path, dtype=str)["status"].tolist() == [PASS] * 5
 
 
-def test_write_sensitivity_and_figure(ingested, sens, tmp_path):
+def test_write_sensitivity(ingested, sens, tmp_path):
     path = validation.write_sensitivity(sens, tmp_path)
     again = pd.read_csv(path)
     assert again["definition"].tolist() == list(EXPECTED) and again["is_default"].tolist()[0]
-    ctx = charts.FigureContext.build(start="2012-10-01", end="2014-03-31", synthetic=True)
-    fig = validation.sensitivity_figure(sens, ctx, reference=(6.7, "TRAC bulletin"))
-    try:
-        paths = charts.save_figure(fig, tmp_path, "07_sensitivity", formats=("png", "svg"))
-    finally:
-        plt.close(fig)
-    assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 0 for p in paths)
 
 
 def test_pd_code_first_months(ingested):

@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from . import definition, release_format
@@ -468,78 +467,6 @@ def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series |
         return None
     distance = (rated["pd_rate"] * 100 - published_pct).abs()
     return rated.loc[distance.idxmin()]
-
-
-def sensitivity_figure(frame: pd.DataFrame, ctx, reference: tuple[float, str] | None = None,
-                       scope: str = "national"):
-    """Dot-and-whisker chart of each definition's rate (95% Wilson interval), house style.
-
-    ctx is a charts.FigureContext (its note and watermark are used); reference is
-    (published percent, label) drawn as a dashed line; scope names what the rate covers
-    ("national", or e.g. "courts SEA, TUC" for a court-restricted run).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    from . import charts
-
-    with plt.style.context(charts.STYLE_PATH):
-        d = frame.reset_index(drop=True)
-        rated = d[d["pd_rate"].notna()]
-        units = ctx.units
-        if not len(rated):
-            return charts.no_data_figure(ctx, "PD closure rate under alternative definitions")
-        default = d[d["is_default"].astype(bool)]
-        default_rate = float(default["pd_rate"].iloc[0]) if len(default) else float("nan")
-        low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
-        where = "national PD closure rate" if scope == "national" else f"PD closure rate ({scope})"
-        title = (f"The {where} ranges from {charts.format_pct(low['pd_rate'])} to "
-                 f"{charts.format_pct(high['pd_rate'])} across {len(rated)} definitions; the run's method gives "
-                 f"{charts.format_pct(default_rate)}")
-        subtitle = (f"Share of {units} closed by ICE prosecutorial discretion, {ctx.window}, with each "
-                    "definition changing one thing from the run's method. Whiskers: 95% Wilson intervals; "
-                    "right: rate (PD closures / denominator).")
-        legend = [Line2D([], [], marker="o", ls="", color=charts.VERMILLION, label="Run's method"),
-                  Line2D([], [], marker="o", ls="", color=charts.BLUE, label="Alternative (denominator: completions)"),
-                  Line2D([], [], marker="D", ls="", color=charts.GREEN, label="Denominator: pending at start")]
-        if reference is not None:
-            legend.append(Line2D([], [], color=charts.DARK, lw=1.0, ls="--", label="TRAC published"))
-        fr = charts.figure_frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_cols=2)
-        ax = fr.fig.add_subplot()
-        ys = -np.arange(len(d), dtype=float)
-        values = [v * 100 for v in d["ci_high"] if np.isfinite(v)]
-        if reference is not None:
-            values.append(reference[0])
-        xmax = charts.nice_upper(values)
-        for y, (_, r) in zip(ys, d.iterrows()):
-            pending = r["denominator"] != "completions"
-            colour = charts.VERMILLION if bool(r["is_default"]) else (charts.GREEN if pending else charts.BLUE)
-            if np.isfinite(r["pd_rate"]):
-                ax.plot([r["ci_low"] * 100, r["ci_high"] * 100], [y, y], color=colour, lw=1.4,
-                        solid_capstyle="butt", zorder=2)
-                ax.plot(r["pd_rate"] * 100, y, "D" if pending else "o", color=colour, ms=6, zorder=3)
-        if reference is not None:
-            ax.axvline(reference[0], color=charts.DARK, lw=1.0, ls="--", zorder=1)
-            ax.annotate(f"TRAC: {reference[0]:g}%", (reference[0], 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8,
-                        color=charts.DARK, annotation_clip=False)
-        ax.set_ylim(ys.min() - 0.6, 0.6)
-        ax.set_xlim(0, xmax)
-        ax.set_yticks(ys, [str(v) for v in d["label"]])
-        ax.tick_params(axis="y", length=0, pad=4)
-        ax.grid(axis="y", visible=False)
-        ax.set_xlabel("PD closures as a share of the denominator (%)")
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
-        for label, is_default in zip(ax.get_yticklabels(), d["is_default"]):
-            if bool(is_default):
-                label.set_fontweight("bold")
-        # Right-hand labels as a secondary axis, so the layout makes room for them.
-        sec = ax.secondary_yaxis("right")
-        sec.set_yticks(ys, [f"{charts.format_pct(r['pd_rate'], 2)}  ({charts.format_count(r['pd_closures'])} / {charts.format_count(r['completions'])})"
-                            for _, r in d.iterrows()])
-        sec.tick_params(axis="y", length=0, pad=4, labelsize=8, labelcolor=charts.DARK)
-        sec.spines["right"].set_visible(False)
-        return fr.fig
 
 
 # --------------------------------------------------------------------------------------------
