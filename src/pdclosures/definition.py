@@ -18,7 +18,11 @@ import datetime as dt
 import textwrap
 from dataclasses import dataclass
 
-from . import release_format
+
+# The default definition (TRAC 2014): OTHER_COMP codes that are PD closures, and those that open a new
+# proceeding rather than end the case (change of venue, transfer), left out of the completions.
+PD_CODES_DEFAULT = ("Y", "M", "I")
+NEW_PROCEEDING_CODES_DEFAULT = ("C", "T")
 
 UNITS = ("proceeding", "case")  # what a rate counts: proceedings, or cases (IDNCASE) once each
 
@@ -60,8 +64,8 @@ class Window:
 class Method:
     """Which completions count, and which of them are PD closures."""
 
-    pd_codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT
-    excluded_codes: tuple[str, ...] = release_format.NEW_PROCEEDING_CODES_DEFAULT
+    pd_codes: tuple[str, ...] = PD_CODES_DEFAULT
+    excluded_codes: tuple[str, ...] = NEW_PROCEEDING_CODES_DEFAULT
     case_types: tuple[str, ...] | None = None  # None: all case types
     unit: str = "proceeding"
     courts: tuple[str, ...] | None = None  # None: every court

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import release_format
+from . import definition, release_format
 from .definition import UNITS, Method, Window
 from .errors import ParameterError
 
@@ -26,8 +26,8 @@ DEFAULTS = {
     "start": "2012-10-01",  # TRAC's April 2014 bulletin window
     "end": "2014-03-31",
     "run": "",  # empty: named after the preset or the window
-    "pd_codes": ",".join(release_format.PD_CODES_DEFAULT),
-    "excluded_codes": ",".join(release_format.NEW_PROCEEDING_CODES_DEFAULT),
+    "pd_codes": ",".join(definition.PD_CODES_DEFAULT),
+    "excluded_codes": ",".join(definition.NEW_PROCEEDING_CODES_DEFAULT),
     "case_types": "all",
     "unit": "proceeding",
     "min_completions": 100,

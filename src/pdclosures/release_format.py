@@ -82,8 +82,6 @@ LOOKUP_NEEDED_COLUMNS = {
 }
 
 # OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O').
-PD_CODES_DEFAULT = ("Y", "M", "I")        # prosecutorial-discretion closures
-NEW_PROCEEDING_CODES_DEFAULT = ("C", "T")  # change of venue, transfer: the case goes on elsewhere
 REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
 
 # Codes the parameters accept: OTHER_COMP codes that occur in the release (tblLookupCourtDecision,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import release_format
+from . import definition, release_format
 from .errors import ParameterError, run_command
 
 GENERATOR_VERSION = "1"
@@ -180,8 +180,8 @@ OTHER_COMP_MEANINGS = {
     "I": "Prosecutorial Discretion - Terminated",
 }
 OTHER_COMP_VALUES = np.array([""] + list(OTHER_COMP_MEANINGS), dtype=object)
-IS_PD_CODE = np.isin(OTHER_COMP_VALUES, release_format.PD_CODES_DEFAULT)
-IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, release_format.NEW_PROCEEDING_CODES_DEFAULT)
+IS_PD_CODE = np.isin(OTHER_COMP_VALUES, definition.PD_CODES_DEFAULT)
+IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, definition.NEW_PROCEEDING_CODES_DEFAULT)
 OTHER_COMP_INDEX = {code: index for index, code in enumerate(OTHER_COMP_VALUES)}
 # Non-PD administrative completions, weighted by their all-years counts (October 2025 release).
 ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502,
@@ -897,8 +897,8 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
         "method": {
             "unit": "proceeding",
             "completion": "valid COMP_DATE (year after 1900, a real day) within the window, inclusive",
-            "excluded_other_comp": list(release_format.NEW_PROCEEDING_CODES_DEFAULT),
-            "pd_other_comp": list(release_format.PD_CODES_DEFAULT),
+            "excluded_other_comp": list(definition.NEW_PROCEEDING_CODES_DEFAULT),
+            "pd_other_comp": list(definition.PD_CODES_DEFAULT),
             "case_types": "all",
             "quarantined_lines": "excluded",
             "codes": "NUL bytes stripped and spaces trimmed before comparison",

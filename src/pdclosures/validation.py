@@ -401,7 +401,7 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
         add("excluded_codes=none", "C and T kept in the denominator", replace(method, excluded_codes=()))
     else:
         add("excluded_codes=C,T", "C and T excluded from the denominator",
-            replace(method, excluded_codes=tuple(c for c in release_format.NEW_PROCEEDING_CODES_DEFAULT
+            replace(method, excluded_codes=tuple(c for c in definition.NEW_PROCEEDING_CODES_DEFAULT
                                                  if c not in method.pd_codes)))
     removal = tuple(release_format.REMOVAL_CASE_TYPES)
     if method.case_types is None or set(method.case_types) != set(removal):
@@ -474,7 +474,7 @@ def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series |
 
 
 def pd_code_first_months(ingest: IngestResult,
-                         codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
+                         codes: tuple[str, ...] = definition.PD_CODES_DEFAULT) -> pd.DataFrame:
     """Per fiscal year (by COMP_DATE), the first month each PD code closes a proceeding, and how many.
 
     One row per fiscal year from the first in which any of the codes appears to the last fiscal
@@ -503,7 +503,7 @@ def pd_code_first_months(ingest: IngestResult,
     return frame[columns]
 
 
-def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = release_format.PD_CODES_DEFAULT) -> pd.DataFrame:
+def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = definition.PD_CODES_DEFAULT) -> pd.DataFrame:
     """The PD codes' rows in tblLookupCourtDecision (strDecType 'O'): meaning, case types, datCreatedOn."""
     lookup = pd.read_parquet(ingest.lookup_path(release_format.DECISION_TABLE))
     rows = lookup[(lookup["strDecType"] == "O") & lookup["strDecCode"].isin(codes)].copy()
