@@ -1,6 +1,8 @@
 """A catalogue of bad parameters and broken inputs: each gets one clear line naming the parameter or
 file, fails before any work where it can, and leaves no partial output behind."""
 
+import hashlib
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -113,6 +115,29 @@ def test_broken_release_fails_with_its_file_named_and_leaves_nothing(tmp_path, c
         assert not folder.exists() or not any(folder.iterdir()), folder
 
 
+def test_a_bad_input_after_a_good_run_leaves_its_outputs_as_they_were(tmp_path):
+    notebooks = tmp_path / "notebooks"  # the real ingest only: enough for a run to publish
+    notebooks.mkdir()
+    shutil.copy(pipeline.PROJECT_ROOT / "notebooks" / "01_ingest.ipynb", notebooks)
+    paths = pipeline.Paths(tmp_path / "project", notebooks=notebooks)
+    good = write_release(tmp_path / "good.zip", LINES, zipped=True)
+    pipeline.run(params.resolve(release=str(good), run="keep"), paths, log=lambda *_: None)
+
+    def outputs():
+        return {p.relative_to(paths.root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(paths.root.rglob("*")) if p.is_file() and "interim" not in p.parts}
+
+    before = outputs()
+    assert "data/processed/keep/run.json" in before and "reports/keep/report.html" in before
+    renamed = write_release(tmp_path / "renamed", "".join(line + "\r\n" for line in [
+        HEADER.replace("OTHER_COMP", "OTHERCOMP", 1), *LINES]).encode())
+    with pytest.raises(ReleaseError, match="missing column OTHER_COMP"):
+        pipeline.run(params.resolve(release=str(renamed), run="keep"), paths, log=lambda *_: None)
+    with pytest.raises(ParameterError, match="ABC is not a court"):
+        pipeline.run(params.resolve(release=str(good), run="keep", courts="ABC"), paths, log=lambda *_: None)
+    assert outputs() == before
+
+
 def test_unknown_court_fails_before_any_notebook(tmp_path):
     release = write_release(tmp_path / "r.zip", LINES, zipped=True)
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
@@ -136,8 +161,8 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
     with pytest.raises(UserError, match=r"damaged.zip:EOIR Case Data/Data/B_TblProceeding.csv: cannot read"):
         pipeline.run(params.resolve(release=str(release), run="damaged"), paths, log=lambda *_: None)
-    assert not (paths.processed / "damaged").exists()
-    assert not [p for p in paths.processed.iterdir() if p.name.startswith(".")]
+    for folder in (paths.processed, paths.figures, paths.reports):  # nothing staged left, no .failed copy
+        assert list(folder.iterdir()) == []
 
 
 def test_cli_prints_one_line_for_a_broken_release(tmp_path):
