@@ -79,7 +79,8 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_intact(scratch, tmp_pat
     killing = notebooks(tmp_path / "killing notebooks", KILL_THE_RUNNER)
     script = ("import sys; from pathlib import Path; from pdclosures import params, pipeline\n"
               "paths = pipeline.Paths(Path(sys.argv[1]), notebooks=Path(sys.argv[2]))\n"
-              "pipeline.run(params.resolve(release=sys.argv[3], run='kept', start='2013-01-01', end='2013-06-30'), paths)\n")
+              "values = params.resolve(release=sys.argv[3], run='kept', start='2013-01-01', end='2013-06-30')\n"
+              "pipeline.run(values, paths)\n")
     child = subprocess.run([sys.executable, "-c", script, str(paths.root), str(killing), str(release)],
                            capture_output=True, text=True, timeout=300)
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]

@@ -59,7 +59,8 @@ def test_missing_preset_file(tmp_path):
 def test_unquoted_yaml_dates_in_a_preset_are_read_as_dates(tmp_path):
     (tmp_path / "p.yaml").write_text("start: 2011-10-01\nend: 2012-09-30\npd_codes: [Y, M]\n")
     values = params.resolve(tmp_path / "p.yaml")
-    assert (values["start"], values["end"], values["pd_codes"], values["run"]) == ("2011-10-01", "2012-09-30", "Y,M", "p")
+    assert (values["start"], values["end"], values["pd_codes"], values["run"]) == (
+        "2011-10-01", "2012-09-30", "Y,M", "p")
 
 
 def broken_releases(tmp_path):
@@ -88,7 +89,8 @@ def broken_releases(tmp_path):
         "no lookup table": (write_release(tmp_path / "nohloc", LINES, drop_tables=(release_format.HLOC_TABLE,)),
                             r"nohloc: no tblLookupHloc table found"),
         "empty table": (table("empty", b""), r"B_TblProceeding.csv: empty file \(no header line\)"),
-        "header only": (table("header", (HEADER + "\r\n").encode()), r"B_TblProceeding.csv: has a header but no data lines"),
+        "header only": (table("header", (HEADER + "\r\n").encode()),
+                        r"B_TblProceeding.csv: has a header but no data lines"),
         "binary": (table("binary", bytes(range(256)) * 40), r"B_TblProceeding.csv: header is not text"),
         "utf-16": (table("utf16", tsv.encode("utf-16")), r"B_TblProceeding.csv: looks like UTF-16 text"),
         "comma-separated": (table("comma", tsv.replace("\t", ",").encode()),
