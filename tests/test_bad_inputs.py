@@ -1,6 +1,8 @@
 """A catalogue of bad parameters and broken inputs: each gets one clear line naming the parameter or
 file, fails before any work where it can, and leaves no partial output behind."""
 
+import hashlib
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -57,7 +59,8 @@ def test_missing_preset_file(tmp_path):
 def test_unquoted_yaml_dates_in_a_preset_are_read_as_dates(tmp_path):
     (tmp_path / "p.yaml").write_text("start: 2011-10-01\nend: 2012-09-30\npd_codes: [Y, M]\n")
     values = params.resolve(tmp_path / "p.yaml")
-    assert (values["start"], values["end"], values["pd_codes"], values["run"]) == ("2011-10-01", "2012-09-30", "Y,M", "p")
+    assert (values["start"], values["end"], values["pd_codes"], values["run"]) == (
+        "2011-10-01", "2012-09-30", "Y,M", "p")
 
 
 def broken_releases(tmp_path):
@@ -86,7 +89,8 @@ def broken_releases(tmp_path):
         "no lookup table": (write_release(tmp_path / "nohloc", LINES, drop_tables=(release_format.HLOC_TABLE,)),
                             r"nohloc: no tblLookupHloc table found"),
         "empty table": (table("empty", b""), r"B_TblProceeding.csv: empty file \(no header line\)"),
-        "header only": (table("header", (HEADER + "\r\n").encode()), r"B_TblProceeding.csv: has a header but no data lines"),
+        "header only": (table("header", (HEADER + "\r\n").encode()),
+                        r"B_TblProceeding.csv: has a header but no data lines"),
         "binary": (table("binary", bytes(range(256)) * 40), r"B_TblProceeding.csv: header is not text"),
         "utf-16": (table("utf16", tsv.encode("utf-16")), r"B_TblProceeding.csv: looks like UTF-16 text"),
         "comma-separated": (table("comma", tsv.replace("\t", ",").encode()),
@@ -113,6 +117,29 @@ def test_broken_release_fails_with_its_file_named_and_leaves_nothing(tmp_path, c
         assert not folder.exists() or not any(folder.iterdir()), folder
 
 
+def test_a_bad_input_after_a_good_run_leaves_its_outputs_as_they_were(tmp_path):
+    notebooks = tmp_path / "notebooks"  # the real ingest only: enough for a run to publish
+    notebooks.mkdir()
+    shutil.copy(pipeline.PROJECT_ROOT / "notebooks" / "01_ingest.ipynb", notebooks)
+    paths = pipeline.Paths(tmp_path / "project", notebooks=notebooks)
+    good = write_release(tmp_path / "good.zip", LINES, zipped=True)
+    pipeline.run(params.resolve(release=str(good), run="keep"), paths, log=lambda *_: None)
+
+    def outputs():
+        return {p.relative_to(paths.root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(paths.root.rglob("*")) if p.is_file() and "interim" not in p.parts}
+
+    before = outputs()
+    assert "data/processed/keep/run.json" in before and "reports/keep/report.html" in before
+    renamed = write_release(tmp_path / "renamed", "".join(line + "\r\n" for line in [
+        HEADER.replace("OTHER_COMP", "OTHERCOMP", 1), *LINES]).encode())
+    with pytest.raises(ReleaseError, match="missing column OTHER_COMP"):
+        pipeline.run(params.resolve(release=str(renamed), run="keep"), paths, log=lambda *_: None)
+    with pytest.raises(ParameterError, match="ABC is not a court"):
+        pipeline.run(params.resolve(release=str(good), run="keep", courts="ABC"), paths, log=lambda *_: None)
+    assert outputs() == before
+
+
 def test_unknown_court_fails_before_any_notebook(tmp_path):
     release = write_release(tmp_path / "r.zip", LINES, zipped=True)
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
@@ -136,8 +163,8 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
     with pytest.raises(UserError, match=r"damaged.zip:EOIR Case Data/Data/B_TblProceeding.csv: cannot read"):
         pipeline.run(params.resolve(release=str(release), run="damaged"), paths, log=lambda *_: None)
-    assert not (paths.processed / "damaged").exists()
-    assert not [p for p in paths.processed.iterdir() if p.name.startswith(".")]
+    for folder in (paths.processed, paths.figures, paths.reports):  # nothing staged left, no .failed copy
+        assert list(folder.iterdir()) == []
 
 
 def test_cli_prints_one_line_for_a_broken_release(tmp_path):

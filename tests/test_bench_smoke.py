@@ -4,6 +4,7 @@ The full-scale benchmark (16.5M proceedings) is too big for CI; this runs the sa
 small synthetic release so that the script, and the agreement of the variants, stay tested."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,15 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = out.read_text()
     assert "give identical national and per-court counts" in report
-    for variant in ["(a)", "(b)", "(c)", "(d)", "(e)", "(d′)", "(e′)"]:  # the table is ASCII: UTF-8 references too
+    for variant in ["(a)", "(b)", "(b′)", "(c)", "(f)", "(d)", "(e)", "(d′)", "(e′)"]:  # ASCII: UTF-8 references too
         assert f"| {variant} " in report
+    latest = json.loads(out.with_suffix(".json").read_text())  # this run only, one entry per variant
+    assert latest["smoke"] is True and latest["problems"] == []
+    assert set(latest["variants"]) == {"a", "b", "b_days", "c", "f", "d_all", "d_usecols", "e", "d_usecols_utf8",
+                                       "e_utf8"}
+    assert all(len(variant["wall_runs"]) == 1 for variant in latest["variants"].values())
+    assert [goal["goal"][:3] for goal in latest["goals"]] == ["(a)", "(b)", "(c)", "(f)", "pea"]
+    assert latest["release"]["proceeding_lines"] == 30_000
 
 
 def test_a_goals_ratio_is_never_rounded_in_the_goals_favour():

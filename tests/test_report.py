@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import struct
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from tiny_release import proceeding, proceeding_line, write_release
 
-from pdclosures import report
+from pdclosures import ingest, report
 from pdclosures.errors import UserError
 
 
@@ -106,29 +109,78 @@ def test_empty_list_is_a_user_error(tmp_path):
         report.build_report(tmp_path, [])
 
 
-def test_notebook_03_is_committed_clean():
-    """The figures notebook is thin, without outputs, with one `parameters` cell."""
-    path = Path(__file__).resolve().parents[1] / "notebooks" / "03_figures.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.outputs == [] and c.execution_count is None for c in code)
-    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    ns: dict = {}
-    exec(tagged[0].source, ns)
-    expected = dict(release="", start="2012-10-01", end="2014-03-31", run="default",
-                    pd_codes="Y,M,I", excluded_codes="C,T", unit="proceeding", case_types="all",
-                    min_completions=100, processed_dir="../data/processed/default",
-                    figures_dir="../figures/default")
-    for key, value in expected.items():
-        assert ns[key] == value, key
-    assert any("render_all" in c.source for c in code)
-    assert any("SYNTHETIC" in c.source.upper() for c in nb.cells if c.cell_type == "markdown")
+def styled_table_notebook(path: Path, started: str) -> Path:
+    """A notebook as papermill leaves it after a run that started at `started`, showing a pandas Styler."""
+    import pandas as pd
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["papermill"] = {"start_time": started, "end_time": started, "duration": 1.5,
+                                "parameters": {"run": "again", "processed_dir": f"/tmp/{started}"}}
+    styled = pd.DataFrame({"court": ["Seattle, WA"], "pd_rate": [0.3]}).style.format({"pd_rate": "{:.1%}"})
+    cell = new_code_cell("table", execution_count=1, outputs=[new_output(
+        "execute_result", execution_count=1, data={"text/html": styled.to_html(), "text/plain": "Styler"})])
+    cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": started}
+    cell.metadata["papermill"] = {"start_time": started, "end_time": started, "duration": 0.2, "status": "completed"}
+    nb.cells = [new_markdown_cell("# Styled"), cell]
+    nbformat.write(nb, path)
+    return path
 
 
-def test_warm_up_then_build_gives_the_same_report(report_dir):
-    first = report.build_report(report_dir, report.notebooks_in(report_dir)).read_text(encoding="utf-8")
-    report.warm_up()
-    again = report.build_report(report_dir, report.notebooks_in(report_dir)).read_text(encoding="utf-8")
-    assert again == first
+def test_the_same_notebooks_run_at_another_time_give_the_same_report(tmp_path):
+    reports = []
+    for started in ["2024-01-01T10:00:00.000001Z", "2025-06-30T23:59:59.999999Z"]:
+        folder = tmp_path / started / "again"
+        folder.mkdir(parents=True)
+        styled_table_notebook(folder / "01_styled.ipynb", started)
+        reports.append(report.build_report(folder, report.notebooks_in(folder)).read_bytes())
+    assert reports[0] == reports[1]
+    text = reports[0].decode()
+    assert "30.0%" in text and "Seattle, WA" in text
+    assert "T_00000" in text and "2024" not in text and "/tmp/" not in text
+
+
+def test_the_header_names_the_run_window_and_release_and_warns_on_the_sample(report_dir):
+    run_parameters = {"run": "testrun", "start": "2011-10-01", "end": "2012-09-30", "pd_codes": "Y",
+                      "release": "/somewhere/EOIR Case Data.zip", "processed_dir": "/staging/.testrun.tmp"}
+    sample = SimpleNamespace(synthetic=True, release_label="eoir_synthetic_sample.zip",
+                             manifest={"data_through": "2015-09-30"})
+    text = report.build_report(report_dir, report.notebooks_in(report_dir), parameters=run_parameters,
+                               ingested=sample).read_text(encoding="utf-8")
+    assert "completions from 2011-10-01 to 2012-09-30" in text
+    assert "eoir_synthetic_sample.zip (data through 2015-09-30)" in text
+    assert 'class="pd-synthetic"' in text and "SYNTHETIC SAMPLE \u2014 NOT REAL DATA" in text
+    assert "<code>pd_codes</code></td>\n<td>Y</td>" in text
+    assert "EOIR Case Data.zip" in text and "/somewhere" not in text and "/staging" not in text
+
+    real = SimpleNamespace(synthetic=False, release_label="EOIR Case Data.zip, published 2025-01-15",
+                           manifest={"data_through": "2024-12-31"})
+    text = report.build_report(report_dir, report.notebooks_in(report_dir), parameters=run_parameters,
+                               ingested=real).read_text(encoding="utf-8")
+    assert 'class="pd-synthetic"' not in text
+    assert "EOIR Case Data.zip, published 2025-01-15 (data through 2024-12-31)" in text
+
+
+def test_make_report_takes_the_runs_parameters_and_release_from_its_outputs(tmp_path, capsys):
+    root = tmp_path / "project"
+    reports = root / "reports" / "myrun"
+    reports.mkdir(parents=True)
+    executed_notebook(reports / "01_first.ipynb", 1)
+    processed = root / "data" / "processed" / "myrun"
+    release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    ingest.write_ingest_outputs(ingest.ingest_release(release, tmp_path / "interim", progress=False), processed)
+    (processed / "run.json").write_text(json.dumps({"parameters": {"run": "myrun", "start": "2013-01-01",
+                                                                   "end": "2013-03-31"}}))
+    assert report.main([str(reports)]) == 0
+    assert capsys.readouterr().out == f"{reports / 'report.html'}\n"
+    text = (reports / "report.html").read_text(encoding="utf-8")
+    assert "run <code>myrun</code>" in text and "completions from 2013-01-01 to 2013-03-31" in text
+    assert re.search(r"<strong>Release:</strong> r\.zip, published \d{4}-\d\d-\d\d \(data through 2013-01-15\)", text)
+    assert "min_completions" not in text  # the notebook's injected parameters give way to run.json's
+
+
+def test_each_executed_notebook_is_exported_with_its_code(report_dir):
+    written = report.export_notebooks(report.notebooks_in(report_dir))
+    assert [p.name for p in written] == ["01_first.html", "02_second.html"]
+    text = written[0].read_text(encoding="utf-8")
+    assert "HIDDEN_CODE_1" in text and "printed result 1" in text

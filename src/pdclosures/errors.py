@@ -1,4 +1,6 @@
-"""Errors a user can fix: the pipeline prints them as one line, without a traceback."""
+"""Errors a user can fix: the command line prints them as one line, without a traceback."""
+
+import sys
 
 
 class UserError(Exception):
@@ -17,8 +19,6 @@ def run_command(action, interrupted: str = "interrupted") -> int:
     """Run a command-line action: expected problems print one line, not a traceback.
 
     Returns the exit code: 0, 1 for a UserError, 130 when interrupted with Ctrl-C."""
-    import sys
-
     try:
         action()
     except UserError as error:
