@@ -137,7 +137,7 @@ def test_the_same_notebooks_run_at_another_time_give_the_same_report(tmp_path):
     assert reports[0] == reports[1]
     text = reports[0].decode()
     assert "30.0%" in text and "Seattle, WA" in text
-    assert "T_00000" in text and "2024" not in text and "/tmp/" not in text
+    assert "T_00000" in text and "2024-01-01T10" not in text and "/tmp/" not in text
 
 
 def test_the_header_names_the_run_window_and_release_and_warns_on_the_sample(report_dir):

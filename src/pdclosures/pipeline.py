@@ -113,7 +113,7 @@ def _execute(notebook: Path, executed: Path, available: dict, paths: Paths, name
         papermill.execute_notebook(str(notebook), str(executed), kernel_name=KERNEL, cwd=str(notebook.parent),
                                    parameters={k: v for k, v in available.items() if k in declared},
                                    progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
-    except Exception as error:  # noqa: BLE001 (a failed cell, a dead kernel...: each becomes one line)
+    except Exception as error:  # a failed cell, a dead kernel...: each becomes one line
         raise _failure(notebook, error, executed.parent, paths, name) from None
 
 
