@@ -18,7 +18,6 @@ import datetime as dt
 import textwrap
 from dataclasses import dataclass
 
-
 # The default definition (TRAC 2014): OTHER_COMP codes that are PD closures, and those that open a new
 # proceeding rather than end the case (change of venue, transfer), left out of the completions.
 PD_CODES_DEFAULT = ("Y", "M", "I")
