@@ -60,12 +60,14 @@ test: $(INSTALLED) ## Run the tests (offline, on the synthetic sample and tiny h
 test-fast: $(INSTALLED) ## Run the tests except the slow end-to-end ones (pytest -m "not slow")
 	$(PY) -m pytest -q -m "not slow"
 
-lint: $(INSTALLED) ## Check the code with ruff and that the notebooks are committed without outputs
+lint: $(INSTALLED) ## Check the code with ruff (lint and format) and that the notebooks are committed without outputs
 	$(VENV)/bin/ruff check --output-format concise src tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check src tests benchmarks notebooks
 	@$(NBSTRIPOUT) --verify $(NOTEBOOKS) || { echo "Notebooks must be committed without outputs: run make fix" >&2; exit 1; }
 
-fix: $(INSTALLED) ## Apply ruff's safe fixes (import order, unused imports) and strip the notebooks' outputs
+fix: $(INSTALLED) ## Apply ruff's safe fixes and its formatting, and strip the notebooks' outputs
 	$(VENV)/bin/ruff check --fix --exit-zero --output-format concise src tests benchmarks notebooks
+	$(VENV)/bin/ruff format src tests benchmarks notebooks
 	$(NBSTRIPOUT) $(NOTEBOOKS)
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks

@@ -34,11 +34,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WINDOW = ("2012-10-01", "2014-03-31")        # (a), (d), (e): TRAC's April 2014 window
+WINDOW = ("2012-10-01", "2014-03-31")  # (a), (d), (e): TRAC's April 2014 window
 OTHER_WINDOW = ("2011-10-01", "2013-12-31")  # (b): report 339's window, from the cache
-DAYS_WINDOW = ("2011-10-15", "2013-12-14")   # (b'): not whole months, so counted by a scan
+DAYS_WINDOW = ("2011-10-15", "2013-12-14")  # (b'): not whole months, so counted by a scan
 CHAIN_WINDOW = ("2012-10-01", "2013-09-30")  # (c): FY2013, the whole notebook chain
-PD_CODES = ("Y", "M", "I")   # the default method, which (d) and (e) spell out
+PD_CODES = ("Y", "M", "I")  # the default method, which (d) and (e) spell out
 EXCLUDED = ("C", "T")
 # The goals of issue 18, checked on the medians.
 GOAL_A_VS_E = 1.5  # (a) at most this many times (e)
@@ -60,9 +60,11 @@ def step_pipeline_cold(release: str, interim: str) -> dict:
     run = params.Run.from_parameters(release=release, start=WINDOW[0], end=WINDOW[1], interim_dir=interim)
     ingested = ingest.ingest_release(run.release, run.interim_dir, force=True, progress=False)
     tables = rates.RateCalculator(ingested, run.window, run.method).all_tables(run.min_completions)
-    return {"national": _pair(tables["national"].iloc[0]),
-            "courts": {r.base_city_code: _pair(r) for r in tables["courts"].itertuples()},
-            "accounting": ingested.manifest["accounting"][0]}
+    return {
+        "national": _pair(tables["national"].iloc[0]),
+        "courts": {r.base_city_code: _pair(r) for r in tables["courts"].itertuples()},
+        "accounting": ingested.manifest["accounting"][0],
+    }
 
 
 def step_pipeline_counts(release: str, interim: str) -> dict:
@@ -91,8 +93,11 @@ def step_pipeline_warm(release: str, interim: str, window=OTHER_WINDOW) -> dict:
     with tempfile.TemporaryDirectory() as out:
         rates.write_tables(tables, out)
     done = time.perf_counter()
-    return {"import_seconds": round(imported - started, 3), "rates_seconds": round(done - imported, 3),
-            "national": _pair(tables["national"].iloc[0])}
+    return {
+        "import_seconds": round(imported - started, 3),
+        "rates_seconds": round(done - imported, 3),
+        "national": _pair(tables["national"].iloc[0]),
+    }
 
 
 def step_pandas(release: str, usecols: bool, encoding: str = "latin-1") -> dict:
@@ -101,8 +106,16 @@ def step_pandas(release: str, usecols: bool, encoding: str = "latin-1") -> dict:
 
     path = _table_path(release)
     columns = ["BASE_CITY_CODE", "OTHER_COMP", "COMP_DATE"]
-    frame = pd.read_csv(path, sep="\t", encoding=encoding, quoting=csv.QUOTE_NONE, dtype=str,
-                        keep_default_na=False, on_bad_lines="skip", usecols=columns if usecols else None)
+    frame = pd.read_csv(
+        path,
+        sep="\t",
+        encoding=encoding,
+        quoting=csv.QUOTE_NONE,
+        dtype=str,
+        keep_default_na=False,
+        on_bad_lines="skip",
+        usecols=columns if usecols else None,
+    )
     for column in ["BASE_CITY_CODE", "OTHER_COMP"]:
         frame[column] = frame[column].str.replace("\x00", "", regex=False).str.strip()
     comp = pd.to_datetime(frame["COMP_DATE"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
@@ -186,19 +199,22 @@ def main(argv=None) -> int:
     parser.add_argument("--release", default=str(ROOT / "data" / "bench"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument("--smoke", action="store_true", help="small release: check counts, skip the goals")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="rounds of the timed variants (default 3; 1 with --smoke)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="rounds of the timed variants (default 3; 1 with --smoke)"
+    )
     args = parser.parse_args(argv)
     if args.command == "step":
-        steps = {"cold": lambda: step_pipeline_cold(args.release, args.interim),
-                 "cold_counts": lambda: step_pipeline_counts(args.release, args.interim),
-                 "warm": lambda: step_pipeline_warm(args.release, args.interim),
-                 "warm_days": lambda: step_pipeline_warm(args.release, args.interim, DAYS_WINDOW),
-                 "pandas_all": lambda: step_pandas(args.release, usecols=False),
-                 "pandas_usecols": lambda: step_pandas(args.release, usecols=True),
-                 "duckdb_bare": lambda: step_duckdb_bare(args.release),
-                 "pandas_usecols_utf8": lambda: step_pandas(args.release, usecols=True, encoding="utf-8"),
-                 "duckdb_bare_utf8": lambda: step_duckdb_bare(args.release, encoding="utf-8")}
+        steps = {
+            "cold": lambda: step_pipeline_cold(args.release, args.interim),
+            "cold_counts": lambda: step_pipeline_counts(args.release, args.interim),
+            "warm": lambda: step_pipeline_warm(args.release, args.interim),
+            "warm_days": lambda: step_pipeline_warm(args.release, args.interim, DAYS_WINDOW),
+            "pandas_all": lambda: step_pandas(args.release, usecols=False),
+            "pandas_usecols": lambda: step_pandas(args.release, usecols=True),
+            "duckdb_bare": lambda: step_duckdb_bare(args.release),
+            "pandas_usecols_utf8": lambda: step_pandas(args.release, usecols=True, encoding="utf-8"),
+            "duckdb_bare_utf8": lambda: step_duckdb_bare(args.release, encoding="utf-8"),
+        }
         print(json.dumps(steps[args.name]()))
         return 0
     repeat = args.repeat or (1 if args.smoke else 3)
@@ -217,8 +233,9 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     # The release's tables are latin-1, so the baselines read latin-1. The same baselines reading
     # UTF-8 run alongside, for reference only, where the table is ASCII (as the generator writes it)
     # and UTF-8 therefore reads the same text.
-    references = ([("d_usecols_utf8", "pandas_usecols_utf8"), ("e_utf8", "duckdb_bare_utf8")]
-                  if _table_is_ascii(release) else [])
+    references = (
+        [("d_usecols_utf8", "pandas_usecols_utf8"), ("e_utf8", "duckdb_bare_utf8")] if _table_is_ascii(release) else []
+    )
     scratch = Path(tempfile.mkdtemp(prefix="pdclosures-bench-"))
     interim = scratch / "data" / "interim"  # where the chain in (c) looks for the cache
     runs: dict[str, list[dict]] = {}
@@ -243,8 +260,12 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = {key: summarize(variant_runs) for key, variant_runs in runs.items()}
-    problems = [f"({key}) runs disagree on {name}" for key, variant_runs in runs.items() for name in _STABLE_KEYS
-                if len({json.dumps(r.get(name), sort_keys=True) for r in variant_runs if name in r}) > 1]
+    problems = [
+        f"({key}) runs disagree on {name}"
+        for key, variant_runs in runs.items()
+        for name in _STABLE_KEYS
+        if len({json.dumps(r.get(name), sort_keys=True) for r in variant_runs if name in r}) > 1
+    ]
     problems += check_counts(results, release)
     goals = check_goals(results)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -259,8 +280,11 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
 def summarize(variant_runs: list[dict]) -> dict:
     """One variant's runs as one result: median times, the largest peak RSS, every run's wall time."""
     first = variant_runs[0]
-    summary = {**first, "wall_runs": [r["wall_seconds"] for r in variant_runs],
-               "peak_rss_mb": max(r["peak_rss_mb"] for r in variant_runs)}
+    summary = {
+        **first,
+        "wall_runs": [r["wall_seconds"] for r in variant_runs],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in variant_runs),
+    }
     for name in ("wall_seconds", "rates_seconds", "import_seconds"):
         if name in first:
             summary[name] = statistics.median(r[name] for r in variant_runs)
@@ -285,20 +309,33 @@ def check_goals(results: dict) -> list[tuple[str, str, bool]]:
     slower_b = max(results["b"]["rates_seconds"], results["b_days"]["rates_seconds"])
     heaviest = max(PIPELINE_VARIANTS, key=lambda key: results[key]["peak_rss_mb"])
     return [
-        (f"(a) cold ingest plus rates ≤ {GOAL_A_VS_E}× (e)",
-         _ratio(a["wall_seconds"] / e["wall_seconds"], at_least=False),
-         a["wall_seconds"] <= GOAL_A_VS_E * e["wall_seconds"]),
-        (f"(b), (b′) rates for another window from the cache ≤ {GOAL_B_SECONDS:g} s",
-         f"{results['b']['rates_seconds']:.2f} s whole months, {results['b_days']['rates_seconds']:.2f} s not "
-         f"(the process: {results['b']['wall_seconds']:.1f} s with {results['b']['import_seconds']:.1f} s of imports)",
-         slower_b <= GOAL_B_SECONDS),
-        (f"(c) the chain for a new window from the cache ≤ {GOAL_C_SECONDS:g} s", f"{c['wall_seconds']:.1f} s",
-         c["wall_seconds"] <= GOAL_C_SECONDS),
-        (f"(f) `make all` on the sample after setup ≤ {GOAL_F_SECONDS:g} s", f"{f['wall_seconds']:.1f} s",
-         f["wall_seconds"] <= GOAL_F_SECONDS),
-        (f"peak memory of any pipeline step ≤ {GOAL_RSS_MB / 1024:g} GB",
-         f"{results[heaviest]['peak_rss_mb']:.0f} MB ({heaviest.replace('_days', '′')})",
-         results[heaviest]["peak_rss_mb"] <= GOAL_RSS_MB),
+        (
+            f"(a) cold ingest plus rates ≤ {GOAL_A_VS_E}× (e)",
+            _ratio(a["wall_seconds"] / e["wall_seconds"], at_least=False),
+            a["wall_seconds"] <= GOAL_A_VS_E * e["wall_seconds"],
+        ),
+        (
+            f"(b), (b′) rates for another window from the cache ≤ {GOAL_B_SECONDS:g} s",
+            f"{results['b']['rates_seconds']:.2f} s whole months, {results['b_days']['rates_seconds']:.2f} s not "
+            f"(the process: {results['b']['wall_seconds']:.1f} s "
+            f"with {results['b']['import_seconds']:.1f} s of imports)",
+            slower_b <= GOAL_B_SECONDS,
+        ),
+        (
+            f"(c) the chain for a new window from the cache ≤ {GOAL_C_SECONDS:g} s",
+            f"{c['wall_seconds']:.1f} s",
+            c["wall_seconds"] <= GOAL_C_SECONDS,
+        ),
+        (
+            f"(f) `make all` on the sample after setup ≤ {GOAL_F_SECONDS:g} s",
+            f"{f['wall_seconds']:.1f} s",
+            f["wall_seconds"] <= GOAL_F_SECONDS,
+        ),
+        (
+            f"peak memory of any pipeline step ≤ {GOAL_RSS_MB / 1024:g} GB",
+            f"{results[heaviest]['peak_rss_mb']:.0f} MB ({heaviest.replace('_days', '′')})",
+            results[heaviest]["peak_rss_mb"] <= GOAL_RSS_MB,
+        ),
     ]
 
 
@@ -309,12 +346,18 @@ def latest_run(results: dict, goals: list, problems: list[str], release: Path, s
         "date": dt.date.today().isoformat(),
         "smoke": smoke,
         "machine": {"cores": os.cpu_count(), "memory_gb": round(_memory_gb(), 1), "python": platform.python_version()},
-        "release": {"path": str(release), "proceeding_lines": results["a"]["accounting"]["lines"],
-                    "table_bytes": _table_bytes(release)},
+        "release": {
+            "path": str(release),
+            "proceeding_lines": results["a"]["accounting"]["lines"],
+            "table_bytes": _table_bytes(release),
+        },
         "variants": {key: {name: result[name] for name in kept if name in result} for key, result in results.items()},
         "goals": [{"goal": goal, "measured": measured, "met": met} for goal, measured, met in goals],
-        "national": {"window": list(WINDOW), "pd_closures": results["a"]["national"][0],
-                     "completions": results["a"]["national"][1]},
+        "national": {
+            "window": list(WINDOW),
+            "pd_closures": results["a"]["national"][0],
+            "completions": results["a"]["national"][1],
+        },
         "problems": problems,
     }
 
@@ -334,8 +377,12 @@ def check_counts(results: dict, release: Path) -> list[str]:
     if truth is not None:
         accounting, planted = results["a"]["accounting"], truth["lines"]
         found = (accounting["lines"], accounting["loaded"], accounting["repaired"], accounting["quarantined"])
-        expected = (planted["lines"], planted["expected_loaded"], planted["expected_repaired"],
-                    planted["expected_quarantined"])
+        expected = (
+            planted["lines"],
+            planted["expected_loaded"],
+            planted["expected_repaired"],
+            planted["expected_quarantined"],
+        )
         if found != expected:
             problems.append(f"(a) row accounting {found} != planted {expected} (lines, loaded, repaired, quarantined)")
         if results["a"]["national"] != truth["national"]:
@@ -353,9 +400,11 @@ def _planted_truth(release: Path) -> dict | None:
         national = truth.get("national", {}).get("trac-2014")
         if national:
             courts = truth.get("by_court", {}).get("trac-2014", {})
-            return {"lines": manifest["proceedings_lines"],
-                    "national": [national["pd_closures"], national["completions"]],
-                    "courts": {code: [c["pd_closures"], c["completions"]] for code, c in courts.items()}}
+            return {
+                "lines": manifest["proceedings_lines"],
+                "national": [national["pd_closures"], national["completions"]],
+                "courts": {code: [c["pd_closures"], c["completions"]] for code, c in courts.items()},
+            }
     return None
 
 
@@ -379,8 +428,10 @@ def render(results: dict, goals: list, release: Path, problems: list[str], smoke
     for key, label in LABELS.items():
         if key in results:
             r = results[key]
-            table.append(f"| {label} | {r['wall_seconds']:.1f} | {', '.join(f'{w:.1f}' for w in r['wall_runs'])} "
-                         f"| {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} |")
+            table.append(
+                f"| {label} | {r['wall_seconds']:.1f} | {', '.join(f'{w:.1f}' for w in r['wall_runs'])} "
+                f"| {r['peak_rss_mb']:.0f} | {r['wall_seconds'] / e['wall_seconds']:.2f} |"
+            )
     rounds = len(a["wall_runs"])
     accounting = a["accounting"]
     lines = [
@@ -410,8 +461,11 @@ def render(results: dict, goals: list, release: Path, problems: list[str], smoke
         f"{results['d_usecols']['wall_seconds'] / a['wall_seconds']:.2f}× faster than (d) with usecols and "
         f"{results['d_all']['wall_seconds'] / a['wall_seconds']:.2f}× faster than (d) with all columns.",
         "",
-        *(_reference_note(a, results) if "e_utf8" in results else
-          ["The table is not plain ASCII, so the baselines were not also run reading UTF-8.", ""]),
+        *(
+            _reference_note(a, results)
+            if "e_utf8" in results
+            else ["The table is not plain ASCII, so the baselines were not also run reading UTF-8.", ""]
+        ),
         "## Counts",
         "",
         f"Window {WINDOW[0]}..{WINDOW[1]}: the pipeline counts {a['national'][0]:,} PD closures of "

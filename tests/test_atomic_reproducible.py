@@ -15,13 +15,24 @@ from pdclosures import params, pipeline, report
 
 pytestmark = pytest.mark.slow
 
-ROWS = [proceeding(i, court=["SEA", "TUC", "HOU", "NYC"][i % 4], comp=f"2013-{1 + i % 12:02d}-15",
-                   other="Y" if i % 5 == 0 else ("C" if i % 7 == 0 else ""), dec="X") for i in range(1, 400)]
+ROWS = [
+    proceeding(
+        i,
+        court=["SEA", "TUC", "HOU", "NYC"][i % 4],
+        comp=f"2013-{1 + i % 12:02d}-15",
+        other="Y" if i % 5 == 0 else ("C" if i % 7 == 0 else ""),
+        dec="X",
+    )
+    for i in range(1, 400)
+]
 
 
 def digests(folder) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture()
@@ -77,12 +88,18 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_intact(scratch, tmp_pat
     assert "national.csv" not in before["processed"] and "row_accounting.csv" in before["processed"]
 
     killing = notebooks(tmp_path / "killing notebooks", KILL_THE_RUNNER)
-    script = ("import sys; from pathlib import Path; from pdclosures import params, pipeline\n"
-              "paths = pipeline.Paths(Path(sys.argv[1]), notebooks=Path(sys.argv[2]))\n"
-              "values = params.resolve(release=sys.argv[3], run='kept', start='2013-01-01', end='2013-06-30')\n"
-              "pipeline.run(values, paths)\n")
-    child = subprocess.run([sys.executable, "-c", script, str(paths.root), str(killing), str(release)],
-                           capture_output=True, text=True, timeout=300)
+    script = (
+        "import sys; from pathlib import Path; from pdclosures import params, pipeline\n"
+        "paths = pipeline.Paths(Path(sys.argv[1]), notebooks=Path(sys.argv[2]))\n"
+        "values = params.resolve(release=sys.argv[3], run='kept', start='2013-01-01', end='2013-06-30')\n"
+        "pipeline.run(values, paths)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(paths.root), str(killing), str(release)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert (paths.processed / ".kept.tmp" / "ingest.json").is_file()  # 01 had written into the staging folder
 

@@ -40,11 +40,14 @@ def test_bad_parameter_is_named(overrides, message):
         params.resolve(**overrides)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("start: [2012", r"^PARAMS=.*bad.yaml: not valid YAML"),
-    ("stat: 2012-10-01", r"^PARAMS=.*bad.yaml: unknown parameter stat"),
-    ("- 2012-10-01", r"^PARAMS=.*bad.yaml: expected 'name: value' lines"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("start: [2012", r"^PARAMS=.*bad.yaml: not valid YAML"),
+        ("stat: 2012-10-01", r"^PARAMS=.*bad.yaml: unknown parameter stat"),
+        ("- 2012-10-01", r"^PARAMS=.*bad.yaml: expected 'name: value' lines"),
+    ],
+)
 def test_bad_preset_file(tmp_path, text, message):
     (tmp_path / "bad.yaml").write_text(text)
     with pytest.raises(ParameterError, match=message):
@@ -60,7 +63,11 @@ def test_unquoted_yaml_dates_in_a_preset_are_read_as_dates(tmp_path):
     (tmp_path / "p.yaml").write_text("start: 2011-10-01\nend: 2012-09-30\npd_codes: [Y, M]\n")
     values = params.resolve(tmp_path / "p.yaml")
     assert (values["start"], values["end"], values["pd_codes"], values["run"]) == (
-        "2011-10-01", "2012-09-30", "Y,M", "p")
+        "2011-10-01",
+        "2012-09-30",
+        "Y,M",
+        "p",
+    )
 
 
 def broken_releases(tmp_path):
@@ -83,28 +90,52 @@ def broken_releases(tmp_path):
         "missing path": (tmp_path / "nowhere" / "EOIR Case Data.zip", r"EOIR Case Data.zip: release not found"),
         "not a zip": (text, r"notes.zip: not a zip file \(or a truncated one\)"),
         "truncated zip": (truncated, r"truncated.zip: not a zip file \(or a truncated one\)"),
-        "no proceeding table": (write_release(tmp_path / "noproc.zip", LINES, zipped=True,
-                                              drop_tables=(release_format.PROCEEDING_TABLE,)),
-                                r"noproc.zip: no B_TblProceeding table found"),
-        "no lookup table": (write_release(tmp_path / "nohloc", LINES, drop_tables=(release_format.HLOC_TABLE,)),
-                            r"nohloc: no tblLookupHloc table found"),
+        "no proceeding table": (
+            write_release(tmp_path / "noproc.zip", LINES, zipped=True, drop_tables=(release_format.PROCEEDING_TABLE,)),
+            r"noproc.zip: no B_TblProceeding table found",
+        ),
+        "no lookup table": (
+            write_release(tmp_path / "nohloc", LINES, drop_tables=(release_format.HLOC_TABLE,)),
+            r"nohloc: no tblLookupHloc table found",
+        ),
         "empty table": (table("empty", b""), r"B_TblProceeding.csv: empty file \(no header line\)"),
-        "header only": (table("header", (HEADER + "\r\n").encode()),
-                        r"B_TblProceeding.csv: has a header but no data lines"),
+        "header only": (
+            table("header", (HEADER + "\r\n").encode()),
+            r"B_TblProceeding.csv: has a header but no data lines",
+        ),
         "binary": (table("binary", bytes(range(256)) * 40), r"B_TblProceeding.csv: header is not text"),
         "utf-16": (table("utf16", tsv.encode("utf-16")), r"B_TblProceeding.csv: looks like UTF-16 text"),
-        "comma-separated": (table("comma", tsv.replace("\t", ",").encode()),
-                            r"B_TblProceeding.csv: header is comma-separated; expected TAB-delimited"),
-        "renamed column": (table("renamed", tsv.replace("OTHER_COMP", "OTHERCOMP", 1).encode()),
-                           r"B_TblProceeding.csv: missing column OTHER_COMP"),
-        "lookup column renamed": (lookup("lookupcol", release_format.BASE_CITY_TABLE,
-                                         [base_header.replace("BASE_STATE", "STATE"), *base_rows]),
-                                  r"tblLookupBaseCity.csv: missing column BASE_STATE"),
+        "comma-separated": (
+            table("comma", tsv.replace("\t", ",").encode()),
+            r"B_TblProceeding.csv: header is comma-separated; expected TAB-delimited",
+        ),
+        "renamed column": (
+            table("renamed", tsv.replace("OTHER_COMP", "OTHERCOMP", 1).encode()),
+            r"B_TblProceeding.csv: missing column OTHER_COMP",
+        ),
+        "lookup column renamed": (
+            lookup(
+                "lookupcol", release_format.BASE_CITY_TABLE, [base_header.replace("BASE_STATE", "STATE"), *base_rows]
+            ),
+            r"tblLookupBaseCity.csv: missing column BASE_STATE",
+        ),
     }
 
 
-CASES = ["missing path", "not a zip", "truncated zip", "no proceeding table", "no lookup table", "empty table",
-         "header only", "binary", "utf-16", "comma-separated", "renamed column", "lookup column renamed"]
+CASES = [
+    "missing path",
+    "not a zip",
+    "truncated zip",
+    "no proceeding table",
+    "no lookup table",
+    "empty table",
+    "header only",
+    "binary",
+    "utf-16",
+    "comma-separated",
+    "renamed column",
+    "lookup column renamed",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -126,13 +157,18 @@ def test_a_bad_input_after_a_good_run_leaves_its_outputs_as_they_were(tmp_path):
     pipeline.run(params.resolve(release=str(good), run="keep"), paths, log=lambda *_: None)
 
     def outputs():
-        return {p.relative_to(paths.root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(paths.root.rglob("*")) if p.is_file() and "interim" not in p.parts}
+        return {
+            p.relative_to(paths.root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(paths.root.rglob("*"))
+            if p.is_file() and "interim" not in p.parts
+        }
 
     before = outputs()
     assert "data/processed/keep/run.json" in before and "reports/keep/report.html" in before
-    renamed = write_release(tmp_path / "renamed", "".join(line + "\r\n" for line in [
-        HEADER.replace("OTHER_COMP", "OTHERCOMP", 1), *LINES]).encode())
+    renamed = write_release(
+        tmp_path / "renamed",
+        "".join(line + "\r\n" for line in [HEADER.replace("OTHER_COMP", "OTHERCOMP", 1), *LINES]).encode(),
+    )
     with pytest.raises(ReleaseError, match="missing column OTHER_COMP"):
         pipeline.run(params.resolve(release=str(renamed), run="keep"), paths, log=lambda *_: None)
     with pytest.raises(ParameterError, match="ABC is not a court"):
@@ -158,7 +194,7 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
     data = bytearray(release.read_bytes())
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     middle = start + info.compress_size // 2
-    data[middle:middle + 64] = bytes(64)
+    data[middle : middle + 64] = bytes(64)
     release.write_bytes(bytes(data))
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
     with pytest.raises(UserError, match=r"damaged.zip:EOIR Case Data/Data/B_TblProceeding.csv: cannot read"):
@@ -170,8 +206,9 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
 def test_cli_prints_one_line_for_a_broken_release(tmp_path):
     not_a_zip = tmp_path / "EOIR Case Data.zip"
     not_a_zip.write_text("hello")
-    result = subprocess.run([sys.executable, "-m", "pdclosures.pipeline", "--release", str(not_a_zip)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pdclosures.pipeline", "--release", str(not_a_zip)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {not_a_zip}: not a zip file")
@@ -182,5 +219,6 @@ def test_a_window_outside_the_data_is_a_warning_not_a_failure():
     outside = params.parse_window("2020-01-01", "2020-12-31")
     assert params.coverage_warning(outside, manifest) == (
         "warning: the window 2020-01-01..2020-12-31 lies outside the release's completion dates "
-        "(2010-10-01..2015-09-30); every count is zero")
+        "(2010-10-01..2015-09-30); every count is zero"
+    )
     assert params.coverage_warning(params.parse_window("2015-09-01", "2016-12-31"), manifest) is None

@@ -21,8 +21,19 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
     release = tmp_path / "bench release"
     sample.write_full_scale_release(release, proceedings=30_000)
     out = tmp_path / "results.md"
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--release", str(release),
-                             "--out", str(out), "--smoke"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench.py"),
+            "--release",
+            str(release),
+            "--out",
+            str(out),
+            "--smoke",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = out.read_text()
     assert "give identical national and per-court counts" in report
@@ -30,8 +41,18 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
         assert f"| {variant} " in report
     latest = json.loads(out.with_suffix(".json").read_text())  # this run only, one entry per variant
     assert latest["smoke"] is True and latest["problems"] == []
-    assert set(latest["variants"]) == {"a", "b", "b_days", "c", "f", "d_all", "d_usecols", "e", "d_usecols_utf8",
-                                       "e_utf8"}
+    assert set(latest["variants"]) == {
+        "a",
+        "b",
+        "b_days",
+        "c",
+        "f",
+        "d_all",
+        "d_usecols",
+        "e",
+        "d_usecols_utf8",
+        "e_utf8",
+    }
     assert all(len(variant["wall_runs"]) == 1 for variant in latest["variants"].values())
     assert [goal["goal"][:3] for goal in latest["goals"]] == ["(a)", "(b)", "(c)", "(f)", "pea"]
     assert latest["release"]["proceeding_lines"] == 30_000

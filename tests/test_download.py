@@ -154,8 +154,7 @@ def test_resumes_after_a_stalled_connection_times_out(server, tmp_path, monkeypa
     # bytes of the chunk being read when the timeout hit are lost; whole chunks before it are kept
     resumed_at = int(re.fullmatch(r"bytes=(\d+)-", server.requests[1]["Range"])[1])
     assert 0 < resumed_at <= CUT_AFTER
-    assert f"got {resumed_at:,} of {len(server.body):,} bytes from {server.url} (timed out)" \
-        in capsys.readouterr().err
+    assert f"got {resumed_at:,} of {len(server.body):,} bytes from {server.url} (timed out)" in capsys.readouterr().err
 
 
 def test_restarts_from_zero_when_server_ignores_range(server, tmp_path, capsys):
@@ -172,8 +171,7 @@ def test_restarts_from_zero_when_server_ignores_range(server, tmp_path, capsys):
 
 def test_second_run_resumes_from_the_part_file(server, tmp_path):
     server.cut_requests = 1
-    with pytest.raises(ReleaseError, match=f"download incomplete: got {CUT_AFTER:,} of "
-                                           f"{len(server.body):,} bytes"):
+    with pytest.raises(ReleaseError, match=f"download incomplete: got {CUT_AFTER:,} of {len(server.body):,} bytes"):
         fetch(server, tmp_path, retries=0)
     assert (tmp_path / (NAME + ".part")).stat().st_size == CUT_AFTER
     assert not (tmp_path / NAME).exists()
@@ -238,9 +236,12 @@ def test_body_truncated_every_time_fails_after_retries(server, tmp_path):
     server.ranges = False
     server.cut_requests = 1000
 
-    with pytest.raises(ReleaseError, match=f"download incomplete: got {CUT_AFTER:,} of "
-                                           f"{len(server.body):,} bytes from .*; run the same "
-                                           "command again to resume"):
+    with pytest.raises(
+        ReleaseError,
+        match=f"download incomplete: got {CUT_AFTER:,} of "
+        f"{len(server.body):,} bytes from .*; run the same "
+        "command again to resume",
+    ):
         fetch(server, tmp_path, retries=3)
 
     assert not (tmp_path / NAME).exists()
@@ -251,8 +252,11 @@ def test_body_truncated_every_time_fails_after_retries(server, tmp_path):
 def test_corrupt_zip_is_removed(server, tmp_path):
     server.body = random.Random(3).randbytes(300_000)
 
-    with pytest.raises(ReleaseError, match=r"downloaded file is not a readable zip .*"
-                                           r"removed it so the next run starts fresh"):
+    with pytest.raises(
+        ReleaseError,
+        match=r"downloaded file is not a readable zip .*"
+        r"removed it so the next run starts fresh",
+    ):
         fetch(server, tmp_path)
 
     assert leftovers(tmp_path) == []
@@ -274,8 +278,11 @@ def test_unreachable_server(tmp_path):
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/EOIR%20Case%20Data.zip"
 
-    with pytest.raises(ReleaseError, match=rf"^cannot reach 127\.0\.0\.1:{port}: .*"
-                                           r"check your connection$"):
+    with pytest.raises(
+        ReleaseError,
+        match=rf"^cannot reach 127\.0\.0\.1:{port}: .*"
+        r"check your connection$",
+    ):
         dl.download(url, tmp_path, retries=1, backoff_seconds=0)
     assert leftovers(tmp_path) == []
 
@@ -302,7 +309,7 @@ class FullDisk:
     def write(self, data) -> int:
         if not self.room:
             raise OSError(errno.ENOSPC, "No space left on device")
-        written = self.file.write(data[:self.room])
+        written = self.file.write(data[: self.room])
         self.room -= written
         return written
 

@@ -52,7 +52,9 @@ def pyproject() -> dict:
 
 def test_pins_parse_names_the_way_pip_compares_them():
     assert pins(["PyYAML==6.0.4", "jupyter_core==5.9.1  # why", "# zipfile-x==1", "pandas>=2"]) == {
-        "pyyaml": "6.0.4", "jupyter-core": "5.9.1"}
+        "pyyaml": "6.0.4",
+        "jupyter-core": "5.9.1",
+    }
 
 
 def test_environment_yml_pins_the_versions_of_the_lock():
@@ -60,8 +62,9 @@ def test_environment_yml_pins_the_versions_of_the_lock():
     assert len(conda) >= 10 and pip, "environment.yml pins next to nothing"
     assert not set(conda) & set(pip), "a package comes from both conda and pip"
     locked = lock()
-    mismatched = {name: (version, locked.get(name)) for name, version in {**conda, **pip}.items()
-                  if locked.get(name) != version}
+    mismatched = {
+        name: (version, locked.get(name)) for name, version in {**conda, **pip}.items() if locked.get(name) != version
+    }
     assert not mismatched, f"environment.yml and requirements-lock.txt disagree (yml, lock): {mismatched}"
 
 
@@ -72,8 +75,11 @@ def test_every_dependency_in_pyproject_is_pinned_in_the_lock_within_its_bounds()
     locked = lock()
     missing = [str(r) for r in requirements if normalize(r.name) not in locked]
     assert not missing, f"not pinned in requirements-lock.txt: {missing}"
-    outside = {str(r): locked[normalize(r.name)] for r in requirements
-               if not r.specifier.contains(locked[normalize(r.name)], prereleases=True)}
+    outside = {
+        str(r): locked[normalize(r.name)]
+        for r in requirements
+        if not r.specifier.contains(locked[normalize(r.name)], prereleases=True)
+    }
     assert not outside, f"the lock pins a version pyproject.toml excludes: {outside}"
 
 
@@ -88,7 +94,23 @@ def test_every_declared_make_target_has_a_rule_and_a_help_line():
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")  # join continued lines
     phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M).group(1).split()
     documented = set(re.findall(r"^([a-z-]+):[^=\n]*## ", makefile, re.M))
-    assert {"all", "test", "test-fast", "lint", "lab", "report", "download", "bench-data", "bench",
-            "bench-smoke", "fix", "reproduce", "setup", "clean", "clean-cache", "help"} <= set(phony)
+    assert {
+        "all",
+        "test",
+        "test-fast",
+        "lint",
+        "lab",
+        "report",
+        "download",
+        "bench-data",
+        "bench",
+        "bench-smoke",
+        "fix",
+        "reproduce",
+        "setup",
+        "clean",
+        "clean-cache",
+        "help",
+    } <= set(phony)
     assert sorted(set(phony) - documented) == [], "declared .PHONY without a documented rule"
     assert sorted(documented - set(phony)) == [], "a documented target is missing from .PHONY"

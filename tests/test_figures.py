@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import replace
 
 import matplotlib
@@ -20,10 +21,16 @@ from pdclosures.definition import Method, Window
 from pdclosures.errors import ReleaseError
 from pdclosures.rates import wilson_interval
 
-CTX = figures.Context(window=Window(dt.date(2012, 10, 1), dt.date(2014, 3, 31)), method=Method(), min_completions=100,
-                      release_label="EOIR case data, published 2024-06-01", synthetic=False)
-VERMILLION, BLUE, GREY, DARK = (matplotlib.colors.to_rgb(c) for c in (figures.VERMILLION, figures.BLUE, figures.GREY,
-                                                                      figures.DARK))
+CTX = figures.Context(
+    window=Window(dt.date(2012, 10, 1), dt.date(2014, 3, 31)),
+    method=Method(),
+    min_completions=100,
+    release_label="EOIR case data, published 2024-06-01",
+    synthetic=False,
+)
+VERMILLION, BLUE, GREY, DARK = (
+    matplotlib.colors.to_rgb(c) for c in (figures.VERMILLION, figures.BLUE, figures.GREY, figures.DARK)
+)
 # seaborn 0.13.2 passes pandas 3 a deprecated argument; nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning")
 
@@ -36,25 +43,42 @@ def close_figures():
 
 def with_rates(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[*columns, "pd_closures", "completions"])
-    frame["pd_rate"] = np.where(frame["completions"] > 0, frame["pd_closures"] / frame["completions"].clip(lower=1),
-                                np.nan)
+    frame["pd_rate"] = np.where(
+        frame["completions"] > 0, frame["pd_closures"] / frame["completions"].clip(lower=1), np.nan
+    )
     frame["ci_low"], frame["ci_high"] = wilson_interval(frame["pd_closures"], frame["completions"])
     return frame
 
 
 # Scrambled on purpose. Rates: TUC 30/100 = 30%, SEA 50/200 = 25%, LOS 40/400 = 10%, SFR 20/200 = 10%,
 # NYC 10/400 = 2.5%; under 100 completions: HON 5/10 = 50%, GUA 1/50 = 2%; SPN has none.
-COURTS = with_rates([
-    ("NYC", "New York, NY", "NY", 10, 400), ("HON", "Honolulu, HI", "HI", 5, 10), ("SPN", "Saipan, MP", "MP", 0, 0),
-    ("SFR", "San Francisco, CA", "CA", 20, 200), ("TUC", "Tucson, AZ", "AZ", 30, 100),
-    ("GUA", "Guaynabo, PR", "PR", 1, 50), ("LOS", "Los Angeles, CA", "CA", 40, 400),
-    ("SEA", "Seattle, WA", "WA", 50, 200),
-], ["base_city_code", "court", "state"])
+COURTS = with_rates(
+    [
+        ("NYC", "New York, NY", "NY", 10, 400),
+        ("HON", "Honolulu, HI", "HI", 5, 10),
+        ("SPN", "Saipan, MP", "MP", 0, 0),
+        ("SFR", "San Francisco, CA", "CA", 20, 200),
+        ("TUC", "Tucson, AZ", "AZ", 30, 100),
+        ("GUA", "Guaynabo, PR", "PR", 1, 50),
+        ("LOS", "Los Angeles, CA", "CA", 40, 400),
+        ("SEA", "Seattle, WA", "WA", 50, 200),
+    ],
+    ["base_city_code", "court", "state"],
+)
 NATIONAL = with_rates([("2012-10-01", "2014-03-31", 100, 2000)], ["start", "end"])  # 5.0%
 # By hand: the five courts with at least 100 completions by rate (LOS before SFR: same 10%, more completions),
 # a blank row, then the smaller ones by rate, the court without completions last.
-RANKED = ["Tucson, AZ", "Seattle, WA", "Los Angeles, CA", "San Francisco, CA", "New York, NY", "",
-          "Honolulu, HI", "Guaynabo, PR", "Saipan, MP"]
+RANKED = [
+    "Tucson, AZ",
+    "Seattle, WA",
+    "Los Angeles, CA",
+    "San Francisco, CA",
+    "New York, NY",
+    "",
+    "Honolulu, HI",
+    "Guaynabo, PR",
+    "Saipan, MP",
+]
 
 
 def texts(fig) -> list[str]:
@@ -92,8 +116,11 @@ def test_courts_are_ranked_by_rate_with_small_courts_set_apart_below():
     rule = line(ax, "small-n-rule")
     assert rule.get_ydata()[0] == 5  # the blank row between New York (4) and Honolulu (6)
     assert any(t.startswith("Below: fewer than 100 completions") for t in texts(fig))
-    small = [label for label in ax.get_yticklabels()
-             if label.get_text() and matplotlib.colors.to_rgb(label.get_color()) == GREY]
+    small = [
+        label
+        for label in ax.get_yticklabels()
+        if label.get_text() and matplotlib.colors.to_rgb(label.get_color()) == GREY
+    ]
     assert [label.get_text() for label in small] == ["Honolulu, HI", "Guaynabo, PR", "Saipan, MP"]
     points = dots(ax)
     assert sorted(points) == [0, 1, 2, 3, 4, 6, 7]  # Saipan has no rate to draw
@@ -104,8 +131,9 @@ def test_courts_are_ranked_by_rate_with_small_courts_set_apart_below():
 def test_tucson_and_seattle_and_only_they_are_highlighted():
     fig = figures.courts_ranked(COURTS, NATIONAL, CTX)
     ax = fig.axes[0]
-    highlighted = [label.get_text() for label in ax.get_yticklabels()
-                   if matplotlib.colors.to_rgb(label.get_color()) == VERMILLION]
+    highlighted = [
+        label.get_text() for label in ax.get_yticklabels() if matplotlib.colors.to_rgb(label.get_color()) == VERMILLION
+    ]
     assert highlighted == ["Tucson, AZ", "Seattle, WA"]
     assert all(label.get_fontweight() == "bold" for label in ax.get_yticklabels()[:2])
     assert {label.get_fontweight() for label in ax.get_yticklabels()[2:]} == {"normal"}
@@ -124,21 +152,32 @@ def test_a_small_tucson_is_set_apart_not_highlighted():
 def test_min_completions_of_the_run_draws_the_line():
     # With min_completions 5, Honolulu (10 completions, 50%) ranks first; Saipan (none) is the only one set apart.
     ax = figures.courts_ranked(COURTS, NATIONAL, replace(CTX, min_completions=5)).axes[0]
-    assert tick_labels(ax) == ["Honolulu, HI", "Tucson, AZ", "Seattle, WA", "Los Angeles, CA", "San Francisco, CA",
-                               "New York, NY", "Guaynabo, PR", "", "Saipan, MP"]
+    assert tick_labels(ax) == [
+        "Honolulu, HI",
+        "Tucson, AZ",
+        "Seattle, WA",
+        "Los Angeles, CA",
+        "San Francisco, CA",
+        "New York, NY",
+        "Guaynabo, PR",
+        "",
+        "Saipan, MP",
+    ]
 
 
 def test_the_dashed_line_is_the_national_rate():
     fig = figures.courts_ranked(COURTS, NATIONAL, CTX)
     assert list(line(fig.axes[0], "overall-rate").get_xdata()) == [5.0, 5.0]  # 100 / 2000
     assert "National 5.0%" in texts(fig)
-    assert "5.0% of completed proceedings nationally; the highest court rate was 30.0% in Tucson, AZ" in \
-        fig.texts[0].get_text().replace("\n", " ")
+    assert "5.0% of completed proceedings nationally; the highest court rate was 30.0% in Tucson, AZ" in fig.texts[
+        0
+    ].get_text().replace("\n", " ")
 
 
 def test_two_courts_with_one_name_are_told_apart():
-    twins = with_rates([("MIA", "Miami, FL", "FL", 5, 100), ("KRO", "Miami, FL", "FL", 1, 100)],
-                       ["base_city_code", "court", "state"])
+    twins = with_rates(
+        [("MIA", "Miami, FL", "FL", 5, 100), ("KRO", "Miami, FL", "FL", 1, 100)], ["base_city_code", "court", "state"]
+    )
     assert tick_labels(figures.courts_ranked(twins, NATIONAL, CTX).axes[0]) == ["Miami, FL (MIA)", "Miami, FL (KRO)"]
 
 
@@ -148,13 +187,16 @@ def test_two_courts_with_one_name_are_told_apart():
 
 def test_method_note_names_release_window_and_method():
     ctx = replace(CTX, method=Method(pd_codes=("Y",), excluded_codes=(), unit="case"), release_label="May 2024")
-    assert ctx.note() == ("Source: EOIR case-data release May 2024. Window 2012-10-01 to 2014-03-31. "
-                          "PD closure = OTHER_COMP in {Y}; all case types; unit: case. "
-                          "Rates with 95% Wilson intervals.")
+    assert ctx.note() == (
+        "Source: EOIR case-data release May 2024. Window 2012-10-01 to 2014-03-31. "
+        "PD closure = OTHER_COMP in {Y}; all case types; unit: case. "
+        "Rates with 95% Wilson intervals."
+    )
     assert CTX.note() == (
         "Source: EOIR case-data release EOIR case data, published 2024-06-01. Window 2012-10-01 to 2014-03-31. "
         "PD closure = OTHER_COMP in {Y, M, I}; completions exclude OTHER_COMP C, T; all case types; "
-        "unit: proceeding. Rates with 95% Wilson intervals.")
+        "unit: proceeding. Rates with 95% Wilson intervals."
+    )
     assert replace(CTX, synthetic=True).note().startswith("Synthetic sample data \u2014 not real EOIR records. Source:")
     fig = figures.courts_ranked(COURTS, NATIONAL, ctx)
     note = next(t for t in fig.texts if t.get_gid() == "method-note")
@@ -163,8 +205,9 @@ def test_method_note_names_release_window_and_method():
 
 def test_context_of_a_run_and_its_ingest(tmp_path):
     run = params.Run.from_parameters(start="2013-01-01", end="2013-06-30", unit="case", min_completions=50)
-    ingested = ingest.IngestResult(tmp_path, {"release_name": "EOIR case data", "release_date": "2024-06-01",
-                                              "synthetic": True})
+    ingested = ingest.IngestResult(
+        tmp_path, {"release_name": "EOIR case data", "release_date": "2024-06-01", "synthetic": True}
+    )
     ctx = figures.Context.of(run, ingested)
     assert (ctx.window, ctx.method, ctx.min_completions) == (run.window, run.method, 50)
     assert (ctx.release_label, ctx.synthetic, ctx.units) == ("EOIR case data, published 2024-06-01", True, "cases")
@@ -203,46 +246,101 @@ def test_every_figure_says_so_when_there_are_no_completions():
 # The other figures, on a small run
 
 
-MONTHS = with_rates([(f"{y}-{m:02d}", y + (m >= 10), 10 * i, 100 + 10 * i) for i, (y, m) in enumerate(
-    [(2012, 10), (2012, 11), (2012, 12), (2013, 1), (2013, 2), (2013, 3), (2013, 4), (2013, 5), (2013, 6), (2013, 7),
-     (2013, 8), (2013, 9), (2013, 10), (2013, 11), (2013, 12), (2014, 1), (2014, 2), (2014, 3)])],
-    ["month", "fiscal_year"])
+MONTHS = with_rates(
+    [
+        (f"{y}-{m:02d}", y + (m >= 10), 10 * i, 100 + 10 * i)
+        for i, (y, m) in enumerate(
+            [
+                (2012, 10),
+                (2012, 11),
+                (2012, 12),
+                (2013, 1),
+                (2013, 2),
+                (2013, 3),
+                (2013, 4),
+                (2013, 5),
+                (2013, 6),
+                (2013, 7),
+                (2013, 8),
+                (2013, 9),
+                (2013, 10),
+                (2013, 11),
+                (2013, 12),
+                (2014, 1),
+                (2014, 2),
+                (2014, 3),
+            ]
+        )
+    ],
+    ["month", "fiscal_year"],
+)
 # Two hearing locations per court, each with half its PD closures and completions (the first rounded down).
-LOCATIONS = with_rates([
-    (f"{code}{j}", f"{court.split(',')[0].upper()} SITE {j}", court.split(",")[0].upper(), state, code, court,
-     pd_closures // 2 if j == 0 else pd_closures - pd_closures // 2,
-     completions // 2 if j == 0 else completions - completions // 2)
-    for code, court, state, pd_closures, completions in COURTS[["base_city_code", "court", "state", "pd_closures",
-                                                                "completions"]].itertuples(index=False)
-    for j in range(2)],
-    ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court"])
+LOCATIONS = with_rates(
+    [
+        (
+            f"{code}{j}",
+            f"{court.split(',')[0].upper()} SITE {j}",
+            court.split(",")[0].upper(),
+            state,
+            code,
+            court,
+            pd_closures // 2 if j == 0 else pd_closures - pd_closures // 2,
+            completions // 2 if j == 0 else completions - completions // 2,
+        )
+        for code, court, state, pd_closures, completions in COURTS[
+            ["base_city_code", "court", "state", "pd_closures", "completions"]
+        ].itertuples(index=False)
+        for j in range(2)
+    ],
+    ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court"],
+)
 TABLES = {
-    "national": NATIONAL, "courts": COURTS, "months": MONTHS, "hearing_locations": LOCATIONS,
-    "fiscal_years": with_rates([(2013, "2012-10-01", "2013-09-30", False, 660, 1860), (2014, "2013-10-01", "2014-03-31",
-                                True, 750, 1350)], ["fiscal_year", "period_start", "period_end", "partial"]),
-    "states": with_rates([("AZ", 30, 100), ("WA", 50, 200), ("CA", 60, 600), ("NY", 10, 400), ("HI", 5, 10)],
-                         ["state"]),
+    "national": NATIONAL,
+    "courts": COURTS,
+    "months": MONTHS,
+    "hearing_locations": LOCATIONS,
+    "fiscal_years": with_rates(
+        [(2013, "2012-10-01", "2013-09-30", False, 660, 1860), (2014, "2013-10-01", "2014-03-31", True, 750, 1350)],
+        ["fiscal_year", "period_start", "period_end", "partial"],
+    ),
+    "states": with_rates(
+        [("AZ", 30, 100), ("WA", 50, 200), ("CA", 60, 600), ("NY", 10, 400), ("HI", 5, 10)], ["state"]
+    ),
     "circuits": with_rates([("9", 145, 910), ("2", 10, 400), ("1", 1, 50)], ["circuit"]),
 }
-SENSITIVITY = with_rates([
-    ("default", True, "Run's method (project default)", "completions", 978, 14383),
-    ("unit=case", False, "Unit: case (distinct IDNCASE)", "completions", 970, 14300),
-    ("pd_codes=Y", False, "PD codes {Y}", "completions", 913, 14383),
-    ("pending_at_start", False, "Denominator: pending at start (TRAC 2012)", "proceedings pending at start",
-     504, 11800),
-], ["definition", "is_default", "label", "denominator"])
+SENSITIVITY = with_rates(
+    [
+        ("default", True, "Run's method (project default)", "completions", 978, 14383),
+        ("unit=case", False, "Unit: case (distinct IDNCASE)", "completions", 970, 14300),
+        ("pd_codes=Y", False, "PD codes {Y}", "completions", 913, 14383),
+        (
+            "pending_at_start",
+            False,
+            "Denominator: pending at start (TRAC 2012)",
+            "proceedings pending at start",
+            504,
+            11800,
+        ),
+    ],
+    ["definition", "is_default", "label", "denominator"],
+)
 
 
 def test_monthly_trend_marks_fiscal_years_policy_dates_and_the_window_rate(tmp_path):
     policies = tmp_path / "policy_dates.csv"
-    policies.write_text("date,label,source_url\n2013-06-01,Test policy,https://example.org/a\n"
-                        "2010-01-01,Outside the window,https://example.org/b\n")
+    policies.write_text(
+        "date,label,source_url\n2013-06-01,Test policy,https://example.org/a\n"
+        "2010-01-01,Outside the window,https://example.org/b\n"
+    )
     fig = figures.monthly_trend(MONTHS, replace(CTX, policy_dates=policies))
     top, bottom = fig.axes[:2]
     subtitle = fig.texts[1].get_text().replace("\n", " ")
     assert "1: 01 Jun 2013, Test policy" in subtitle and "Outside" not in subtitle
-    vertical = [pd.Timestamp(artist.get_xdata()[0]).date() for artist in bottom.get_lines()
-                if artist.get_linestyle() in ("-", ":") and len(set(artist.get_xdata())) == 1]
+    vertical = [
+        pd.Timestamp(artist.get_xdata()[0]).date()
+        for artist in bottom.get_lines()
+        if artist.get_linestyle() in ("-", ":") and len(set(artist.get_xdata())) == 1
+    ]
     assert vertical == [dt.date(2013, 10, 1), dt.date(2013, 6, 1)]  # FY2014 starts; the policy date
     assert [t.get_text() for t in top.texts if t.get_text().startswith("FY")] == ["FY2013", "FY2014"]
     # The window's rate: sum of PD closures (10 * (0 + ... + 17) = 1530) over completions (1800 + 1530 = 3330).
@@ -257,7 +355,9 @@ def test_fiscal_years_hatch_the_partial_year_and_show_n():
     assert [bar.get_height() for bar in closures.patches] == [660, 750]
     assert [round(bar.get_height(), 6) for bar in rates.patches] == [round(66000 / 1860, 6), round(75000 / 1350, 6)]
     assert [t.get_text() for t in rates.get_xticklabels()] == [
-        "FY2013\nn=1,860", "FY2014 (partial)\nOct 2013\u2013Mar 2014\nn=1,350"]
+        "FY2013\nn=1,860",
+        "FY2014 (partial)\nOct 2013\u2013Mar 2014\nn=1,350",
+    ]
 
 
 def test_states_and_circuits_are_named_and_ranked():
@@ -273,8 +373,11 @@ def test_hearing_locations_show_the_largest_courts_in_panels():
     panels = [ax for ax in fig.axes if ax.get_title("left")]
     # By completions: New York 400 and Los Angeles 400 (tie: code LOS before NYC), then San Francisco or Seattle
     # (200 each: SEA before SFR).
-    assert [ax.get_title("left") for ax in panels] == ["Los Angeles, CA: 10.0% (n=400)", "New York, NY: 2.5% (n=400)",
-                                                 "Seattle, WA: 25.0% (n=200)"]
+    assert [ax.get_title("left") for ax in panels] == [
+        "Los Angeles, CA: 10.0% (n=400)",
+        "New York, NY: 2.5% (n=400)",
+        "Seattle, WA: 25.0% (n=200)",
+    ]
     title_colours = {t.get_text(): matplotlib.colors.to_rgb(t.get_color()) for t in fig.findobj(matplotlib.text.Text)}
     assert [title_colours[ax.get_title("left")] for ax in panels] == [DARK, DARK, VERMILLION]
     # Seattle's sites: 25/100 and 25/100, both tier 0, same rate and size: by name.
@@ -283,9 +386,10 @@ def test_hearing_locations_show_the_largest_courts_in_panels():
 
 def test_a_court_shows_its_ten_highest_hearing_locations_and_counts_the_rest():
     # Twelve locations of 100 completions each, with 1 to 12 PD closures: 12% ... 3% shown, 2% and 1% not.
-    sites = with_rates([(f"B{j:02d}", f"SITE {j:02d}", "BIG", "NY", "BIG", "Big, NY", j, 100) for j in range(1, 13)],
-                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
-                        "court"])
+    sites = with_rates(
+        [(f"B{j:02d}", f"SITE {j:02d}", "BIG", "NY", "BIG", "Big, NY", j, 100) for j in range(1, 13)],
+        ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court"],
+    )
     court = with_rates([("BIG", "Big, NY", "NY", 78, 1200)], ["base_city_code", "court", "state"])
     ax = figures.hearing_locations(sites, court, CTX).axes[0]
     assert tick_labels(ax)[:10] == [f"SITE {j:02d}" for j in range(12, 2, -1)]
@@ -293,10 +397,13 @@ def test_a_court_shows_its_ten_highest_hearing_locations_and_counts_the_rest():
 
 
 def test_two_hearing_locations_with_one_name_get_a_row_each():
-    sites = with_rates([("SEA1", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 30, 100),
-                        ("SEA2", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 20, 100)],
-                       ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code",
-                        "court"])
+    sites = with_rates(
+        [
+            ("SEA1", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 30, 100),
+            ("SEA2", "SEATTLE COURT", "SEATTLE", "WA", "SEA", "Seattle, WA", 20, 100),
+        ],
+        ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court"],
+    )
     court = with_rates([("SEA", "Seattle, WA", "WA", 50, 200)], ["base_city_code", "court", "state"])
     ax = figures.hearing_locations(sites, court, CTX).axes[0]
     assert tick_labels(ax) == ["SEATTLE COURT (SEA1)", "SEATTLE COURT (SEA2)"]
@@ -385,7 +492,34 @@ def test_notebook_03_draws_saves_and_shows_each_figure_in_its_own_cell():
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     drawing = ["".join(cell["source"]) for cell in code if "figures.save(" in "".join(cell["source"])]
-    stems = ["01_courts_ranked", "02_monthly_trend", "03_fiscal_years", "04_states_circuits", "05_hearing_locations",
-             "06_court_map"]
+    stems = [
+        "01_courts_ranked",
+        "02_monthly_trend",
+        "03_fiscal_years",
+        "04_states_circuits",
+        "05_hearing_locations",
+        "06_court_map",
+    ]
     assert [next(s for s in stems if f'"{s}"' in source) for source in drawing] == stems
     assert all("plt.show()" in source for source in drawing)
+
+
+def test_svg_clip_paths_are_named_after_what_they_draw():
+    # Two saves of one figure whose clip rectangles matplotlib keyed by bounds that differ in the
+    # last float bit: same printed rectangles, other ids, and one rectangle listed twice.
+    def svg(first_id, second_id, third_id):
+        return (
+            f'<path d="M 0 0" clip-path="url(#{first_id})"/>\n<path d="M 1 1" clip-path="url(#{third_id})"/>\n'
+            "<defs>\n"
+            f'  <clipPath id="{first_id}">\n   <rect x="1" y="2" width="3" height="4"/>\n  </clipPath>\n'
+            f'  <clipPath id="{second_id}">\n   <rect x="5" y="6" width="7" height="8"/>\n  </clipPath>\n'
+            f'  <clipPath id="{third_id}">\n   <rect x="1" y="2" width="3" height="4"/>\n  </clipPath>\n'
+            "</defs>\n"
+        )
+
+    one = figures._stable_clip_ids(svg("p0000000001", "p0000000002", "p0000000003"))
+    other = figures._stable_clip_ids(svg("paaaaaaaaaa", "pbbbbbbbbbb", "pcccccccccc"))
+    assert one == other
+    assert one.count("<clipPath") == 2  # the repeated rectangle is kept once
+    (rect_id,) = set(re.findall(r'clip-path="url\(#(p[0-9a-f]{10})\)"', one))  # both paths use it
+    assert f'<clipPath id="{rect_id}">\n   <rect x="1" y="2"' in one

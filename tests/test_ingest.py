@@ -15,8 +15,13 @@ from pdclosures import ingest as ingest_module
 from pdclosures import release as release_files
 from pdclosures.errors import ReleaseError
 
-TABLE_ORDER = ["B_TblProceeding", "tblLookupBaseCity", "tblLookupHloc", "tblLookupCourtDecision",
-               "tblLookupCaseType"]  # the README's checksum order
+TABLE_ORDER = [
+    "B_TblProceeding",
+    "tblLookupBaseCity",
+    "tblLookupHloc",
+    "tblLookupCourtDecision",
+    "tblLookupCaseType",
+]  # the README's checksum order
 
 
 def ingest(tmp_path, lines, **kwargs):
@@ -59,7 +64,11 @@ def test_nul_bytes_and_padding_are_stripped_from_codes(tmp_path):
     row = proceeding(1, court="TUC \x00", other="Y\x00", case_type=" RMV ", hloc="TUC  ")
     frame = proceedings(ingest(tmp_path, [proceeding_line(row)]))
     assert frame.loc[0, ["BASE_CITY_CODE", "OTHER_COMP", "CASE_TYPE", "HEARING_LOC_CODE"]].tolist() == [
-        "TUC", "Y", "RMV", "TUC"]
+        "TUC",
+        "Y",
+        "RMV",
+        "TUC",
+    ]
 
 
 def test_tab_shifted_line_with_one_stray_empty_field_is_realigned(tmp_path):
@@ -126,19 +135,29 @@ def test_lines_whose_ids_are_not_numbers_are_quarantined(tmp_path):
 def test_a_bad_id_on_a_realigned_line_is_quarantined_with_its_line_and_raw_text(tmp_path):
     # Ids of 19 digits are well formed enough to realign a line, but too long for the cache. The
     # parser's rows come first and realigned rows after, so the realigned line is listed second.
-    lines = [proceeding_line(proceeding(1)), shifted(proceeding(10**18, case=2)),
-             proceeding_line(proceeding(3, case="Z4"))]
+    lines = [
+        proceeding_line(proceeding(1)),
+        shifted(proceeding(10**18, case=2)),
+        proceeding_line(proceeding(3, case="Z4")),
+    ]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 3, "loaded": 1, "repaired": 1, "quarantined": 2}
-    assert quarantine(result) == [(4, "IDNCASE not a whole number", lines[2].replace("\t", "\\t")),
-                                  (3, "IDNPROCEEDING longer than 18 digits", lines[1].replace("\t", "\\t"))]
+    assert quarantine(result) == [
+        (4, "IDNCASE not a whole number", lines[2].replace("\t", "\\t")),
+        (3, "IDNPROCEEDING longer than 18 digits", lines[1].replace("\t", "\\t")),
+    ]
 
 
 def test_ids_that_are_not_plain_digits_take_the_careful_path_in_any_piece(tmp_path):
     # Plain ids are parsed straight to integers; a piece holding one padded, NUL-stuffed, empty or
     # non-numeric id is parsed again with ids as text. Either way the same rows load.
-    rows = [proceeding(1), proceeding(" 2 ", case="20\x00"), proceeding(3, case=""), proceeding("4x", case=4),
-            proceeding(5, other="Y")]
+    rows = [
+        proceeding(1),
+        proceeding(" 2 ", case="20\x00"),
+        proceeding(3, case=""),
+        proceeding("4x", case=4),
+        proceeding(5, other="Y"),
+    ]
     result = ingest(tmp_path, [proceeding_line(r) for r in rows])
     assert accounting(result) == {"lines": 5, "loaded": 3, "repaired": 0, "quarantined": 2}
     frame = proceedings(result)
@@ -165,8 +184,12 @@ def test_an_empty_line_and_a_line_of_empty_fields_are_told_apart(tmp_path):
     lines = [empty_fields, proceeding_line(proceeding(1)), "", "", proceeding_line(proceeding(2)), ""]
     result = ingest(tmp_path, lines)
     assert accounting(result) == {"lines": 6, "loaded": 2, "repaired": 0, "quarantined": 4}
-    assert quarantine(result) == [(2, "IDNPROCEEDING and IDNCASE not a whole number", "\\t" * 37),
-                                  (4, "empty line", ""), (5, "empty line", ""), (7, "empty line", "")]
+    assert quarantine(result) == [
+        (2, "IDNPROCEEDING and IDNCASE not a whole number", "\\t" * 37),
+        (4, "empty line", ""),
+        (5, "empty line", ""),
+        (7, "empty line", ""),
+    ]
 
 
 def test_columns_are_found_by_name_and_unknown_columns_ignored(tmp_path):
@@ -184,7 +207,11 @@ def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
     lookups[release_format.DECISION_TABLE] = [header, broken, *rows[1:]]
     result = ingest(tmp_path, [proceeding_line(proceeding(1))], lookups=lookups)
     assert accounting(result, release_format.DECISION_TABLE) == {
-        "lines": 3, "loaded": 3, "repaired": 1, "quarantined": 0}
+        "lines": 3,
+        "loaded": 3,
+        "repaired": 1,
+        "quarantined": 0,
+    }
     decisions = pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))
     assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
     assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
@@ -203,10 +230,13 @@ def test_count_file_mismatch_is_reported(tmp_path):
 @pytest.mark.parametrize("folder", ["EOIR Case Data/", "", "outer/EOIR Case Data/"])
 @pytest.mark.parametrize("lower_case", [True, False])
 def test_zip_or_folder_nested_or_flat_any_case_give_the_same_result(tmp_path, zipped, folder, lower_case):
-    lines = [proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
-             for i in range(1, 40)] + [shifted(proceeding(40, other="Y"))]
-    release = write_release(tmp_path / ("r.zip" if zipped else "r"), lines, zipped=zipped, folder=folder,
-                            lower_case=lower_case)
+    lines = [
+        proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
+        for i in range(1, 40)
+    ] + [shifted(proceeding(40, other="Y"))]
+    release = write_release(
+        tmp_path / ("r.zip" if zipped else "r"), lines, zipped=zipped, folder=folder, lower_case=lower_case
+    )
     result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     assert accounting(result) == {"lines": 40, "loaded": 40, "repaired": 1, "quarantined": 0}
     frame = proceedings(result)
@@ -238,8 +268,9 @@ def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_un
     actual = hashlib.sha256(release.read_bytes()).hexdigest()
     stat = release.stat()
     recorded = "0" * 64  # not the file's hash: it shows which checksum the ingest took
-    release_files.record_path(release).write_text(json.dumps(
-        {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": recorded}))
+    release_files.record_path(release).write_text(
+        json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": recorded})
+    )
 
     def checksum(interim):
         return ingest_module.ingest_release(release, tmp_path / interim, progress=False).manifest["checksum_sha256"]
@@ -255,8 +286,10 @@ def test_a_folder_checksum_is_the_sha256_of_sha256sum_output_as_the_readme_says(
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))])
     manifest = ingest_module.ingest_release(folder, tmp_path / "i", progress=False).manifest
     order = TABLE_ORDER
-    listing = "".join(f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}"
-                      f"  {manifest['members'][t]}\n" for t in order)
+    listing = "".join(
+        f"{hashlib.sha256((folder / manifest['members'][t]).read_bytes()).hexdigest()}  {manifest['members'][t]}\n"
+        for t in order
+    )
     assert manifest["checksum_of"] == "table files"
     assert manifest["checksum_sha256"] == hashlib.sha256(listing.encode()).hexdigest()
 
@@ -284,19 +317,25 @@ def test_the_number_of_parse_workers_does_not_change_the_result(tmp_path, monkey
     for workers in (1, 2, 4):
         monkeypatch.setattr(ingest_module, "PARSE_THREADS", workers)
         out = tmp_path / f"p{workers}.parquet"
-        counted, quarantined, digest, dates = ingest_module.read_proceedings(release, out, progress=False,
-                                                                             chunk_bytes=700)
+        counted, quarantined, digest, dates = ingest_module.read_proceedings(
+            release, out, progress=False, chunk_bytes=700
+        )
         results.append((counted.row(), quarantined, digest, dates, pq.read_table(out).to_pylist()))
     assert results[0][0]["loaded"] == 398
-    assert [(line, reason) for line, reason, _ in results[0][1]] == [(262, "40 fields, expected 38"),
-                                                                     (335, "empty line")]
+    assert [(line, reason) for line, reason, _ in results[0][1]] == [
+        (262, "40 fields, expected 38"),
+        (335, "empty line"),
+    ]
     assert results[1] == results[0] and results[2] == results[0]
 
 
-@pytest.mark.parametrize("drop, message", [
-    (release_format.PROCEEDING_TABLE, "no B_TblProceeding table found"),
-    (release_format.BASE_CITY_TABLE, "no tblLookupBaseCity table found"),
-])
+@pytest.mark.parametrize(
+    "drop, message",
+    [
+        (release_format.PROCEEDING_TABLE, "no B_TblProceeding table found"),
+        (release_format.BASE_CITY_TABLE, "no tblLookupBaseCity table found"),
+    ],
+)
 def test_missing_table_is_named(tmp_path, drop, message):
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True, drop_tables=(drop,))
     with pytest.raises(ReleaseError, match=message):
@@ -323,12 +362,18 @@ def test_bad_ids_that_cannot_be_paired_with_lines_keep_their_reason_without_a_li
     result = ingest(tmp_path, [proceeding_line(proceeding("X7")), broken, proceeding_line(proceeding(3))])
     assert accounting(result) == {"lines": 4, "loaded": 1, "repaired": 0, "quarantined": 3}
     found = quarantine(result)
-    assert (None, "IDNPROCEEDING and IDNCASE not a whole number",
-            "IDNPROCEEDING=X7\\tIDNCASE=X7\\tOSC_DATE=2012-01-05 00:00:00.000\\tINPUT_DATE=2012-01-06 00:00:00.000"
-            "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP="
-            "\\tCASE_TYPE=RMV") in found
+    assert (
+        None,
+        "IDNPROCEEDING and IDNCASE not a whole number",
+        "IDNPROCEEDING=X7\\tIDNCASE=X7\\tOSC_DATE=2012-01-05 00:00:00.000\\tINPUT_DATE=2012-01-06 00:00:00.000"
+        "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP="
+        "\\tCASE_TYPE=RMV",
+    ) in found
     assert sorted(reason for _, reason, _ in found) == [
-        "3 fields, expected 38", "36 fields, expected 38", "IDNPROCEEDING and IDNCASE not a whole number"]
+        "3 fields, expected 38",
+        "36 fields, expected 38",
+        "IDNPROCEEDING and IDNCASE not a whole number",
+    ]
 
 
 def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
@@ -343,13 +388,16 @@ def test_latin1_bytes_in_a_quarantined_line_are_kept(tmp_path):
 # Ids: whole numbers of 1 to 18 digits, in every piece (a piece of plain ids took a faster path)
 
 
-@pytest.mark.parametrize("bad_id, reason", [
-    ("-5", "IDNPROCEEDING not a whole number"),
-    ("0x7", "IDNPROCEEDING not a whole number"),
-    ("+6", "IDNPROCEEDING not a whole number"),
-    ("1" + "0" * 18, "IDNPROCEEDING longer than 18 digits"),
-    ("0" * 18 + "1", "IDNPROCEEDING longer than 18 digits"),
-])
+@pytest.mark.parametrize(
+    "bad_id, reason",
+    [
+        ("-5", "IDNPROCEEDING not a whole number"),
+        ("0x7", "IDNPROCEEDING not a whole number"),
+        ("+6", "IDNPROCEEDING not a whole number"),
+        ("1" + "0" * 18, "IDNPROCEEDING longer than 18 digits"),
+        ("0" * 18 + "1", "IDNPROCEEDING longer than 18 digits"),
+    ],
+)
 def test_an_id_that_is_not_1_to_18_digits_is_quarantined_among_plain_ids(tmp_path, bad_id, reason):
     lines = [proceeding_line(proceeding(1)), proceeding_line(proceeding(bad_id, case=9))]
     result = ingest(tmp_path, lines)
@@ -395,7 +443,8 @@ def test_the_quarantine_file_escapes_tab_cr_lf_nul_and_backslash(tmp_path):
         "6\twhy\tC:\\\\temp\n"  # a backslash before a t stays a backslash, not a TAB
         "7\twhy\t\\\\\\t\\\\t\n"
         "8\twhy\t\n"
-        "\tlost\tx\n")
+        "\tlost\tx\n"
+    )
     rows = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
     assert len(rows) == len(raws) + 1
     assert [unescape(raw) for raw in rows["raw_line"]] == raws + ["x"]
@@ -409,7 +458,8 @@ def test_a_quarantined_line_with_nul_and_backslash_reads_back_as_it_was(tmp_path
     text = result.quarantine_path(release_format.PROCEEDING_TABLE).read_text(encoding="utf-8")
     assert "\tSE\\0A\tA\\\\B\t" not in text and "\\tSE\\0A\\tA\\\\B\\t" in text
     assert [(n, reason, unescape(raw)) for n, reason, raw in quarantine(result)] == [
-        (3, "30 fields, expected 38", line)]
+        (3, "30 fields, expected 38", line)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,7 +489,8 @@ def test_release_checksum_takes_the_download_record_only_while_size_and_mtime_ma
 def test_release_checksum_of_a_folder_is_the_sha256_of_sha256sum_output(tmp_path):
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], folder="EOIR Case Data/")
     members = {"B_TblProceeding": "EOIR Case Data/Data/B_TblProceeding.csv"} | {
-        t: f"EOIR Case Data/Lookup/{t}.csv" for t in TABLE_ORDER[1:]}
+        t: f"EOIR Case Data/Lookup/{t}.csv" for t in TABLE_ORDER[1:]
+    }
     digests = {t: hashlib.sha256((folder / members[t]).read_bytes()).hexdigest() for t in TABLE_ORDER}
     listing = "".join(f"{digests[t]}  {members[t]}\n" for t in TABLE_ORDER)  # as sha256sum prints it
     release = release_files.open_release(folder)
@@ -507,8 +558,10 @@ def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch
 
 
 def test_a_deflate64_release_is_read_end_to_end(tmp_path):
-    lines = [proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
-             for i in range(1, 3001)]
+    lines = [
+        proceeding_line(proceeding(i, other="Y" if i % 3 == 0 else "", court="SEA" if i % 2 else "TUC"))
+        for i in range(1, 3001)
+    ]
     path = write_release(tmp_path / "d64.zip", lines, deflate64=True)
     with zipfile.ZipFile(path) as archive:
         assert {info.compress_type for info in archive.infolist()} == {9}

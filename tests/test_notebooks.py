@@ -11,8 +11,11 @@ from pdclosures.pipeline import PROJECT_ROOT, Paths
 
 NOTEBOOKS = Paths().notebook_files()
 # Parameters the runner adds to the user's: where to read and write; defaults relative to notebooks/.
-LOCATIONS = {"interim_dir": "../data/interim", "processed_dir": "../data/processed/default",
-             "figures_dir": "../figures/default"}
+LOCATIONS = {
+    "interim_dir": "../data/interim",
+    "processed_dir": "../data/processed/default",
+    "figures_dir": "../figures/default",
+}
 
 
 def declared(notebook) -> tuple[int, dict]:
@@ -53,9 +56,13 @@ def test_parameters_are_known_with_defaults_that_run_from_the_notebooks_folder(p
 def test_the_first_code_cell_makes_the_run_from_exactly_the_declared_parameters(path):
     notebook = nbformat.read(path, as_version=4)
     index, values = declared(notebook)
-    first = next(cell for cell in notebook.cells[index + 1:] if cell.cell_type == "code")
-    calls = [node for node in ast.walk(ast.parse(first.source)) if isinstance(node, ast.Call)
-             and ast.unparse(node.func) in ("params.Run.from_parameters", "Run.from_parameters")]
+    first = next(cell for cell in notebook.cells[index + 1 :] if cell.cell_type == "code")
+    calls = [
+        node
+        for node in ast.walk(ast.parse(first.source))
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in ("params.Run.from_parameters", "Run.from_parameters")
+    ]
     assert len(calls) == 1, "run = params.Run.from_parameters(...) in the first code cell"
     passed = {keyword.arg: ast.unparse(keyword.value) for keyword in calls[0].keywords}
     assert passed == {name: name for name in values}

@@ -36,15 +36,15 @@ def quiet(*_):
 @pytest.fixture()
 def project(tmp_path):
     """A scratch project root with the real notebooks and a tiny release with a space in its path."""
-    release = write_release(tmp_path / "in put" / "EOIR Case Data.zip", [proceeding_line(r) for r in ROWS],
-                            zipped=True)
+    release = write_release(tmp_path / "in put" / "EOIR Case Data.zip", [proceeding_line(r) for r in ROWS], zipped=True)
     return pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks"), release
 
 
 def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
     paths, release = project
-    values = params.resolve(release=str(release), start="2011-10-01", end="2012-09-30", run="fy2012",
-                            pd_codes="Y", min_completions=1)
+    values = params.resolve(
+        release=str(release), start="2011-10-01", end="2012-09-30", run="fy2012", pd_codes="Y", min_completions=1
+    )
     messages = []
     out = pipeline.run(values, paths, log=messages.append)
     assert out == paths.processed / "fy2012"
@@ -65,8 +65,10 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
     assert courts.index[0] == "SEA"  # the highest rate first
     assert courts.loc["SEA", "court"] == "Seattle, WA"
     assert courts[["pd_closures", "completions"]].to_dict("index") == {
-        "SEA": {"pd_closures": 1, "completions": 2}, "TUC": {"pd_closures": 0, "completions": 1},
-        "HOU": {"pd_closures": 0, "completions": 1}}
+        "SEA": {"pd_closures": 1, "completions": 2},
+        "TUC": {"pd_closures": 0, "completions": 1},
+        "HOU": {"pd_closures": 0, "completions": 1},
+    }
     years = pd.read_csv(out / "fiscal_years.csv")
     assert years[["fiscal_year", "pd_closures", "completions"]].values.tolist() == [[2012, 1, 4]]
     months = pd.read_csv(out / "months.csv").set_index("month")
@@ -92,7 +94,8 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
 
     reports = paths.reports / "fy2012"
     assert sorted(p.name for p in reports.iterdir()) == sorted(
-        [f"{stem}.{ext}" for stem in stems for ext in ("ipynb", "html")] + ["report.html"])
+        [f"{stem}.{ext}" for stem in stems for ext in ("ipynb", "html")] + ["report.html"]
+    )
     text = (reports / "report.html").read_text(encoding="utf-8")
     assert "run <code>fy2012</code>" in text and "completions from 2011-10-01 to 2012-09-30" in text
     assert 'class="pd-synthetic"' not in text  # a real-format release, not the sample
@@ -110,8 +113,10 @@ def test_a_window_with_no_completions_runs_to_the_end_with_zero_counts(project):
     messages = []
     values = params.resolve(release=str(release), start="2020-01-01", end="2020-06-30", run="empty")
     out = pipeline.run(values, paths, log=messages.append)
-    assert messages[1] == ("[empty] warning: the window 2020-01-01..2020-06-30 lies outside the release's "
-                           "completion dates (2011-11-01..2012-10-01); every count is zero")
+    assert messages[1] == (
+        "[empty] warning: the window 2020-01-01..2020-06-30 lies outside the release's "
+        "completion dates (2011-11-01..2012-10-01); every count is zero"
+    )
     national = pd.read_csv(out / "national.csv").iloc[0]
     assert (national["pd_closures"], national["completions"]) == (0, 0) and pd.isna(national["pd_rate"])
     assert pd.read_csv(out / "courts.csv").empty
@@ -124,20 +129,46 @@ def test_papermill_cli_yaml_and_p_parameters_survive_as_strings(project, tmp_pat
     processed = tmp_path / "processed"
     preset = tmp_path / "my params.yaml"
     preset.write_text("start: 2011-10-01\npd_codes: [Y, M]\nmin_completions: 0\n")
-    common = ["-p", "release", str(release), "-p", "interim_dir", str(tmp_path / "interim"),
-              "-p", "processed_dir", str(processed), "-p", "figures_dir", str(tmp_path / "figures")]
+    common = [
+        "-p",
+        "release",
+        str(release),
+        "-p",
+        "interim_dir",
+        str(tmp_path / "interim"),
+        "-p",
+        "processed_dir",
+        str(processed),
+        "-p",
+        "figures_dir",
+        str(tmp_path / "figures"),
+    ]
     for notebook, extra in [("01_ingest", []), ("02_rates", ["-f", str(preset), "-p", "end", "2012-09-30"])]:
-        subprocess.run([sys.executable, "-m", "papermill", str(paths.notebooks / f"{notebook}.ipynb"),
-                        str(tmp_path / f"{notebook}.ipynb"), "--cwd", str(paths.notebooks), "--no-progress-bar",
-                        *common, *extra], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(paths.notebooks / f"{notebook}.ipynb"),
+                str(tmp_path / f"{notebook}.ipynb"),
+                "--cwd",
+                str(paths.notebooks),
+                "--no-progress-bar",
+                *common,
+                *extra,
+            ],
+            check=True,
+            capture_output=True,
+        )
     national = pd.read_csv(processed / "national.csv").iloc[0]
     assert (national["start"], national["end"]) == ("2011-10-01", "2012-09-30")
     assert (national["pd_closures"], national["completions"]) == (2, 4)  # rows 1 (Y) and 3 (M) of 1, 2, 3, 6
 
 
 def test_cli_bad_parameter_is_one_line_without_traceback():
-    result = subprocess.run([sys.executable, "-m", "pdclosures.pipeline", "--start", "2012-13-01"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pdclosures.pipeline", "--start", "2012-13-01"], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert result.stderr == "error: START='2012-13-01': not a date; use YYYY-MM-DD, e.g. 2012-10-01\n"
 
@@ -145,17 +176,22 @@ def test_cli_bad_parameter_is_one_line_without_traceback():
 # --------------------------------------------------------------------------------------------
 # Stand-in notebooks: a real ingest, then cells that say what they received or fail on purpose
 
-INGEST = ("from pdclosures import ingest\n"
-          "ingest.write_ingest_outputs(ingest.ingest_release(release, interim_dir, progress=False), processed_dir)")
+INGEST = (
+    "from pdclosures import ingest\n"
+    "ingest.write_ingest_outputs(ingest.ingest_release(release, interim_dir, progress=False), processed_dir)"
+)
 
 
 def stand_in(path, declared: dict, code: str):
-    notebook = new_notebook(cells=[
-        new_markdown_cell(f"# {path.stem} stand-in"),
-        new_code_cell("\n".join(f"{name} = {value!r}" for name, value in declared.items()),
-                      metadata={"tags": ["parameters"]}),
-        new_code_cell(code),
-    ])
+    notebook = new_notebook(
+        cells=[
+            new_markdown_cell(f"# {path.stem} stand-in"),
+            new_code_cell(
+                "\n".join(f"{name} = {value!r}" for name, value in declared.items()), metadata={"tags": ["parameters"]}
+            ),
+            new_code_cell(code),
+        ]
+    )
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
 
@@ -164,9 +200,12 @@ def stand_ins(folder, last_code: str = "print('fine')"):
     """01 ingests; 02 declares three parameters and records them; 03 runs `last_code`."""
     folder.mkdir(parents=True)
     stand_in(folder / "01_ingest.ipynb", {"release": "", "interim_dir": "", "processed_dir": ""}, INGEST)
-    stand_in(folder / "02_record.ipynb", {"start": "2000-01-01", "min_completions": 0, "figures_dir": ""},
-             "import json, pathlib\n"
-             "pathlib.Path(figures_dir, 'received.json').write_text(json.dumps([start, min_completions]))")
+    stand_in(
+        folder / "02_record.ipynb",
+        {"start": "2000-01-01", "min_completions": 0, "figures_dir": ""},
+        "import json, pathlib\n"
+        "pathlib.Path(figures_dir, 'received.json').write_text(json.dumps([start, min_completions]))",
+    )
     stand_in(folder / "03_last.ipynb", {"run": ""}, last_code)
     (folder / "notes.ipynb").write_text("not numbered: not part of the chain")
     return folder
@@ -181,10 +220,13 @@ def scratch(tmp_path):
 def test_each_notebook_gets_only_the_parameters_its_cell_declares(scratch):
     root, release = scratch
     paths = pipeline.Paths(root / "project", notebooks=stand_ins(root / "notebooks"))
-    pipeline.run(params.resolve(release=str(release), run="only", start="2011-10-01", min_completions=7),
-                 paths, log=quiet)
-    received = {p.stem: nbformat.read(p, as_version=4).metadata["papermill"]["parameters"]
-                for p in sorted((paths.reports / "only").glob("*.ipynb"))}
+    pipeline.run(
+        params.resolve(release=str(release), run="only", start="2011-10-01", min_completions=7), paths, log=quiet
+    )
+    received = {
+        p.stem: nbformat.read(p, as_version=4).metadata["papermill"]["parameters"]
+        for p in sorted((paths.reports / "only").glob("*.ipynb"))
+    }
     staging = root / "project" / "data" / "processed" / ".only.tmp"
     assert received == {
         "01_ingest": {"release": str(release), "interim_dir": str(paths.interim), "processed_dir": str(staging)},
@@ -199,19 +241,25 @@ def test_a_failing_notebook_is_one_line_with_a_failed_copy_and_the_previous_outp
     good = pipeline.Paths(root / "project", notebooks=stand_ins(root / "good"))
     values = params.resolve(release=str(release), run="keep")
     pipeline.run(values, good, log=quiet)
-    before = {folder: {p.name: p.read_bytes() for p in (good.root / folder / "keep").iterdir()}
-              for folder in ["data/processed", "figures", "reports"]}
+    before = {
+        folder: {p.name: p.read_bytes() for p in (good.root / folder / "keep").iterdir()}
+        for folder in ["data/processed", "figures", "reports"]
+    }
 
     bad = pipeline.Paths(good.root, notebooks=stand_ins(root / "bad", "raise RuntimeError('drawing broke')\n"))
     with pytest.raises(UserError) as error:
         pipeline.run(values, bad, log=quiet)
     assert type(error.value) is UserError
-    assert str(error.value) == ("03_last.ipynb failed (RuntimeError: drawing broke); "
-                                "the executed notebook is in reports/keep.failed/")
+    assert str(error.value) == (
+        "03_last.ipynb failed (RuntimeError: drawing broke); the executed notebook is in reports/keep.failed/"
+    )
     failed = good.reports / "keep.failed"
     assert sorted(p.name for p in failed.iterdir()) == ["01_ingest.ipynb", "02_record.ipynb", "03_last.ipynb"]
-    error_cells = [cell for cell in nbformat.read(failed / "03_last.ipynb", as_version=4).cells
-                   if any(out.get("ename") == "RuntimeError" for out in cell.get("outputs", []))]
+    error_cells = [
+        cell
+        for cell in nbformat.read(failed / "03_last.ipynb", as_version=4).cells
+        if any(out.get("ename") == "RuntimeError" for out in cell.get("outputs", []))
+    ]
     assert len(error_cells) == 1
 
     after = {folder: {p.name: p.read_bytes() for p in (good.root / folder / "keep").iterdir()} for folder in before}

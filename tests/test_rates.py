@@ -14,15 +14,15 @@ from pdclosures.errors import ParameterError
 
 # Twelve proceedings in FY2013 and FY2014 with hand-counted answers.
 ROWS = [
-    proceeding(1, case=1, court="SEA", comp="2012-10-01", other="Y"),   # first day of the window
+    proceeding(1, case=1, court="SEA", comp="2012-10-01", other="Y"),  # first day of the window
     proceeding(2, case=2, court="SEA", comp="2013-03-31", other="M"),
-    proceeding(3, case=3, court="SEA", comp="2013-05-02", other="C"),   # change of venue: not a completion
-    proceeding(4, case=3, court="TUC", comp="2013-06-10", other="I"),   # case 3 goes on at Tucson
+    proceeding(3, case=3, court="SEA", comp="2013-05-02", other="C"),  # change of venue: not a completion
+    proceeding(4, case=3, court="TUC", comp="2013-06-10", other="I"),  # case 3 goes on at Tucson
     proceeding(5, case=5, court="TUC", comp="2013-11-20", dec="X"),
-    proceeding(6, case=6, court="HOU", comp="2014-03-31", other="T"),   # transfer: not a completion
+    proceeding(6, case=6, court="HOU", comp="2014-03-31", other="T"),  # transfer: not a completion
     proceeding(7, case=6, court="HOU", comp="2014-03-31", dec="R", case_type="DEP"),  # last day
-    proceeding(8, case=8, court="HOU", comp="2014-04-01", other="Y"),   # the day after the window
-    proceeding(9, case=9, court="HOU", comp="2012-09-30", other="Y"),   # the day before the window
+    proceeding(8, case=8, court="HOU", comp="2014-04-01", other="Y"),  # the day after the window
+    proceeding(9, case=9, court="HOU", comp="2012-09-30", other="Y"),  # the day before the window
     proceeding(10, case=10, court="NYC", comp="2013-01-09", other="A", case_type="CFR"),
     proceeding(11, case=10, court="NYC", comp="2013-07-09", other="Y", case_type="CFR"),  # same case again
     proceeding(12, case=12, court="XYZ", comp="2013-08-01", dec="X", hloc="XYZ"),  # not in the lookup
@@ -144,13 +144,16 @@ def scanned_tables(ingested, window, method, monkeypatch):
         patch.setattr(rates.Window, "whole_months", lambda self: False)
         calculator = rates.RateCalculator(ingested, window, method)
         assert not calculator.uses_monthly_table()
-        return calculator.all_tables(100), [calculator.national_for(rates.Method(pd_codes=("Y",))),
-                                            calculator.national_for(replace(method, unit="case"))]
+        return calculator.all_tables(100), [
+            calculator.national_for(rates.Method(pd_codes=("Y",))),
+            calculator.national_for(replace(method, unit="case")),
+        ]
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.describe())
-@pytest.mark.parametrize("window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"),
-                                    ("2013-02-01", "2013-02-28")])
+@pytest.mark.parametrize(
+    "window", [("2012-10-01", "2014-03-31"), ("2011-10-01", "2013-12-31"), ("2013-02-01", "2013-02-28")]
+)
 def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, method, monkeypatch):
     window = params.parse_window(*window)
     calculator = rates.RateCalculator(sample_ingest, window, method)
@@ -168,8 +171,9 @@ def test_monthly_table_gives_the_same_tables_as_a_scan(sample_ingest, window, me
 def test_windows_that_are_not_whole_months_and_the_case_unit_scan(sample_ingest):
     assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-02", "2014-03-31")).uses_monthly_table()
     assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-01", "2014-03-30")).uses_monthly_table()
-    assert not rates.RateCalculator(sample_ingest, params.parse_window("2012-10-01", "2014-03-31"),
-                                    rates.Method(unit="case")).uses_monthly_table()
+    assert not rates.RateCalculator(
+        sample_ingest, params.parse_window("2012-10-01", "2014-03-31"), rates.Method(unit="case")
+    ).uses_monthly_table()
     assert params.parse_window("2012-02-01", "2012-02-29").whole_months()  # a leap year's February
 
 
@@ -199,15 +203,22 @@ def test_a_read_only_cache_still_counts(ingested, monkeypatch):
 # --------------------------------------------------------------------------------------------
 # The ranking rule of courts.csv and the other breakdowns (min_completions = 3)
 
-RANKED_ROWS = [proceeding(100 + i, court=court, comp="2013-05-15", other=other)
-               for i, (court, other) in enumerate([
-                   *[("TUC", "Y")] * 2, ("TUC", ""),                 # 2/3 = 66.7%, exactly min_completions
-                   *[("HOU", "Y")] * 2, *[("HOU", "")] * 6,          # 2/8 = 25%
-                   ("SEA", "M"), *[("SEA", "")] * 3,                 # 1/4 = 25%: ties HOU, fewer completions
-                   *[("NYC", "Y")] * 2,                              # 2/2 = 100%, but under min_completions
-                   *[("ABC", "")] * 2,                               # 0/2, not in the lookup
-                   ("XYZ", "Y"),                                     # 1/1, not in the lookup
-               ])]
+RANKED_ROWS = [
+    proceeding(100 + i, court=court, comp="2013-05-15", other=other)
+    for i, (court, other) in enumerate(
+        [
+            *[("TUC", "Y")] * 2,
+            ("TUC", ""),  # 2/3 = 66.7%, exactly min_completions
+            *[("HOU", "Y")] * 2,
+            *[("HOU", "")] * 6,  # 2/8 = 25%
+            ("SEA", "M"),
+            *[("SEA", "")] * 3,  # 1/4 = 25%: ties HOU, fewer completions
+            *[("NYC", "Y")] * 2,  # 2/2 = 100%, but under min_completions
+            *[("ABC", "")] * 2,  # 0/2, not in the lookup
+            ("XYZ", "Y"),  # 1/1, not in the lookup
+        ]
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -235,8 +246,9 @@ def test_states_follow_the_same_rule(ranked):
 
 
 def test_min_completions_zero_ranks_everything_by_rate():
-    frame = rates.add_rates(pd.DataFrame({"key": ["a", "b", "c", "d"], "pd_closures": [1, 1, 0, 2],
-                                          "completions": [1, 2, 5, 4]}))
+    frame = rates.add_rates(
+        pd.DataFrame({"key": ["a", "b", "c", "d"], "pd_closures": [1, 1, 0, 2], "completions": [1, 2, 5, 4]})
+    )
     # a 100%; d and b 50%, the larger first; c 0%.
     assert rates.rank(frame, 0, "key")["key"].tolist() == ["a", "d", "b", "c"]
     assert rates.rank(frame, 5, "key")["key"].tolist() == ["c", "d", "b", "a"]  # only c has 5: then by size
@@ -245,18 +257,40 @@ def test_min_completions_zero_ranks_everything_by_rate():
 # --------------------------------------------------------------------------------------------
 # Tables for reading
 
+
 def test_display_table_formats_like_a_publication():
-    frame = pd.DataFrame({"base_city_code": ["SEA", "XYZ"], "court": ["Seattle, WA", None],
-                          "fiscal_year": [2013, 2014], "partial": [False, True],
-                          "pd_closures": [1234, 0], "completions": [1234567, 0], "pd_rate": [0.067, float("nan")],
-                          "ci_low": [0.0651, float("nan")], "ci_high": [0.0689, float("nan")]})
+    frame = pd.DataFrame(
+        {
+            "base_city_code": ["SEA", "XYZ"],
+            "court": ["Seattle, WA", None],
+            "fiscal_year": [2013, 2014],
+            "partial": [False, True],
+            "pd_closures": [1234, 0],
+            "completions": [1234567, 0],
+            "pd_rate": [0.067, float("nan")],
+            "ci_low": [0.0651, float("nan")],
+            "ci_high": [0.0689, float("nan")],
+        }
+    )
     table = rates.publication_table(frame)
-    assert table.columns.tolist() == ["Court code", "Court", "Fiscal year", "Part of the year", "PD closures",
-                                      "Completions", "PD rate", "95% interval"]
-    assert table.values.tolist() == [["SEA", "Seattle, WA", "FY2013", "", "1,234", "1,234,567", "6.7%", "6.5–6.9%"],
-                                     ["XYZ", "", "FY2014", "yes", "0", "0", "—", "—"]]
-    assert rates.publication_table(frame[["pd_rate", "ci_low", "ci_high"]], decimals=2).values.tolist()[0] == \
-        ["6.70%", "6.51–6.89%"]
+    assert table.columns.tolist() == [
+        "Court code",
+        "Court",
+        "Fiscal year",
+        "Part of the year",
+        "PD closures",
+        "Completions",
+        "PD rate",
+        "95% interval",
+    ]
+    assert table.values.tolist() == [
+        ["SEA", "Seattle, WA", "FY2013", "", "1,234", "1,234,567", "6.7%", "6.5–6.9%"],
+        ["XYZ", "", "FY2014", "yes", "0", "0", "—", "—"],
+    ]
+    assert rates.publication_table(frame[["pd_rate", "ci_low", "ci_high"]], decimals=2).values.tolist()[0] == [
+        "6.70%",
+        "6.51–6.89%",
+    ]
 
 
 def test_display_table_has_no_index_and_the_same_html_every_time():
@@ -265,5 +299,7 @@ def test_display_table_has_no_index_and_the_same_html_every_time():
     html = styled.to_html()
     assert "row_heading" not in html and ">0<" not in html  # no index column
     assert html == rates.display_table(frame).to_html()
-    assert repr(styled).splitlines() == ["State PD closures Completions PD rate 95% interval",
-                                         "   WA           1           2   50.0%    9.5–90.5%"]
+    assert repr(styled).splitlines() == [
+        "State PD closures Completions PD rate 95% interval",
+        "   WA           1           2   50.0%    9.5–90.5%",
+    ]

@@ -21,12 +21,17 @@ from pdclosures.errors import UserError
 
 def tiny_png(rgb=(213, 94, 0)) -> str:
     """A 4x4 single-colour PNG, base64 (as a notebook stores image outputs)."""
+
     def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     raw = b"".join(b"\x00" + bytes(rgb) * 4 for _ in range(4))
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
     return base64.b64encode(png).decode()
 
 
@@ -34,24 +39,37 @@ def executed_notebook(path: Path, n: int) -> Path:
     """A notebook as papermill leaves it: parameters, outputs, execution counts."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["papermill"] = {"parameters": {"run": "testrun", "start": "2012-10-01",
-                                               "end": "2014-03-31", "min_completions": 100}}
+    nb.metadata["papermill"] = {
+        "parameters": {"run": "testrun", "start": "2012-10-01", "end": "2014-03-31", "min_completions": 100}
+    }
     nb.cells = [
         new_markdown_cell(f"# Notebook {n}: tiny\n\nNarrative text {n}."),
         new_code_cell('run = "default"', metadata={"tags": ["parameters"]}, execution_count=1),
-        new_code_cell('run = "testrun"', metadata={"tags": ["injected-parameters"]},
-                      execution_count=2),
-        new_code_cell(f"HIDDEN_CODE_{n} = 41 + 1\nprint(HIDDEN_CODE_{n})", execution_count=3,
-                      outputs=[new_output("stream", name="stdout", text=f"printed result {n}\n"),
-                               new_output("stream", name="stderr", text="noisy warning\n")]),
-        new_code_cell(f"display_image_{n}()", execution_count=4,
-                      outputs=[new_output("display_data",
-                                          data={"image/png": tiny_png(), "text/plain": "<img>"})]),
-        new_code_cell(f"table_{n}", execution_count=5,
-                      outputs=[new_output("execute_result", execution_count=5,
-                                          data={"text/html": f"<table><tr><td>cell value {n}"
-                                                             "</td></tr></table>",
-                                                "text/plain": "table"})]),
+        new_code_cell('run = "testrun"', metadata={"tags": ["injected-parameters"]}, execution_count=2),
+        new_code_cell(
+            f"HIDDEN_CODE_{n} = 41 + 1\nprint(HIDDEN_CODE_{n})",
+            execution_count=3,
+            outputs=[
+                new_output("stream", name="stdout", text=f"printed result {n}\n"),
+                new_output("stream", name="stderr", text="noisy warning\n"),
+            ],
+        ),
+        new_code_cell(
+            f"display_image_{n}()",
+            execution_count=4,
+            outputs=[new_output("display_data", data={"image/png": tiny_png(), "text/plain": "<img>"})],
+        ),
+        new_code_cell(
+            f"table_{n}",
+            execution_count=5,
+            outputs=[
+                new_output(
+                    "execute_result",
+                    execution_count=5,
+                    data={"text/html": f"<table><tr><td>cell value {n}</td></tr></table>", "text/plain": "table"},
+                )
+            ],
+        ),
     ]
     nbformat.validate(nb)
     nbformat.write(nb, path)
@@ -115,11 +133,22 @@ def styled_table_notebook(path: Path, started: str) -> Path:
 
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["papermill"] = {"start_time": started, "end_time": started, "duration": 1.5,
-                                "parameters": {"run": "again", "processed_dir": f"/tmp/{started}"}}
+    nb.metadata["papermill"] = {
+        "start_time": started,
+        "end_time": started,
+        "duration": 1.5,
+        "parameters": {"run": "again", "processed_dir": f"/tmp/{started}"},
+    }
     styled = pd.DataFrame({"court": ["Seattle, WA"], "pd_rate": [0.3]}).style.format({"pd_rate": "{:.1%}"})
-    cell = new_code_cell("table", execution_count=1, outputs=[new_output(
-        "execute_result", execution_count=1, data={"text/html": styled.to_html(), "text/plain": "Styler"})])
+    cell = new_code_cell(
+        "table",
+        execution_count=1,
+        outputs=[
+            new_output(
+                "execute_result", execution_count=1, data={"text/html": styled.to_html(), "text/plain": "Styler"}
+            )
+        ],
+    )
     cell.metadata["execution"] = {"iopub.execute_input": started, "shell.execute_reply": started}
     cell.metadata["papermill"] = {"start_time": started, "end_time": started, "duration": 0.2, "status": "completed"}
     nb.cells = [new_markdown_cell("# Styled"), cell]
@@ -141,22 +170,34 @@ def test_the_same_notebooks_run_at_another_time_give_the_same_report(tmp_path):
 
 
 def test_the_header_names_the_run_window_and_release_and_warns_on_the_sample(report_dir):
-    run_parameters = {"run": "testrun", "start": "2011-10-01", "end": "2012-09-30", "pd_codes": "Y",
-                      "release": "/somewhere/EOIR Case Data.zip", "processed_dir": "/staging/.testrun.tmp"}
-    sample = SimpleNamespace(synthetic=True, release_label="eoir_synthetic_sample.zip",
-                             manifest={"data_through": "2015-09-30"})
-    text = report.build_report(report_dir, report.notebooks_in(report_dir), parameters=run_parameters,
-                               ingested=sample).read_text(encoding="utf-8")
+    run_parameters = {
+        "run": "testrun",
+        "start": "2011-10-01",
+        "end": "2012-09-30",
+        "pd_codes": "Y",
+        "release": "/somewhere/EOIR Case Data.zip",
+        "processed_dir": "/staging/.testrun.tmp",
+    }
+    sample = SimpleNamespace(
+        synthetic=True, release_label="eoir_synthetic_sample.zip", manifest={"data_through": "2015-09-30"}
+    )
+    text = report.build_report(
+        report_dir, report.notebooks_in(report_dir), parameters=run_parameters, ingested=sample
+    ).read_text(encoding="utf-8")
     assert "completions from 2011-10-01 to 2012-09-30" in text
     assert "eoir_synthetic_sample.zip (data through 2015-09-30)" in text
     assert 'class="pd-synthetic"' in text and "SYNTHETIC SAMPLE \u2014 NOT REAL DATA" in text
     assert "<code>pd_codes</code></td>\n<td>Y</td>" in text
     assert "EOIR Case Data.zip" in text and "/somewhere" not in text and "/staging" not in text
 
-    real = SimpleNamespace(synthetic=False, release_label="EOIR Case Data.zip, published 2025-01-15",
-                           manifest={"data_through": "2024-12-31"})
-    text = report.build_report(report_dir, report.notebooks_in(report_dir), parameters=run_parameters,
-                               ingested=real).read_text(encoding="utf-8")
+    real = SimpleNamespace(
+        synthetic=False,
+        release_label="EOIR Case Data.zip, published 2025-01-15",
+        manifest={"data_through": "2024-12-31"},
+    )
+    text = report.build_report(
+        report_dir, report.notebooks_in(report_dir), parameters=run_parameters, ingested=real
+    ).read_text(encoding="utf-8")
     assert 'class="pd-synthetic"' not in text
     assert "EOIR Case Data.zip, published 2025-01-15 (data through 2024-12-31)" in text
 
@@ -169,8 +210,9 @@ def test_make_report_takes_the_runs_parameters_and_release_from_its_outputs(tmp_
     processed = root / "data" / "processed" / "myrun"
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
     ingest.write_ingest_outputs(ingest.ingest_release(release, tmp_path / "interim", progress=False), processed)
-    (processed / "run.json").write_text(json.dumps({"parameters": {"run": "myrun", "start": "2013-01-01",
-                                                                   "end": "2013-03-31"}}))
+    (processed / "run.json").write_text(
+        json.dumps({"parameters": {"run": "myrun", "start": "2013-01-01", "end": "2013-03-31"}})
+    )
     assert report.main([str(reports)]) == 0
     assert capsys.readouterr().out == f"{reports / 'report.html'}\n"
     text = (reports / "report.html").read_text(encoding="utf-8")

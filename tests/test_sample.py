@@ -93,17 +93,20 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
     assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
     members = _members(path)
     assert "not EOIR data" in members[sample.README_NAME].decode(release_format.ENCODING)
-    tables = {f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv": release_format.PROCEEDING_COLUMNS,
-              **{f"{ROOT}/Lookup/{table}.csv": columns for table, columns in LOOKUP_COLUMNS.items()}}
+    tables = {
+        f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv": release_format.PROCEEDING_COLUMNS,
+        **{f"{ROOT}/Lookup/{table}.csv": columns for table, columns in LOOKUP_COLUMNS.items()},
+    }
     for name, columns in tables.items():
         raw = members[name]
         raw.decode(release_format.ENCODING)
         assert raw.count(b"\n") == raw.count(b"\r\n"), f"{name}: a line end that is not CRLF"
         assert b'"' not in raw, f"{name}: quoting"
-        header = raw[:raw.index(b"\r\n")].decode(release_format.ENCODING)
+        header = raw[: raw.index(b"\r\n")].decode(release_format.ENCODING)
         assert header.split("\t") == columns, name
-    base_city = [line.split("\t")
-                 for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv"])]
+    base_city = [
+        line.split("\t") for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv"])
+    ]
     assert {row[2] for row in base_city} == {"IMMIGRATION COURT"}
     assert {row[1] for row in base_city} >= {"SEA", "TUC", "HDQ", "BIA"}
 
@@ -137,8 +140,12 @@ def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
     lines = _data_lines(_members(path)[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
     rows = list(_proceedings(lines, [*sample.JUNK_DATE_COLUMNS, "OTHER_COMP", "BASE_CITY_CODE"]))
     assert len(rows) == manifest["proceedings_lines"]["expected_loaded"]
-    junk = Counter(column for row in rows for column in sample.JUNK_DATE_COLUMNS
-                   if row[column] and _valid_date(row[column]) is None)
+    junk = Counter(
+        column
+        for row in rows
+        for column in sample.JUNK_DATE_COLUMNS
+        if row[column] and _valid_date(row[column]) is None
+    )
     assert dict(junk) == manifest["quirks"]["junk_dates"]
     national = Counter()
     by_court = Counter()
@@ -171,7 +178,7 @@ def test_tab_shifted_lines_have_one_well_formed_realignment(default_sample):
         # Removing any later empty field instead would leave a date in BASE_CITY_CODE.
         later_empty = [i for i, value in enumerate(fields) if value == "" and i > 2]
         for position in later_empty:
-            wrong = fields[:position] + fields[position + 1:]
+            wrong = fields[:position] + fields[position + 1 :]
             assert _valid_date(wrong[release_format.PROCEEDING_COLUMNS.index("BASE_CITY_CODE")])
 
 
@@ -180,10 +187,12 @@ def test_committed_sample_is_what_the_generator_makes_now(default_sample):
     # Compare the members' bytes and entries, not the compressed stream, which depends on the
     # zlib build (e.g. zlib-ng) rather than on the generator.
     with zipfile.ZipFile(COMMITTED_ZIP) as committed, zipfile.ZipFile(regenerated) as fresh:
-        assert [(i.filename, i.date_time) for i in committed.infolist()] == \
-               [(i.filename, i.date_time) for i in fresh.infolist()]
-    assert _members(COMMITTED_ZIP) == _members(regenerated), \
+        assert [(i.filename, i.date_time) for i in committed.infolist()] == [
+            (i.filename, i.date_time) for i in fresh.infolist()
+        ]
+    assert _members(COMMITTED_ZIP) == _members(regenerated), (
         "data/sample is stale: python -m pdclosures.sample --out data/sample/eoir_synthetic_sample.zip"
+    )
     assert (regenerated.parent / sample.MANIFEST_NAME).read_text() == COMMITTED_MANIFEST.read_text()
 
 
@@ -195,10 +204,22 @@ def test_committed_sample_is_calibrated_to_trac_figures():
 
     assert 6.3 <= rate(truth["national"]["trac-2014"]) <= 7.2
     courts = truth["by_court"]["trac-2014"]
-    for court, low, high in [("SEA", 27, 33), ("TUC", 27, 33), ("LOS", 22, 26), ("OMA", 20, 26),
-                             ("PHO", 18.5, 23.5), ("HOU", 0, 3), ("BUF", 0, 3), ("ELP", 0, 3),
-                             ("NYC", 3, 4), ("SNA", 3, 4), ("LVG", 3, 4), ("NEW", 3, 4),
-                             ("CHI", 4, 6), ("MIA", 5, 7)]:
+    for court, low, high in [
+        ("SEA", 27, 33),
+        ("TUC", 27, 33),
+        ("LOS", 22, 26),
+        ("OMA", 20, 26),
+        ("PHO", 18.5, 23.5),
+        ("HOU", 0, 3),
+        ("BUF", 0, 3),
+        ("ELP", 0, 3),
+        ("NYC", 3, 4),
+        ("SNA", 3, 4),
+        ("LVG", 3, 4),
+        ("NEW", 3, 4),
+        ("CHI", 4, 6),
+        ("MIA", 5, 7),
+    ]:
         assert low <= rate(courts[court]) <= high, court
         assert courts[court]["completions"] >= 100, court
     assert courts["SEA"]["completions"] >= 250 and courts["TUC"]["completions"] >= 250
@@ -218,5 +239,6 @@ def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
     ids = [int(line.split("\t", 1)[0]) for line in lines]
     assert ids == sorted(set(ids))
     truth = manifest["truth"]["national"]
-    assert sum(truth[f"FY{fy}"]["completions"] for fy in sample.FISCAL_YEARS) == \
-        sum(year["completions"] for year in manifest["truth"]["by_fiscal_year"].values())
+    assert sum(truth[f"FY{fy}"]["completions"] for fy in sample.FISCAL_YEARS) == sum(
+        year["completions"] for year in manifest["truth"]["by_fiscal_year"].values()
+    )

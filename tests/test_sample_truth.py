@@ -18,13 +18,16 @@ TRUTH = MANIFEST["truth"]
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
-    return ingest.ingest_release(SAMPLE / "eoir_synthetic_sample.zip", tmp_path_factory.mktemp("interim"),
-                                   progress=False)
+    return ingest.ingest_release(
+        SAMPLE / "eoir_synthetic_sample.zip", tmp_path_factory.mktemp("interim"), progress=False
+    )
 
 
 def counts(frame, key):
-    return {row[key]: {"pd_closures": int(row["pd_closures"]), "completions": int(row["completions"])}
-            for _, row in frame.iterrows()}
+    return {
+        row[key]: {"pd_closures": int(row["pd_closures"]), "completions": int(row["completions"])}
+        for _, row in frame.iterrows()
+    }
 
 
 def test_the_sample_is_labelled_synthetic(ingested):
@@ -35,7 +38,11 @@ def test_row_accounting_matches_the_planted_quirks(ingested):
     planted = MANIFEST["proceedings_lines"]
     row = ingested.accounting.set_index("table").loc[release_format.PROCEEDING_TABLE]
     assert (row["lines"], row["loaded"], row["repaired"], row["quarantined"]) == (
-        planted["lines"], planted["expected_loaded"], planted["expected_repaired"], planted["expected_quarantined"])
+        planted["lines"],
+        planted["expected_loaded"],
+        planted["expected_repaired"],
+        planted["expected_quarantined"],
+    )
     junk = ingested.data_quality.query("issue == 'junk date set to null'").set_index("column")["rows"].to_dict()
     assert junk == MANIFEST["quirks"]["junk_dates"]
 

@@ -16,10 +16,20 @@ WINDOW = params.parse_window("2012-10-01", "2014-03-31")
 # The pass/fail rule for one figure
 
 
-@pytest.mark.parametrize("computed, status", [
-    (6.7, PASS), (6.74, PASS), (6.65, PASS), (6.75, PASS),  # rounds to 6.7 (6.65, 6.75: half a unit away)
-    (6.76, FAIL), (6.64, FAIL), (8.5, FAIL), (None, FAIL), (float("nan"), FAIL),
-])
+@pytest.mark.parametrize(
+    "computed, status",
+    [
+        (6.7, PASS),
+        (6.74, PASS),
+        (6.65, PASS),
+        (6.75, PASS),  # rounds to 6.7 (6.65, 6.75: half a unit away)
+        (6.76, FAIL),
+        (6.64, FAIL),
+        (8.5, FAIL),
+        (None, FAIL),
+        (float("nan"), FAIL),
+    ],
+)
 def test_one_decimal_percentage_passes_when_it_rounds_to_the_published_value(computed, status):
     assert check("pd_rate_pct", "6.7", computed)[0] == status
 
@@ -31,17 +41,27 @@ def test_difference_and_tolerance_of_a_percentage():
     assert check("pd_rate_pct", "30", 30.4)[0] == PASS and check("pd_rate_pct", "30", 30.6)[0] == FAIL
 
 
-@pytest.mark.parametrize("computed, status", [(30.0, PASS), (27.6, PASS), (32.5, PASS), (27.5, PASS),
-                                              (27.4, FAIL), (32.6, FAIL), (6.7, FAIL)])
+@pytest.mark.parametrize(
+    "computed, status",
+    [(30.0, PASS), (27.6, PASS), (32.5, PASS), (27.5, PASS), (27.4, FAIL), (32.6, FAIL), (6.7, FAIL)],
+)
 def test_about_a_value_passes_within_two_and_a_half_points(computed, status):
     assert check("pd_rate_pct_approx", "30", computed)[0] == status
 
 
-@pytest.mark.parametrize("computed, status, difference", [
-    (3.5, PASS, 0.0), (3.0, PASS, 0.0), (4.0, PASS, 0.0),
-    (2.95, PASS, -0.05), (4.04, PASS, 0.04),  # round to 3.0 and 4.0
-    (2.94, FAIL, -0.06), (4.06, FAIL, 0.06), (8.0, FAIL, 4.0),
-])
+@pytest.mark.parametrize(
+    "computed, status, difference",
+    [
+        (3.5, PASS, 0.0),
+        (3.0, PASS, 0.0),
+        (4.0, PASS, 0.0),
+        (2.95, PASS, -0.05),
+        (4.04, PASS, 0.04),  # round to 3.0 and 4.0
+        (2.94, FAIL, -0.06),
+        (4.06, FAIL, 0.06),
+        (8.0, FAIL, 4.0),
+    ],
+)
 def test_range_passes_when_the_one_decimal_rounding_is_inside(computed, status, difference):
     result = check("pd_rate_pct_range", "3-4", computed)
     assert result[0] == status and result[1] == pytest.approx(difference)
@@ -70,17 +90,33 @@ def test_unknown_metric_is_refused():
 
 
 def figure(metric, value, start="2012-10-01", end="2014-03-31", geography="national"):
-    return {"source": "test", "url": "https://example.org", "published": "2014-04-24", "window_start": start,
-            "window_end": end, "geography": geography, "metric": metric, "value": value, "note": ""}
+    return {
+        "source": "test",
+        "url": "https://example.org",
+        "published": "2014-04-24",
+        "window_start": start,
+        "window_end": end,
+        "geography": geography,
+        "metric": metric,
+        "value": value,
+        "note": "",
+    }
 
 
-NATIONAL = pd.DataFrame({"start": ["2012-10-01"], "end": ["2014-03-31"], "pd_closures": [674],
-                         "completions": [10000]})
-COURTS = pd.DataFrame({"base_city_code": ["TUC", "SEA", "HOU"], "pd_closures": [29, 31, 2],
-                       "completions": [100, 100, 100]})
-FISCAL_YEARS = pd.DataFrame({"fiscal_year": [2013, 2014], "period_start": ["2012-10-01", "2013-10-01"],
-                             "period_end": ["2013-09-30", "2014-03-31"], "partial": [False, True],
-                             "pd_closures": [500, 174], "completions": [6000, 4000]})
+NATIONAL = pd.DataFrame({"start": ["2012-10-01"], "end": ["2014-03-31"], "pd_closures": [674], "completions": [10000]})
+COURTS = pd.DataFrame(
+    {"base_city_code": ["TUC", "SEA", "HOU"], "pd_closures": [29, 31, 2], "completions": [100, 100, 100]}
+)
+FISCAL_YEARS = pd.DataFrame(
+    {
+        "fiscal_year": [2013, 2014],
+        "period_start": ["2012-10-01", "2013-10-01"],
+        "period_end": ["2013-09-30", "2014-03-31"],
+        "partial": [False, True],
+        "pd_closures": [500, 174],
+        "completions": [6000, 4000],
+    }
+)
 MONTHS = pd.DataFrame({"month": [p.strftime("%Y-%m") for p in pd.period_range("2012-10", "2014-03", freq="M")]})
 MONTHS["pd_closures"] = [10 * (i + 1) for i in range(18)]
 MONTHS["completions"] = 500
@@ -88,66 +124,99 @@ MONTHS["completions"] = 500
 
 def run_compare(*figures_, **kwargs):
     published = pd.DataFrame(list(figures_))
-    return validation.compare(published, WINDOW, NATIONAL, courts=COURTS, fiscal_years=FISCAL_YEARS,
-                              months=MONTHS, **kwargs)
+    return validation.compare(
+        published, WINDOW, NATIONAL, courts=COURTS, fiscal_years=FISCAL_YEARS, months=MONTHS, **kwargs
+    )
 
 
 def test_national_figures_for_the_run_window():
-    out = run_compare(figure("pd_rate_pct", "6.7"), figure("pd_rate_pct", "6.8"), figure("pd_closures", "674"),
-                      figure("all_closures", "10000"), figure("all_closures", "10001"))
+    out = run_compare(
+        figure("pd_rate_pct", "6.7"),
+        figure("pd_rate_pct", "6.8"),
+        figure("pd_closures", "674"),
+        figure("all_closures", "10000"),
+        figure("all_closures", "10001"),
+    )
     assert out["status"].tolist() == [PASS, FAIL, PASS, PASS, FAIL]
     assert out["computed_value"].tolist()[:3] == pytest.approx([6.74, 6.74, 674])
     assert set(out["basis"]) == {"national.csv"}
-    assert list(out.columns[:12]) == ["source", "url", "published", "window_start", "window_end", "geography",
-                                      "metric", "published_value", "computed_value", "difference", "tolerance",
-                                      "status"]
+    assert list(out.columns[:12]) == [
+        "source",
+        "url",
+        "published",
+        "window_start",
+        "window_end",
+        "geography",
+        "metric",
+        "published_value",
+        "computed_value",
+        "difference",
+        "tolerance",
+        "status",
+    ]
 
 
 def test_court_figures():
-    out = run_compare(figure("pd_rate_pct_approx", "30", geography="court:TUC"),
-                      figure("pd_rate_pct_approx", "30", geography="court:SEA"),
-                      figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
-                      figure("pd_rate_pct_range", "3-4", geography="court:HOU"),
-                      figure("pd_rate_pct", "5.0", geography="court:BUF"),  # no completions there
-                      figure("pd_rate_pct", "29.0", "2011-10-01", "2013-12-31", geography="court:TUC"))
+    out = run_compare(
+        figure("pd_rate_pct_approx", "30", geography="court:TUC"),
+        figure("pd_rate_pct_approx", "30", geography="court:SEA"),
+        figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
+        figure("pd_rate_pct_range", "3-4", geography="court:HOU"),
+        figure("pd_rate_pct", "5.0", geography="court:BUF"),  # no completions there
+        figure("pd_rate_pct", "29.0", "2011-10-01", "2013-12-31", geography="court:TUC"),
+    )
     assert out["status"].tolist() == [PASS, PASS, PASS, FAIL, FAIL, NOT_COMPUTABLE]
     assert out["basis"].tolist()[:2] == ["courts.csv TUC", "courts.csv SEA"]
     assert out.loc[4, "detail"].startswith("no completions")
 
 
 def test_fiscal_years_and_whole_months_inside_the_window():
-    out = run_compare(figure("pd_closures", "500", "2012-10-01", "2013-09-30"),    # FY2013
-                      figure("pd_rate_pct", "4.4", "2013-10-01", "2014-03-31"),    # clipped FY2014: 174/4000
-                      figure("pd_closures", "70", "2012-12-01", "2013-01-31"),     # months 3 and 4: 30 + 40
-                      figure("all_closures", "500", "2013-02-01", "2013-02-28"))   # one month
+    out = run_compare(
+        figure("pd_closures", "500", "2012-10-01", "2013-09-30"),  # FY2013
+        figure("pd_rate_pct", "4.4", "2013-10-01", "2014-03-31"),  # clipped FY2014: 174/4000
+        figure("pd_closures", "70", "2012-12-01", "2013-01-31"),  # months 3 and 4: 30 + 40
+        figure("all_closures", "500", "2013-02-01", "2013-02-28"),
+    )  # one month
     assert out["status"].tolist() == [PASS, PASS, PASS, PASS]
-    assert out["basis"].tolist() == ["fiscal_years.csv FY2013", "fiscal_years.csv FY2014 (part in window)",
-                                     "months.csv 2012-12..2013-01", "months.csv 2013-02"]
+    assert out["basis"].tolist() == [
+        "fiscal_years.csv FY2013",
+        "fiscal_years.csv FY2014 (part in window)",
+        "months.csv 2012-12..2013-01",
+        "months.csv 2013-02",
+    ]
 
 
 def test_windows_the_run_cannot_compute():
-    out = run_compare(figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30"),    # before the run
-                      figure("pd_closures", "1", "2012-12-15", "2013-01-31"),      # not whole months
-                      figure("pd_rate_pct", "8.3", "2014-03-01", "2014-04-30"),    # runs past the end
-                      figure("pd_rate_pct", "6.7", "2012-10-01", "2014-03-30"))    # one day short
+    out = run_compare(
+        figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30"),  # before the run
+        figure("pd_closures", "1", "2012-12-15", "2013-01-31"),  # not whole months
+        figure("pd_rate_pct", "8.3", "2014-03-01", "2014-04-30"),  # runs past the end
+        figure("pd_rate_pct", "6.7", "2012-10-01", "2014-03-30"),
+    )  # one day short
     assert set(out["status"]) == {NOT_COMPUTABLE}
     assert out["detail"].str.startswith("not computable for this window").all()
     assert out["computed_value"].isna().all()
 
 
 def test_court_restricted_run_cannot_check_national_figures():
-    out = run_compare(figure("pd_rate_pct", "6.7"), figure("pd_rate_pct_approx", "30", geography="court:TUC"),
-                      figure("pd_rate_pct_approx", "30", geography="court:HOU"), restricted_courts=("TUC",))
+    out = run_compare(
+        figure("pd_rate_pct", "6.7"),
+        figure("pd_rate_pct_approx", "30", geography="court:TUC"),
+        figure("pd_rate_pct_approx", "30", geography="court:HOU"),
+        restricted_courts=("TUC",),
+    )
     assert out["status"].tolist() == [NOT_COMPUTABLE, PASS, NOT_COMPUTABLE]
 
 
 def test_pending_figures_use_the_pending_at_start_counts():
     pending = {"pd_closures": 2609, "completions": 298173}
-    out = run_compare(figure("pending_at_start", "298173", end="2012-03-28"),   # depends on the start only
-                      figure("pd_rate_pct_of_pending_range", "0-1"),
-                      figure("pd_rate_pct_of_pending", "1.5"),
-                      figure("pd_rate_pct_of_pending", "0.9", end="2014-03-30"),
-                      pending=pending)
+    out = run_compare(
+        figure("pending_at_start", "298173", end="2012-03-28"),  # depends on the start only
+        figure("pd_rate_pct_of_pending_range", "0-1"),
+        figure("pd_rate_pct_of_pending", "1.5"),
+        figure("pd_rate_pct_of_pending", "0.9", end="2014-03-30"),
+        pending=pending,
+    )
     assert out["status"].tolist() == [PASS, PASS, FAIL, NOT_COMPUTABLE]
     assert out.loc[1, "computed_value"] == pytest.approx(100 * 2609 / 298173)
     assert run_compare(figure("pending_at_start", "298173"))["status"].tolist() == [NOT_COMPUTABLE]
@@ -166,8 +235,13 @@ def test_project_table_of_published_figures():
 
 
 def test_formatting_for_the_csv():
-    out = validation.format_validation(run_compare(figure("pd_closures", "674"), figure("pd_rate_pct", "6.7"),
-                                                   figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30")))
+    out = validation.format_validation(
+        run_compare(
+            figure("pd_closures", "674"),
+            figure("pd_rate_pct", "6.7"),
+            figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30"),
+        )
+    )
     assert out["computed_value"].tolist() == ["674", "6.740", ""]
     assert out["difference"].tolist() == ["0", "0.040", ""]
 
@@ -180,33 +254,51 @@ ROWS = [
     proceeding(2, case=2, court="SEA", comp="2013-02-01", other="M", INPUT_DATE="2013-01-10 00:00:00.000"),
     proceeding(3, case=3, court="TUC", comp="2013-03-01", other="C", INPUT_DATE="2011-05-01 00:00:00.000"),
     proceeding(4, case=3, court="TUC", comp="2013-09-01", other="I", INPUT_DATE="2013-03-02 00:00:00.000"),
-    proceeding(5, case=5, court="HOU", comp="2013-05-05", dec="X", case_type="DEP",
-               INPUT_DATE="2010-01-01 00:00:00.000"),
-    proceeding(6, case=6, court="HOU", comp="2013-06-06", other="T", case_type="EXC",
-               INPUT_DATE="2012-02-02 00:00:00.000"),
-    proceeding(7, case=6, court="HOU", comp="2014-01-10", other="Y", case_type="EXC",
-               INPUT_DATE="2013-06-07 00:00:00.000"),
-    proceeding(8, case=8, court="NYC", comp="2013-07-07", other="A", case_type="CFR",
-               INPUT_DATE="2012-03-03 00:00:00.000"),
-    proceeding(9, case=9, court="NYC", comp="", INPUT_DATE="2011-01-01 00:00:00.000"),        # still pending
+    proceeding(
+        5, case=5, court="HOU", comp="2013-05-05", dec="X", case_type="DEP", INPUT_DATE="2010-01-01 00:00:00.000"
+    ),
+    proceeding(
+        6, case=6, court="HOU", comp="2013-06-06", other="T", case_type="EXC", INPUT_DATE="2012-02-02 00:00:00.000"
+    ),
+    proceeding(
+        7, case=6, court="HOU", comp="2014-01-10", other="Y", case_type="EXC", INPUT_DATE="2013-06-07 00:00:00.000"
+    ),
+    proceeding(
+        8, case=8, court="NYC", comp="2013-07-07", other="A", case_type="CFR", INPUT_DATE="2012-03-03 00:00:00.000"
+    ),
+    proceeding(9, case=9, court="NYC", comp="", INPUT_DATE="2011-01-01 00:00:00.000"),  # still pending
     proceeding(10, case=10, court="NYC", comp="2012-09-15", other="Y", INPUT_DATE="2011-01-01 00:00:00.000"),
     proceeding(11, case=11, court="SEA", comp="2014-05-01", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),
-    proceeding(12, case=12, court="SEA", comp="2013-04-04", other="Y", INPUT_DATE="",          # OSC_DATE stands in
-               OSC_DATE="2012-04-04 00:00:00.000"),
+    proceeding(
+        12,
+        case=12,
+        court="SEA",
+        comp="2013-04-04",
+        other="Y",
+        INPUT_DATE="",  # OSC_DATE stands in
+        OSC_DATE="2012-04-04 00:00:00.000",
+    ),
     proceeding(13, case=13, court="SEA", comp="2013-08-08", dec="X", INPUT_DATE="", OSC_DATE=""),  # no start date
     proceeding(14, case=1, court="SEA", comp="2013-12-12", dec="X", INPUT_DATE="2012-11-20 00:00:00.000"),
-    proceeding(15, case=15, court="TUC", comp="2013-01-20", other="Y", INPUT_DATE="1899-01-01 00:00:00.000",
-               OSC_DATE="2012-12-01 00:00:00.000"),                                           # junk date -> null
+    proceeding(
+        15,
+        case=15,
+        court="TUC",
+        comp="2013-01-20",
+        other="Y",
+        INPUT_DATE="1899-01-01 00:00:00.000",
+        OSC_DATE="2012-12-01 00:00:00.000",
+    ),  # junk date -> null
 ]
 # Completions in the window without C/T: 1, 2, 4, 5, 7, 8, 12, 13, 14, 15 (10); PD: 1, 2, 4, 7, 12, 15 (6).
 # Pending at 2012-10-01: 1, 3, 5, 6, 8, 9, 11, 12 (8); of these closed by PD in the window: 1, 12 (2).
 EXPECTED = {
     "default": (6, 10),
-    "unit=case": (5, 9),                     # cases 1 (last: 14, not PD), 2, 3, 5, 6, 8, 12, 13, 15
+    "unit=case": (5, 9),  # cases 1 (last: 14, not PD), 2, 3, 5, 6, 8, 12, 13, 15
     "pd_codes=Y": (4, 10),
     "pd_codes=Y,M": (5, 10),
-    "excluded_codes=none": (6, 12),          # 3 (C) and 6 (T) back in
-    "case_types=RMV,DEP,EXC": (6, 9),        # 8 (CFR) out
+    "excluded_codes=none": (6, 12),  # 3 (C) and 6 (T) back in
+    "case_types=RMV,DEP,EXC": (6, 9),  # 8 (CFR) out
     "pending_at_start": (2, 8),
 }
 
@@ -251,8 +343,15 @@ def test_default_row_equals_national_for_a_non_default_method(ingested):
     default = frame[frame["is_default"]].iloc[0]
     assert (default["pd_closures"], default["completions"]) == (national["pd_closures"], national["completions"])
     names = frame["definition"].tolist()
-    assert names == ["default", "unit=proceeding", "pd_codes=Y,M", "pd_codes=Y,M,I", "excluded_codes=none",
-                     "case_types=all", "pending_at_start"]
+    assert names == [
+        "default",
+        "unit=proceeding",
+        "pd_codes=Y,M",
+        "pd_codes=Y,M,I",
+        "excluded_codes=none",
+        "case_types=all",
+        "pending_at_start",
+    ]
     # Cases pending at the start, removal types: 1, 3, 5, 6, 9, 11, 12; closed by Y in the window: 1, 12.
     assert tuple(frame.set_index("definition").loc["pending_at_start", ["pd_closures", "completions"]]) == (2, 7)
 
@@ -274,10 +373,15 @@ def test_closest_definition(sens):
 
 def test_validate_run_reads_the_rates_tables(ingested, sens, tmp_path):
     rates.write_tables(rates.RateCalculator(ingested, WINDOW).all_tables(), tmp_path)
-    published = pd.DataFrame([figure("pd_rate_pct", "60.0"), figure("all_closures", "10"),
-                              figure("pd_rate_pct_approx", "60", geography="court:SEA"),
-                              figure("pd_closures", "5", "2012-10-01", "2013-09-30"),
-                              figure("pd_rate_pct_of_pending", "25.0")])
+    published = pd.DataFrame(
+        [
+            figure("pd_rate_pct", "60.0"),
+            figure("all_closures", "10"),
+            figure("pd_rate_pct_approx", "60", geography="court:SEA"),
+            figure("pd_closures", "5", "2012-10-01", "2013-09-30"),
+            figure("pd_rate_pct_of_pending", "25.0"),
+        ]
+    )
     pending = sens[sens["definition"] == "pending_at_start"]
     out = validation.validate_run(tmp_path, WINDOW, published=published, pending=pending)
     # SEA: 1, 2, 12, 13, 14 complete; 1, 2, 12 PD: 60%. FY2013 PD: 1, 2, 4, 12, 15.
@@ -313,29 +417,41 @@ def test_no_completions_gives_empty_rates_and_fails(ingested):
 
 
 def test_for_reading_writes_counts_and_percentages_as_a_reader_expects():
-    out = validation.for_reading(run_compare(
-        figure("pd_closures", "674"), figure("all_closures", "10500"), figure("pd_rate_pct", "6.7"),
-        figure("pd_rate_pct_approx", "30", geography="court:TUC"), figure("pd_rate_pct_range", "3-4",
-                                                                          geography="court:HOU"),
-        figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
-        figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30")))
+    out = validation.for_reading(
+        run_compare(
+            figure("pd_closures", "674"),
+            figure("all_closures", "10500"),
+            figure("pd_rate_pct", "6.7"),
+            figure("pd_rate_pct_approx", "30", geography="court:TUC"),
+            figure("pd_rate_pct_range", "3-4", geography="court:HOU"),
+            figure("pd_rate_pct_range", "0-3", geography="court:HOU"),
+            figure("pd_rate_pct", "4.7", "2011-10-01", "2012-09-30"),
+        )
+    )
     assert out["published_value"].tolist() == ["674", "10,500", "6.7%", "about 30%", "3–4%", "under 3%", "4.7%"]
     # National 674 / 10,000; TUC 29 / 100; HOU 2 / 100.
     assert out["computed_value"].tolist() == ["674", "10,000", "6.74%", "29.00%", "2.00%", "2.00%", ""]
-    assert out["difference"].tolist() == ["+0", "-500", "+0.04 points", "-1.00 points", "-1.00 points",
-                                          "+0.00 points", ""]
+    assert out["difference"].tolist() == [
+        "+0",
+        "-500",
+        "+0.04 points",
+        "-1.00 points",
+        "-1.00 points",
+        "+0.00 points",
+        "",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
 # The boundary day of the pending-at-start basis (window 2013-01-01..2013-12-31)
 
 BOUNDARY_ROWS = [
-    proceeding(1, comp="2013-06-01", other="Y", INPUT_DATE="2013-01-01 00:00:00.000"),   # input on the start day
-    proceeding(2, comp="2012-12-31", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),   # completed the day before
-    proceeding(3, comp="2013-01-01", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),   # completed on the start day
-    proceeding(4, comp="", INPUT_DATE="2012-12-31 00:00:00.000"),                        # input the day before, open
-    proceeding(5, comp="2013-01-01", dec="X", INPUT_DATE="2012-06-01 00:00:00.000"),     # on the start day, not PD
-    proceeding(6, comp="", INPUT_DATE="", OSC_DATE="2013-01-01 00:00:00.000"),           # OSC on the start day
+    proceeding(1, comp="2013-06-01", other="Y", INPUT_DATE="2013-01-01 00:00:00.000"),  # input on the start day
+    proceeding(2, comp="2012-12-31", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),  # completed the day before
+    proceeding(3, comp="2013-01-01", other="Y", INPUT_DATE="2012-06-01 00:00:00.000"),  # completed on the start day
+    proceeding(4, comp="", INPUT_DATE="2012-12-31 00:00:00.000"),  # input the day before, open
+    proceeding(5, comp="2013-01-01", dec="X", INPUT_DATE="2012-06-01 00:00:00.000"),  # on the start day, not PD
+    proceeding(6, comp="", INPUT_DATE="", OSC_DATE="2013-01-01 00:00:00.000"),  # OSC on the start day
     proceeding(7, comp="2014-01-01", other="Y", INPUT_DATE="", OSC_DATE="2012-12-31 00:00:00.000"),  # PD after
 ]
 
@@ -361,13 +477,13 @@ def test_pending_at_start_on_the_boundary_day(boundary):
 # When the PD codes appear: counted over the whole cache, per fiscal year
 
 TIMELINE_ROWS = [
-    proceeding(1, comp="2011-08-15", other="Y"),   # FY2011
-    proceeding(2, comp="2011-07-01", other="Y"),   # FY2011, the earlier month
-    proceeding(3, comp="2012-03-10", other="M"),   # FY2012
-    proceeding(4, comp="2012-05-01", other="C"),   # FY2012, not a PD code
-    proceeding(5, comp="2013-10-01", other="Y"),   # the first day of FY2014 (FY2013 has no PD closure)
-    proceeding(6, comp="2014-12-01", dec="X"),     # FY2015: the last completion, not PD
-    proceeding(7, comp="", other="I"),             # no completion date: not counted
+    proceeding(1, comp="2011-08-15", other="Y"),  # FY2011
+    proceeding(2, comp="2011-07-01", other="Y"),  # FY2011, the earlier month
+    proceeding(3, comp="2012-03-10", other="M"),  # FY2012
+    proceeding(4, comp="2012-05-01", other="C"),  # FY2012, not a PD code
+    proceeding(5, comp="2013-10-01", other="Y"),  # the first day of FY2014 (FY2013 has no PD closure)
+    proceeding(6, comp="2014-12-01", dec="X"),  # FY2015: the last completion, not PD
+    proceeding(7, comp="", other="I"),  # no completion date: not counted
 ]
 
 
@@ -380,8 +496,15 @@ def timeline_release(tmp_path_factory):
 
 def test_code_timeline_per_fiscal_year(timeline_release):
     frame = validation.pd_code_first_months(timeline_release)
-    assert frame.columns.tolist() == ["fiscal_year", "Y_first_month", "Y_closures", "M_first_month", "M_closures",
-                                      "I_first_month", "I_closures"]
+    assert frame.columns.tolist() == [
+        "fiscal_year",
+        "Y_first_month",
+        "Y_closures",
+        "M_first_month",
+        "M_closures",
+        "I_first_month",
+        "I_closures",
+    ]
     assert frame.values.tolist() == [
         [2011, "2011-07", 2, "", 0, "", 0],
         [2012, "", 0, "2012-03", 1, "", 0],

@@ -26,14 +26,23 @@ HEARING_LOCATIONS = [  # code, name, city, state, base city, circuit
 ]
 
 
-def proceeding(idn, case=None, court="SEA", comp="2013-01-15", other="", dec="", case_type="RMV",
-               hloc=None, **extra) -> dict:
+def proceeding(
+    idn, case=None, court="SEA", comp="2013-01-15", other="", dec="", case_type="RMV", hloc=None, **extra
+) -> dict:
     """One B_TblProceeding row as a dict of column -> text (dates like the release writes them)."""
     row = {c: "" for c in release_format.PROCEEDING_COLUMNS}
-    row.update(IDNPROCEEDING=str(idn), IDNCASE=str(case if case is not None else idn), BASE_CITY_CODE=court,
-               HEARING_LOC_CODE=hloc if hloc is not None else court, OTHER_COMP=other, DEC_CODE=dec,
-               CASE_TYPE=case_type, OSC_DATE="2012-01-05 00:00:00.000", INPUT_DATE="2012-01-06 00:00:00.000",
-               COMP_DATE=f"{comp} 00:00:00.000" if comp and len(comp) == 10 else (comp or ""))
+    row.update(
+        IDNPROCEEDING=str(idn),
+        IDNCASE=str(case if case is not None else idn),
+        BASE_CITY_CODE=court,
+        HEARING_LOC_CODE=hloc if hloc is not None else court,
+        OTHER_COMP=other,
+        DEC_CODE=dec,
+        CASE_TYPE=case_type,
+        OSC_DATE="2012-01-05 00:00:00.000",
+        INPUT_DATE="2012-01-06 00:00:00.000",
+        COMP_DATE=f"{comp} 00:00:00.000" if comp and len(comp) == 10 else (comp or ""),
+    )
     row.update(extra)
     return row
 
@@ -46,20 +55,55 @@ def lookup_tables() -> dict[str, list[str]]:
     def line(values: dict, columns):
         return "\t".join(values.get(c, "") for c in columns)
 
-    base = [line({"idnBaseCity": str(i), "BASE_CITY_CODE": code, "BASE_CITY_NAME": "IMMIGRATION COURT",
-                  "BASE_CITY": city, "BASE_STATE": state, "strRegion": region}, release_format.BASE_CITY_COLUMNS)
-            for i, (code, city, state, region) in enumerate(COURTS, 1)]
-    hloc = [line({"idnHloc": str(i), "HEARING_LOC_CODE": code, "HEARING_LOC_NAME": name, "HEARING_CITY": city,
-                  "HEARING_STATE": state, "HEARING_BASE_CITY": base_city, "CircuitCourt": circuit},
-                 release_format.HLOC_COLUMNS)
-            for i, (code, name, city, state, base_city, circuit) in enumerate(HEARING_LOCATIONS, 1)]
-    decisions = [line({"idnCourtDecision": str(i), "strCaseType": "RMV", "strDecCode": code,
-                       "strDecDescription": text, "strDecType": "O", "blnActive": "1",
-                       "datCreatedOn": "2011-07-01 00:00:00.000"}, release_format.DECISION_COLUMNS)
-                 for i, (code, text) in enumerate([("Y", "Prosecutorial Discretion - Admin Close"),
-                                                   ("C", "Change of venue"), ("T", "Transfer")], 1)]
-    case_types = [line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"},
-                       release_format.CASE_TYPE_COLUMNS)]
+    base = [
+        line(
+            {
+                "idnBaseCity": str(i),
+                "BASE_CITY_CODE": code,
+                "BASE_CITY_NAME": "IMMIGRATION COURT",
+                "BASE_CITY": city,
+                "BASE_STATE": state,
+                "strRegion": region,
+            },
+            release_format.BASE_CITY_COLUMNS,
+        )
+        for i, (code, city, state, region) in enumerate(COURTS, 1)
+    ]
+    hloc = [
+        line(
+            {
+                "idnHloc": str(i),
+                "HEARING_LOC_CODE": code,
+                "HEARING_LOC_NAME": name,
+                "HEARING_CITY": city,
+                "HEARING_STATE": state,
+                "HEARING_BASE_CITY": base_city,
+                "CircuitCourt": circuit,
+            },
+            release_format.HLOC_COLUMNS,
+        )
+        for i, (code, name, city, state, base_city, circuit) in enumerate(HEARING_LOCATIONS, 1)
+    ]
+    decisions = [
+        line(
+            {
+                "idnCourtDecision": str(i),
+                "strCaseType": "RMV",
+                "strDecCode": code,
+                "strDecDescription": text,
+                "strDecType": "O",
+                "blnActive": "1",
+                "datCreatedOn": "2011-07-01 00:00:00.000",
+            },
+            release_format.DECISION_COLUMNS,
+        )
+        for i, (code, text) in enumerate(
+            [("Y", "Prosecutorial Discretion - Admin Close"), ("C", "Change of venue"), ("T", "Transfer")], 1
+        )
+    ]
+    case_types = [
+        line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"}, release_format.CASE_TYPE_COLUMNS)
+    ]
     return {
         release_format.BASE_CITY_TABLE: ["\t".join(release_format.BASE_CITY_COLUMNS), *base],
         release_format.HLOC_TABLE: ["\t".join(release_format.HLOC_COLUMNS), *hloc],
@@ -68,10 +112,19 @@ def lookup_tables() -> dict[str, list[str]]:
     }
 
 
-def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bool = False, deflate64: bool = False,
-                  folder: str = "EOIR Case Data/", lower_case: bool = False, header: str | None = None,
-                  lookups: dict[str, list[str] | bytes] | None = None, extra_files: dict[str, bytes] | None = None,
-                  drop_tables: tuple[str, ...] = ()) -> Path:
+def write_release(
+    dest: Path,
+    proceeding_lines: list[str] | bytes,
+    *,
+    zipped: bool = False,
+    deflate64: bool = False,
+    folder: str = "EOIR Case Data/",
+    lower_case: bool = False,
+    header: str | None = None,
+    lookups: dict[str, list[str] | bytes] | None = None,
+    extra_files: dict[str, bytes] | None = None,
+    drop_tables: tuple[str, ...] = (),
+) -> Path:
     """Write a release (a zip, a Deflate64 zip, or a folder) with the given B_TblProceeding data lines."""
     files = {}
     if isinstance(proceeding_lines, bytes):
@@ -81,8 +134,11 @@ def write_release(dest: Path, proceeding_lines: list[str] | bytes, *, zipped: bo
         files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = _encode([head, *proceeding_lines])
     for table, lines in {**lookup_tables(), **(lookups or {})}.items():
         files[f"Lookup/{table}.csv"] = lines if isinstance(lines, bytes) else _encode(lines)
-    files = {folder + (name.lower() if lower_case else name): data for name, data in files.items()
-             if not any(name.endswith(f"/{t}.csv") for t in drop_tables)}
+    files = {
+        folder + (name.lower() if lower_case else name): data
+        for name, data in files.items()
+        if not any(name.endswith(f"/{t}.csv") for t in drop_tables)
+    }
     files.update(extra_files or {})
     if deflate64:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -114,8 +170,9 @@ def write_deflate64_zip(dest: Path, files: dict[str, bytes]) -> None:
         packed = deflater.deflate(data) + deflater.flush()
         encoded = name.encode()
         # version needed (2.1 for Deflate64), flags, method, time, date, CRC-32, sizes, name and extra lengths
-        common = struct.pack("<HHHHHIIIHH", 21, 0, DEFLATE64, 0, dos_date, zlib.crc32(data), len(packed), len(data),
-                             len(encoded), 0)
+        common = struct.pack(
+            "<HHHHHIIIHH", 21, 0, DEFLATE64, 0, dos_date, zlib.crc32(data), len(packed), len(data), len(encoded), 0
+        )
         # version made by, common fields, comment length, disk, internal and external attributes, offset
         directory += b"PK\x01\x02" + struct.pack("<H", 21) + common + struct.pack("<HHHII", 0, 0, 0, 0, len(body))
         directory += encoded

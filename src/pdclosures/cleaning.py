@@ -59,20 +59,35 @@ class TableAccounting:
 
     def check(self) -> None:
         if self.lines != self.loaded + self.quarantined:
-            raise RuntimeError(f"{self.table}: row accounting does not add up: {self.lines} lines != "
-                               f"{self.loaded} loaded + {self.quarantined} quarantined")
+            raise RuntimeError(
+                f"{self.table}: row accounting does not add up: {self.lines} lines != "
+                f"{self.loaded} loaded + {self.quarantined} quarantined"
+            )
 
     def row(self) -> dict:
-        return {"table": self.table, "lines": self.lines, "loaded": self.loaded,
-                "repaired": self.repaired, "quarantined": self.quarantined}
+        return {
+            "table": self.table,
+            "lines": self.lines,
+            "loaded": self.loaded,
+            "repaired": self.repaired,
+            "quarantined": self.quarantined,
+        }
 
     def quality_rows(self) -> list[dict]:
         """data_quality.csv rows: each issue with its count, and a disagreement with Count.txt."""
-        rows = [{"table": self.table, "column": column, "issue": issue, "rows": count}
-                for (column, issue), count in sorted(self.issues.items())]
+        rows = [
+            {"table": self.table, "column": column, "issue": issue, "rows": count}
+            for (column, issue), count in sorted(self.issues.items())
+        ]
         if self.published_count is not None and self.published_count != self.lines:
-            rows.append({"table": self.table, "column": "", "rows": self.published_count,
-                         "issue": f"Count.txt says {self.published_count} rows; file has {self.lines} data lines"})
+            rows.append(
+                {
+                    "table": self.table,
+                    "column": "",
+                    "rows": self.published_count,
+                    "issue": f"Count.txt says {self.published_count} rows; file has {self.lines} data lines",
+                }
+            )
         return rows
 
 
@@ -81,6 +96,7 @@ def wrong_field_count(found: int, expected: int) -> str:
 
 
 # --- Codes: NUL bytes and padding stripped before any use ------------------------------------
+
 
 def clean_code(value: str) -> str:
     return value.replace("\x00", "").strip()
@@ -98,8 +114,9 @@ def clean_codes(values) -> pa.ChunkedArray:
     for chunk in _dictionary_chunks(values):
         stripped = strip_codes(chunk.dictionary)
         cleaned = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped).dictionary_encode()
-        cleaned_chunks.append(pa.DictionaryArray.from_arrays(pc.take(cleaned.indices, chunk.indices),
-                                                             cleaned.dictionary))
+        cleaned_chunks.append(
+            pa.DictionaryArray.from_arrays(pc.take(cleaned.indices, chunk.indices), cleaned.dictionary)
+        )
     return pa.chunked_array(cleaned_chunks, pa.dictionary(pa.int32(), pa.string()))
 
 
@@ -130,8 +147,9 @@ def bad_id_reason(record: dict[str, str]) -> str:
         value = clean_code(record[name])
         if not _WHOLE_NUMBER.fullmatch(value):
             too_long = value.isascii() and value.isdigit()
-            problems.setdefault(f"longer than {MAX_ID_DIGITS} digits" if too_long else "not a whole number",
-                                []).append(name)
+            problems.setdefault(f"longer than {MAX_ID_DIGITS} digits" if too_long else "not a whole number", []).append(
+                name
+            )
     return "; ".join(f"{' and '.join(names)} {problem}" for problem, names in problems.items())
 
 
@@ -149,9 +167,12 @@ def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
         day_text = pc.utf8_slice_codeunits(text, 0, 10)
         parsed = pc.cast(pc.strptime(day_text, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32())
         # Written back out by a cast (six times as fast as strftime).
-        valid = pc.and_kleene(pc.and_kleene(pc.match_substring_regex(text, _DATE_SHAPE),
-                                            pc.equal(pc.cast(parsed, pa.string()), day_text)),
-                              pc.greater(pc.year(parsed), LAST_JUNK_YEAR))
+        valid = pc.and_kleene(
+            pc.and_kleene(
+                pc.match_substring_regex(text, _DATE_SHAPE), pc.equal(pc.cast(parsed, pa.string()), day_text)
+            ),
+            pc.greater(pc.year(parsed), LAST_JUNK_YEAR),
+        )
         distinct = pc.if_else(pc.fill_null(valid, False), parsed, pa.scalar(None, pa.date32()))
         distinct_junk = pc.and_(pc.is_null(distinct), pc.not_equal(text, ""))
         junk += pc.sum(pc.take(distinct_junk, chunk.indices)).as_py() or 0
@@ -162,8 +183,11 @@ def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
 def _dictionary_chunks(values) -> list[pa.DictionaryArray]:
     """Dictionary-encoded pieces of a column; one piece when the chunks share their dictionary."""
     if isinstance(values, pa.ChunkedArray):
-        if pa.types.is_dictionary(values.type) and values.num_chunks > 1 and all(
-                c.dictionary.equals(values.chunk(0).dictionary) for c in values.chunks[1:]):
+        if (
+            pa.types.is_dictionary(values.type)
+            and values.num_chunks > 1
+            and all(c.dictionary.equals(values.chunk(0).dictionary) for c in values.chunks[1:])
+        ):
             return [values.combine_chunks()]
         chunks = values.chunks
     else:
@@ -208,7 +232,7 @@ def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | 
     for position, value in enumerate(fields):
         if clean_code(value) != "":
             continue
-        candidate = fields[:position] + fields[position + 1:]
+        candidate = fields[:position] + fields[position + 1 :]
         if all(map(field_is_well_formed, header, candidate)):
             results.setdefault(tuple(candidate[i] for i in kept), candidate)
     return next(iter(results.values())) if len(results) == 1 else None
@@ -227,6 +251,7 @@ def realign_or_reason(fields: list[str], header: list[str]) -> tuple[list[str] |
 
 # --- Lookup tables: a record broken by a line break inside a description is rejoined ---------
 
+
 def lookup_records(table: str, lines: list[str], columns: int) -> tuple[list[list[str]], TableAccounting, list]:
     """Records of cleaned fields, the accounting, and (line number, reason, raw) of quarantined lines.
     Physical lines are joined (with a space) while together they still have no more fields than
@@ -237,8 +262,9 @@ def lookup_records(table: str, lines: list[str], columns: int) -> tuple[list[lis
     while index < len(lines):
         start, record = index, lines[index]
         index += 1
-        while (record.count("\t") < tabs and index < len(lines)
-               and record.count("\t") + lines[index].count("\t") <= tabs):
+        while (
+            record.count("\t") < tabs and index < len(lines) and record.count("\t") + lines[index].count("\t") <= tabs
+        ):
             record = record + " " + lines[index]
             index += 1
         accounting.lines += 1

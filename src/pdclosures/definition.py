@@ -122,17 +122,21 @@ def completions_sql(window: Window, method: Method, source: str = "proceedings")
 
     With unit=case a case counts once, where and how its last completion in the window ended it."""
     conditions = "\n  AND ".join([in_window_sql(window), *counted_sql(method)])
-    rows = (f"SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE,\n"
-            f"       {is_pd_sql(method)} AS is_pd\n"
-            f"FROM {source}\n"
-            f"WHERE {conditions}")
+    rows = (
+        f"SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE,\n"
+        f"       {is_pd_sql(method)} AS is_pd\n"
+        f"FROM {source}\n"
+        f"WHERE {conditions}"
+    )
     if method.unit == "case":
         last_first = "ORDER BY COMP_DATE DESC, IDNPROCEEDING DESC"
-        rows = ("SELECT * EXCLUDE (rn) FROM (\n"
-                f"  SELECT *, row_number() OVER (PARTITION BY IDNCASE {last_first}) AS rn\n"
-                f"  FROM (\n{textwrap.indent(rows, '    ')}\n  )\n"
-                ")\n"
-                "WHERE rn = 1")
+        rows = (
+            "SELECT * EXCLUDE (rn) FROM (\n"
+            f"  SELECT *, row_number() OVER (PARTITION BY IDNCASE {last_first}) AS rn\n"
+            f"  FROM (\n{textwrap.indent(rows, '    ')}\n  )\n"
+            ")\n"
+            "WHERE rn = 1"
+        )
     return rows
 
 
@@ -140,8 +144,7 @@ def pending_sql(day: dt.date) -> list[str]:
     """Conditions for a proceeding to be pending when the day begins: received before it (a valid
     INPUT_DATE, or OSC_DATE where INPUT_DATE is empty or junk) and not completed before it (no valid
     COMP_DATE, or one on the day or later). TRAC's 2012 backlog basis; see validation.pending_at_start."""
-    return [f"coalesce(INPUT_DATE, OSC_DATE) < {date_sql(day)}",
-            f"(COMP_DATE IS NULL OR COMP_DATE >= {date_sql(day)})"]
+    return [f"coalesce(INPUT_DATE, OSC_DATE) < {date_sql(day)}", f"(COMP_DATE IS NULL OR COMP_DATE >= {date_sql(day)})"]
 
 
 def date_sql(day: dt.date) -> str:

@@ -81,8 +81,10 @@ def download(
     zip_path = destination(url, dest)
     record = read_download_record(zip_path)
     if record and not force:
-        _say(f"already downloaded: {zip_path} ({record['size']:,} bytes, Last-Modified "
-             f"{record['last_modified']}); pass --force to download it again")
+        _say(
+            f"already downloaded: {zip_path} ({record['size']:,} bytes, Last-Modified "
+            f"{record['last_modified']}); pass --force to download it again"
+        )
         return zip_path
     _make_folder(zip_path.parent)
     _say(f"downloading {url} to {zip_path}")
@@ -92,8 +94,9 @@ def download(
     _write_record(zip_path, _provenance(url, zip_path, partial))
     os.replace(partial.path, zip_path)
     partial.state_path.unlink(missing_ok=True)
-    _say(f"saved {zip_path}: {partial.total:,} bytes, {len(members)} zip members, "
-         f"Last-Modified {partial.last_modified}")
+    _say(
+        f"saved {zip_path}: {partial.total:,} bytes, {len(members)} zip members, Last-Modified {partial.last_modified}"
+    )
     return zip_path
 
 
@@ -181,8 +184,7 @@ class _PartialFile:
         self.discard()
         length = response.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            raise ReleaseError(f"{url}: the server did not send Content-Length, so the download "
-                               "cannot be checked")
+            raise ReleaseError(f"{url}: the server did not send Content-Length, so the download cannot be checked")
         self.total = int(length)
         self.etag = response.headers.get("ETag")
         self.last_modified = response.headers.get("Last-Modified")
@@ -233,8 +235,9 @@ def _fetch_once(url: str, partial: _PartialFile) -> None:
             cause = f" ({error or type(error).__name__})"
     if not partial.is_complete():
         raise _AttemptFailed(
-            f"download incomplete: got {partial.size():,} of {partial.total:,} bytes from {url}"
-            f"{cause}", f"; run the same command again to resume from {partial.path}")
+            f"download incomplete: got {partial.size():,} of {partial.total:,} bytes from {url}{cause}",
+            f"; run the same command again to resume from {partial.path}",
+        )
 
 
 def _resume_headers(partial: _PartialFile, offset: int) -> dict[str, str]:
@@ -265,33 +268,36 @@ def _http_error(url: str, error: urllib.error.HTTPError, partial: _PartialFile) 
     if error.code == 404:
         return ReleaseError(
             f"{url} not found (404). EOIR moves the file from time to time: find the current "
-            f"'EOIR Case Data' link on the FOIA library page {FOIA_LIBRARY_PAGE} and pass it as URL=...")
+            f"'EOIR Case Data' link on the FOIA library page {FOIA_LIBRARY_PAGE} and pass it as URL=..."
+        )
     if error.code == 416:  # the .part does not fit the server's file: start over
         partial.discard()
         return _AttemptFailed(f"{url}: the server cannot resume the partial download (416)")
     if error.code >= 500:
-        return _AttemptFailed(f"{url}: server error {error.code} {error.reason}",
-                              "; try again later")
+        return _AttemptFailed(f"{url}: server error {error.code} {error.reason}", "; try again later")
     return ReleaseError(f"{url}: HTTP error {error.code} {error.reason}")
 
 
 def _unreachable(url: str, reason: object, partial: _PartialFile) -> _AttemptFailed:
     detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
     kept = f" ({partial.size():,} bytes kept in {partial.path})" if partial.size() else ""
-    return _AttemptFailed(f"cannot reach {urlsplit(url).netloc}: {detail}",
-                          f"; check your connection{kept}")
+    return _AttemptFailed(f"cannot reach {urlsplit(url).netloc}: {detail}", f"; check your connection{kept}")
 
 
-def _check_continuation(url: str, response: http.client.HTTPResponse, partial: _PartialFile,
-                        offset: int) -> None:
+def _check_continuation(url: str, response: http.client.HTTPResponse, partial: _PartialFile, offset: int) -> None:
     """Accept a 206 only if it continues the .part exactly, from the same server file."""
     match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
-    continues = (match is not None and int(match[1]) == offset and int(match[3]) == partial.total
-                 and not _validator_changed(response, partial))
+    continues = (
+        match is not None
+        and int(match[1]) == offset
+        and int(match[3]) == partial.total
+        and not _validator_changed(response, partial)
+    )
     if not continues:
         partial.discard()  # the server ignored If-Range or sent another range: start over
-        raise _AttemptFailed(f"{url}: the server's partial response does not continue "
-                             f"{partial.path}, so it was discarded")
+        raise _AttemptFailed(
+            f"{url}: the server's partial response does not continue {partial.path}, so it was discarded"
+        )
 
 
 def _validator_changed(response: http.client.HTTPResponse, partial: _PartialFile) -> bool:
@@ -314,12 +320,15 @@ def _check_free_space(partial: _PartialFile) -> None:
     if free < needed:
         raise ReleaseError(
             f"not enough disk space in {partial.path.parent}: the download needs "
-            f"{tqdm.format_sizeof(needed, 'B')} more, {tqdm.format_sizeof(free, 'B')} free")
+            f"{tqdm.format_sizeof(needed, 'B')} more, {tqdm.format_sizeof(free, 'B')} free"
+        )
 
 
 def _stream_body(response: http.client.HTTPResponse, partial: _PartialFile) -> None:
-    with open(partial.path, "ab", buffering=0) as part_file, _progress_bar(
-            partial.path.name.removesuffix(".part"), partial.total, partial.size()) as bar:
+    with (
+        open(partial.path, "ab", buffering=0) as part_file,
+        _progress_bar(partial.path.name.removesuffix(".part"), partial.total, partial.size()) as bar,
+    ):
         while chunk := response.read(CHUNK_SIZE):
             _write_all(part_file, chunk, partial.path)
             if partial.hasher:
@@ -332,17 +341,18 @@ def _write_all(part_file, chunk: bytes, path: Path) -> None:
     view = memoryview(chunk)
     try:
         while view:
-            view = view[part_file.write(view):]
+            view = view[part_file.write(view) :]
     except OSError as error:
         if error.errno == errno.ENOSPC:
-            raise ReleaseError(f"disk full while writing {path}: free some space and run the same "
-                               "command again to resume (the partial download is kept)") from None
+            raise ReleaseError(
+                f"disk full while writing {path}: free some space and run the same "
+                "command again to resume (the partial download is kept)"
+            ) from None
         raise ReleaseError(f"cannot write {path}: {error.strerror}") from None
 
 
 def _progress_bar(label: str, total: int | None, initial: int = 0) -> tqdm:
-    return tqdm(total=total, initial=initial, desc=label, unit="B", unit_scale=True,
-                file=sys.stderr)
+    return tqdm(total=total, initial=initial, desc=label, unit="B", unit_scale=True, file=sys.stderr)
 
 
 def _check_zip(partial: _PartialFile, url: str, test_members: bool) -> list[str]:
@@ -355,8 +365,9 @@ def _check_zip(partial: _PartialFile, url: str, test_members: bool) -> list[str]
             members = archive.namelist()
             bad_member = archive.testzip() if test_members else None
     except NotImplementedError as error:  # a compression method zipfile lacks: the file may be fine
-        raise ReleaseError(f"cannot test the members of {partial.path}: {error} "
-                           "(pip install zipfile-inflate64)") from None
+        raise ReleaseError(
+            f"cannot test the members of {partial.path}: {error} (pip install zipfile-inflate64)"
+        ) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
         problem = str(error)
     else:
@@ -364,8 +375,9 @@ def _check_zip(partial: _PartialFile, url: str, test_members: bool) -> list[str]
             return members
         problem = f"member {bad_member} fails its CRC check"
     partial.remove()
-    raise ReleaseError(f"downloaded file is not a readable zip ({url}): {problem}; "
-                       "removed it so the next run starts fresh")
+    raise ReleaseError(
+        f"downloaded file is not a readable zip ({url}): {problem}; removed it so the next run starts fresh"
+    )
 
 
 def _provenance(url: str, zip_path: Path, partial: _PartialFile) -> dict:
@@ -423,19 +435,23 @@ def _say(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pdclosures.download",
-        description="Download the EOIR case-data release zip (resumable) and record its provenance.")
-    parser.add_argument("--url", default=DEFAULT_URL,
-                        help="file to download (default: %(default)s; the current link is on "
-                             f"{FOIA_LIBRARY_PAGE})")
-    parser.add_argument("--dest", default=str(DEFAULT_DEST),
-                        help="folder to save it in (default: %(default)s)")
-    parser.add_argument("--force", action="store_true",
-                        help="download again even if the file is already there")
-    parser.add_argument("--test-zip", action="store_true",
-                        help="also decompress every member to check its CRC (slow: minutes)")
+        description="Download the EOIR case-data release zip (resumable) and record its provenance.",
+    )
+    parser.add_argument(
+        "--url",
+        default=DEFAULT_URL,
+        help=f"file to download (default: %(default)s; the current link is on {FOIA_LIBRARY_PAGE})",
+    )
+    parser.add_argument("--dest", default=str(DEFAULT_DEST), help="folder to save it in (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="download again even if the file is already there")
+    parser.add_argument(
+        "--test-zip", action="store_true", help="also decompress every member to check its CRC (slow: minutes)"
+    )
     args = parser.parse_args(argv)
-    return run_command(lambda: download(args.url, args.dest, force=args.force, test_members=args.test_zip),
-                       interrupted="interrupted: run the same command again to resume the download")
+    return run_command(
+        lambda: download(args.url, args.dest, force=args.force, test_members=args.test_zip),
+        interrupted="interrupted: run the same command again to resume the download",
+    )
 
 
 if __name__ == "__main__":

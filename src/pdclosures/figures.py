@@ -13,8 +13,10 @@ Notebook 03 draws figures 01-06, one cell each; notebook 04 draws figure 07 (``s
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -54,8 +56,11 @@ WATERMARK = "SYNTHETIC SAMPLE \u2014 NOT REAL DATA"
 NO_DATA = "No completions in this window"
 PNG_DPI = 200
 # Without dates, software versions and random ids, the same figure gives the same bytes.
-SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-                 "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}}
+SAVE_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
 
 WIDTH = 10.0  # inches
 ROW = 0.22  # inches per row of a ranked panel
@@ -97,8 +102,10 @@ class Context:
 
     def note(self) -> str:
         """The source-and-method line at the foot of every figure."""
-        text = (f"Source: EOIR case-data release {self.release_label}. Window {self.window}. "
-                f"{self.method.describe()}. Rates with 95% Wilson intervals.")
+        text = (
+            f"Source: EOIR case-data release {self.release_label}. Window {self.window}. "
+            f"{self.method.describe()}. Rates with 95% Wilson intervals."
+        )
         return f"Synthetic sample data \u2014 not real EOIR records. {text}" if self.synthetic else text
 
 
@@ -138,6 +145,7 @@ def _in_house_style(draw):
     def drawn(*args, **kwargs):
         with matplotlib.rc_context(house_style()):
             return draw(*args, **kwargs)
+
     return drawn
 
 
@@ -150,7 +158,35 @@ def save(fig: Figure, figures_dir, stem: str) -> list[Path]:
         for kind, metadata in SAVE_METADATA.items():
             paths.append(folder / f"{stem}.{kind}")
             fig.savefig(paths[-1], format=kind, dpi=PNG_DPI, metadata=metadata)
+    svg = paths[list(SAVE_METADATA).index("svg")]
+    svg.write_text(_stable_clip_ids(svg.read_text(encoding="utf-8")), encoding="utf-8")
     return paths
+
+
+_CLIP_PATH = re.compile(r'  <clipPath id="(p[0-9a-f]{10})">\n(.*?)\n  </clipPath>\n', re.S)
+
+
+def _stable_clip_ids(svg: str) -> str:
+    """Names each SVG clip path after what it draws, and keeps one of any identical ones.
+
+    matplotlib names a clip rectangle after its bounds at full float precision, and those can differ
+    in the last bit from one process to the next (the layout engine's sums follow Python's per-process
+    string hashing), although the SVG prints the same rectangle. Without this, a rerun gives
+    different bytes now and then."""
+    renamed = {}
+    for match in _CLIP_PATH.finditer(svg):
+        renamed[match.group(1)] = "p" + hashlib.sha256(match.group(2).encode()).hexdigest()[:10]
+    seen = set()
+
+    def keep_first(match: re.Match) -> str:
+        new_id = renamed[match.group(1)]
+        if new_id in seen:
+            return ""
+        seen.add(new_id)
+        return match.group(0).replace(match.group(1), new_id)
+
+    svg = _CLIP_PATH.sub(keep_first, svg)
+    return re.sub(r"url\(#(p[0-9a-f]{10})\)", lambda m: f"url(#{renamed.get(m.group(1), m.group(1))})", svg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,17 +239,70 @@ def _court_labels(courts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(codes, _distinct(names, codes)))
 
 
-STATE_NAMES = dict(zip(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
-    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU MP VI AS".split(),
-    ["Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
-     "District of Columbia", "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas",
-     "Kentucky", "Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
-     "Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York",
-     "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island",
-     "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont", "Virginia", "Washington",
-     "West Virginia", "Wisconsin", "Wyoming", "Puerto Rico", "Guam", "Northern Mariana Islands",
-     "U.S. Virgin Islands", "American Samoa"]))
+STATE_NAMES = dict(
+    zip(
+        "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+        "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU MP VI AS".split(),
+        [
+            "Alabama",
+            "Alaska",
+            "Arizona",
+            "Arkansas",
+            "California",
+            "Colorado",
+            "Connecticut",
+            "Delaware",
+            "District of Columbia",
+            "Florida",
+            "Georgia",
+            "Hawaii",
+            "Idaho",
+            "Illinois",
+            "Indiana",
+            "Iowa",
+            "Kansas",
+            "Kentucky",
+            "Louisiana",
+            "Maine",
+            "Maryland",
+            "Massachusetts",
+            "Michigan",
+            "Minnesota",
+            "Mississippi",
+            "Missouri",
+            "Montana",
+            "Nebraska",
+            "Nevada",
+            "New Hampshire",
+            "New Jersey",
+            "New Mexico",
+            "New York",
+            "North Carolina",
+            "North Dakota",
+            "Ohio",
+            "Oklahoma",
+            "Oregon",
+            "Pennsylvania",
+            "Rhode Island",
+            "South Carolina",
+            "South Dakota",
+            "Tennessee",
+            "Texas",
+            "Utah",
+            "Vermont",
+            "Virginia",
+            "Washington",
+            "West Virginia",
+            "Wisconsin",
+            "Wyoming",
+            "Puerto Rico",
+            "Guam",
+            "Northern Mariana Islands",
+            "U.S. Virgin Islands",
+            "American Samoa",
+        ],
+    )
+)
 
 
 def _state_label(code) -> str:
@@ -246,8 +335,16 @@ def _wrap(text: str, width_in: float, size_pt: float, bold: bool = False) -> lis
     return textwrap.wrap(text, per_line) or [""]
 
 
-def _frame(ctx: Context, title: str, subtitle: str, body_in: float, *, width: float = WIDTH,
-           legend: list | None = None, legend_columns: int | None = None) -> Figure:
+def _frame(
+    ctx: Context,
+    title: str,
+    subtitle: str,
+    body_in: float,
+    *,
+    width: float = WIDTH,
+    legend: list | None = None,
+    legend_columns: int | None = None,
+) -> Figure:
     """A figure with a header (title, subtitle, legend) and a footer (the note) of fixed heights; the
     axes the caller adds are laid out (constrained layout) in the band between them."""
     text_in = width - 2 * MARGIN
@@ -264,21 +361,48 @@ def _frame(ctx: Context, title: str, subtitle: str, body_in: float, *, width: fl
     left = MARGIN / width
     fig.get_layout_engine().set(rect=(left, footer_in / height, 1 - 2 * left, body_in / height), h_pad=0.04, w_pad=0.04)
     top = 1 - 0.16 / height
-    fig.text(left, top, "\n".join(title), va="top", fontsize=TITLE_PT, fontweight="bold", color=DARK,
-             linespacing=1.15)
+    fig.text(left, top, "\n".join(title), va="top", fontsize=TITLE_PT, fontweight="bold", color=DARK, linespacing=1.15)
     top -= (title_in + 0.06) / height
     fig.text(left, top, "\n".join(subtitle), va="top", fontsize=SUBTITLE_PT, color="#555555", linespacing=1.2)
     if legend:
-        fig.legend(handles=legend, loc="upper left", bbox_to_anchor=(left - 0.005, top - (subtitle_in + 0.06) / height),
-                   ncols=legend_columns or len(legend), fontsize=8.5, handletextpad=0.5, columnspacing=1.6,
-                   borderaxespad=0.0, borderpad=0.0)
-    fig.text(left, 0.10 / height, "\n".join(note), va="bottom", fontsize=NOTE_PT, color="#555555", linespacing=1.25,
-             gid="method-note")
+        fig.legend(
+            handles=legend,
+            loc="upper left",
+            bbox_to_anchor=(left - 0.005, top - (subtitle_in + 0.06) / height),
+            ncols=legend_columns or len(legend),
+            fontsize=8.5,
+            handletextpad=0.5,
+            columnspacing=1.6,
+            borderaxespad=0.0,
+            borderpad=0.0,
+        )
+    fig.text(
+        left,
+        0.10 / height,
+        "\n".join(note),
+        va="bottom",
+        fontsize=NOTE_PT,
+        color="#555555",
+        linespacing=1.25,
+        gid="method-note",
+    )
     if ctx.synthetic:
         size = min(64.0, max(24.0, math.hypot(width, height) * 72 / len(WATERMARK)))
-        stamp = fig.text(0.5, 0.5, WATERMARK, rotation=min(60.0, max(20.0, math.degrees(math.atan2(height, width)))),
-                         rotation_mode="anchor", ha="center", va="center", fontsize=size, fontweight="bold",
-                         color=VERMILLION, alpha=0.22, zorder=1000, gid="synthetic-watermark")
+        stamp = fig.text(
+            0.5,
+            0.5,
+            WATERMARK,
+            rotation=min(60.0, max(20.0, math.degrees(math.atan2(height, width)))),
+            rotation_mode="anchor",
+            ha="center",
+            va="center",
+            fontsize=size,
+            fontweight="bold",
+            color=VERMILLION,
+            alpha=0.22,
+            zorder=1000,
+            gid="synthetic-watermark",
+        )
         stamp.set_in_layout(False)
     return fig
 
@@ -296,10 +420,12 @@ def _no_data_figure(ctx: Context, what: str) -> Figure:
 
 def _legend(ctx: Context, *, first: list[Line2D]) -> list[Line2D]:
     return first + [
-        Line2D([], [], marker="o", ls="", mec=GREY, mfc="none",
-               label=f"Fewer than {ctx.min_completions:,} completions"),
+        Line2D(
+            [], [], marker="o", ls="", mec=GREY, mfc="none", label=f"Fewer than {ctx.min_completions:,} completions"
+        ),
         Line2D([], [], color="#555555", lw=1.2, label="95% Wilson interval"),
-        Line2D([], [], color=DARK, lw=1.0, ls="--", label=f"{ctx.overall} rate")]
+        Line2D([], [], color=DARK, lw=1.0, ls="--", label=f"{ctx.overall} rate"),
+    ]
 
 
 def _dot(colour: str, label: str, marker: str = "o") -> Line2D:
@@ -315,28 +441,40 @@ def _ranked(frame: pd.DataFrame, labels, min_completions: int) -> pd.DataFrame:
     completions), by rate; then tier 2 (none). Ties: more completions first, then by label."""
     tier = np.select([frame["completions"] <= 0, frame["completions"] < min_completions], [2, 1], 0)
     rows = frame.assign(label=list(labels), tier=tier, _rate=frame["pd_rate"].fillna(-1))
-    rows = rows.sort_values(["tier", "_rate", "completions", "label"], ascending=[True, False, False, True],
-                            kind="mergesort")
+    rows = rows.sort_values(
+        ["tier", "_rate", "completions", "label"], ascending=[True, False, False, True], kind="mergesort"
+    )
     return rows.drop(columns="_rate").reset_index(drop=True)
 
 
 def _plot_dots(rows: pd.DataFrame, order=None) -> so.Plot:
     """A dot per row at its rate (percent) with its 95% interval; the rows' colour and marker columns say how;
     tier > 0 rows are hollow."""
-    data = rows.assign(rate=rows["pd_rate"] * 100, low=rows["ci_low"] * 100, high=rows["ci_high"] * 100,
-                       filled=rows["tier"] == 0)
+    data = rows.assign(
+        rate=rows["pd_rate"] * 100, low=rows["ci_low"] * 100, high=rows["ci_high"] * 100, filled=rows["tier"] == 0
+    )
     if "marker" not in data:
         data["marker"] = "o"
-    return (so.Plot(data, x="rate", y="label", xmin="low", xmax="high", color="colour")
-            .add(so.Range(linewidth=1.2), legend=False)
-            .add(so.Dot(pointsize=5.5, edgewidth=1.1), fill="filled", marker="marker", legend=False)
-            .scale(color=None, fill=None, marker=so.Nominal({"o": "o", "D": "D"}), y=so.Nominal(order=order))
-            .label(y="")
-            .theme(house_style()))
+    return (
+        so.Plot(data, x="rate", y="label", xmin="low", xmax="high", color="colour")
+        .add(so.Range(linewidth=1.2), legend=False)
+        .add(so.Dot(pointsize=5.5, edgewidth=1.1), fill="filled", marker="marker", legend=False)
+        .scale(color=None, fill=None, marker=so.Nominal({"o": "o", "D": "D"}), y=so.Nominal(order=order))
+        .label(y="")
+        .theme(house_style())
+    )
 
 
-def _finish_panel(ax, rows: pd.DataFrame, *, xmax: float, overall: str | None = None, rate: float = math.nan,
-                  right_labels: list[str] | None = None, divider: str = "") -> None:
+def _finish_panel(
+    ax,
+    rows: pd.DataFrame,
+    *,
+    xmax: float,
+    overall: str | None = None,
+    rate: float = math.nan,
+    right_labels: list[str] | None = None,
+    divider: str = "",
+) -> None:
     """Rate axis, label colours (highlighted bold, small-n grey), n on the right, the overall rate, and a rule
     above the rows of tier > 0 (labelled with divider). rows are the panel's rows in plotting order."""
     ax.set_xlim(0, xmax)
@@ -347,17 +485,36 @@ def _finish_panel(ax, rows: pd.DataFrame, *, xmax: float, overall: str | None = 
     for gap in np.flatnonzero(rows["tier"] < 0):  # the blank row (_with_gap) that sets small rows apart
         ax.axhline(gap, color=LIGHT_GREY, lw=0.8, gid="small-n-rule")
         if divider:
-            ax.text(0.995, gap, divider, transform=ax.get_yaxis_transform(), ha="right", va="center",
-                    fontsize=7.5, color="#777777", bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+            ax.text(
+                0.995,
+                gap,
+                divider,
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=7.5,
+                color="#777777",
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.5),
+            )
     ax.set_yticks(positions, list(rows["label"]))
     for label, colour, tier in zip(ax.get_yticklabels(), rows["colour"], rows["tier"]):
         label.set_color(GREY if tier else (DARK if colour == BLUE else colour))
         label.set_fontweight("bold" if colour == VERMILLION else "normal")
     if right_labels is None:
-        right_labels = ["" if tier < 0 else "no completions" if tier == 2 else f"n={count(n)}"
-                        for n, tier in zip(rows["completions"], rows["tier"])]
-        ax.annotate("Completions", (1.0, 1.0), xycoords="axes fraction", xytext=(4, 2), textcoords="offset points",
-                    va="bottom", fontsize=7.5, color=MUTED)
+        right_labels = [
+            "" if tier < 0 else "no completions" if tier == 2 else f"n={count(n)}"
+            for n, tier in zip(rows["completions"], rows["tier"])
+        ]
+        ax.annotate(
+            "Completions",
+            (1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(4, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=7.5,
+            color=MUTED,
+        )
     right = ax.secondary_yaxis("right")
     right.set_yticks(positions, right_labels)
     right.tick_params(axis="y", length=0, pad=4, labelsize=7.5, labelcolor=MUTED)
@@ -365,9 +522,17 @@ def _finish_panel(ax, rows: pd.DataFrame, *, xmax: float, overall: str | None = 
     if overall and np.isfinite(rate):
         ax.axvline(rate * 100, color=DARK, lw=1.0, ls="--", zorder=1, gid="overall-rate")
         on_right = rate * 100 > 0.6 * xmax
-        ax.annotate(f"{overall} {pct(rate)}", (rate * 100, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-3 if on_right else 3, 2), textcoords="offset points", ha="right" if on_right else "left",
-                    va="bottom", fontsize=8, color=DARK)
+        ax.annotate(
+            f"{overall} {pct(rate)}",
+            (rate * 100, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3 if on_right else 3, 2),
+            textcoords="offset points",
+            ha="right" if on_right else "left",
+            va="bottom",
+            fontsize=8,
+            color=DARK,
+        )
 
 
 def _with_gap(rows: pd.DataFrame) -> pd.DataFrame:
@@ -398,26 +563,39 @@ def courts_ranked(courts: pd.DataFrame, national: pd.DataFrame, ctx: Context) ->
     rate = _rate(national) if _has_data(national) else _rate(courts)
     labels = _court_labels(courts)
     rows = _ranked(courts, [labels[code] for code in courts["base_city_code"]], ctx.min_completions)
-    rows["colour"] = [GREY if tier else VERMILLION if _highlighted(code, court) else BLUE
-                      for tier, code, court in zip(rows["tier"], rows["base_city_code"], rows["court"])]
+    rows["colour"] = [
+        GREY if tier else VERMILLION if _highlighted(code, court) else BLUE
+        for tier, code, court in zip(rows["tier"], rows["base_city_code"], rows["court"])
+    ]
     reliable = rows[rows["tier"] == 0]
     lead = f"Prosecutorial discretion closed {pct(rate)} of completed {ctx.units} {ctx.overall_phrase}"
     if courts["pd_closures"].sum() == 0:
-        title = (f"ICE closed none of the {count(courts['completions'].sum())} completed {ctx.units} by "
-                 "prosecutorial discretion in this window")
+        title = (
+            f"ICE closed none of the {count(courts['completions'].sum())} completed {ctx.units} by "
+            "prosecutorial discretion in this window"
+        )
     elif len(reliable):
         title = f"{lead}; the highest court rate was {pct(reliable['pd_rate'].iloc[0])} in {reliable['label'].iloc[0]}"
     else:
         title = f"{lead}; no court reached {ctx.min_completions:,} completions"
-    subtitle = (f"Share of completed {ctx.units} closed by ICE prosecutorial discretion (PD), by immigration court, "
-                f"{ctx.window}. Courts with at least {ctx.min_completions:,} completions are ranked first.")
-    legend = _legend(ctx, first=[_dot(VERMILLION, "Tucson and Seattle (TRAC's highlights)"),
-                                 _dot(BLUE, "Other courts")])
+    subtitle = (
+        f"Share of completed {ctx.units} closed by ICE prosecutorial discretion (PD), by immigration court, "
+        f"{ctx.window}. Courts with at least {ctx.min_completions:,} completions are ranked first."
+    )
+    legend = _legend(
+        ctx, first=[_dot(VERMILLION, "Tucson and Seattle (TRAC's highlights)"), _dot(BLUE, "Other courts")]
+    )
     fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
     ax = fig.add_subplot()
     xmax = _axis_max(list(rows["ci_high"] * 100) + [rate * 100])
-    _dot_panel(ax, rows, xmax=xmax, ctx=ctx, rate=rate,
-               divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)")
+    _dot_panel(
+        ax,
+        rows,
+        xmax=xmax,
+        ctx=ctx,
+        rate=rate,
+        divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)",
+    )
     ax.set_xlabel("PD closures as a share of completions (%)")
     return fig
 
@@ -453,15 +631,22 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
         title = f"The PD closure rate was {pct(counted['pd_rate'].iloc[0])} in {counted['date'].iloc[0]:%B %Y}"
     else:
         low, high = counted.loc[counted["pd_rate"].idxmin()], counted.loc[counted["pd_rate"].idxmax()]
-        title = (f"The monthly PD closure rate ranged from {pct(low['pd_rate'])} ({low['date']:%b %Y}) "
-                 f"to {pct(high['pd_rate'])} ({high['date']:%b %Y})")
+        title = (
+            f"The monthly PD closure rate ranged from {pct(low['pd_rate'])} ({low['date']:%b %Y}) "
+            f"to {pct(high['pd_rate'])} ({high['date']:%b %Y})"
+        )
     policies = read_policy_dates(ctx.policy_dates)
     policies = policies[policies["date"].between(first, last)].reset_index(drop=True)
-    subtitle = (f"PD closures per month (top) and PD closures as a share of completions (bottom), {ctx.window}. "
-                "Grey lines: fiscal years (Oct\u2013Sep).")
+    subtitle = (
+        f"PD closures per month (top) and PD closures as a share of completions (bottom), {ctx.window}. "
+        "Grey lines: fiscal years (Oct\u2013Sep)."
+    )
     if len(policies):
-        subtitle += " Numbered purple lines: policy dates \u2014 " + "; ".join(
-            f"{i}: {p.date:%d %b %Y}, {p.label}" for i, p in enumerate(policies.itertuples(), 1)) + "."
+        subtitle += (
+            " Numbered purple lines: policy dates \u2014 "
+            + "; ".join(f"{i}: {p.date:%d %b %Y}, {p.label}" for i, p in enumerate(policies.itertuples(), 1))
+            + "."
+        )
     else:
         subtitle += " No reference policy date falls inside this window."
 
@@ -472,19 +657,36 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     top.set_ylim(0, max(1, m["pd_closures"].max()) * 1.12)
-    bottom.fill_between(counted["middle"], counted["ci_low"] * 100, counted["ci_high"] * 100, color=SKY, alpha=0.35,
-                        lw=0, label="95% Wilson interval")
+    bottom.fill_between(
+        counted["middle"],
+        counted["ci_low"] * 100,
+        counted["ci_high"] * 100,
+        color=SKY,
+        alpha=0.35,
+        lw=0,
+        label="95% Wilson interval",
+    )
     bottom.plot(counted["middle"], counted["pd_rate"] * 100, "-o", color=BLUE, ms=3.5, label="PD rate")
-    bottom.axhline(rate * 100, color=DARK, lw=1.0, ls="--", label=f"Rate over the window: {pct(rate)}",
-                   gid="overall-rate")
+    bottom.axhline(
+        rate * 100, color=DARK, lw=1.0, ls="--", label=f"Rate over the window: {pct(rate)}", gid="overall-rate"
+    )
     bottom.set_ylabel("PD rate (% of completions)")
     _percent_axis(bottom.yaxis)
     show_n = len(m) <= 36
     bottom.set_ylim(0, _axis_max(list(counted["ci_high"] * 100) + [rate * 100]) * (1.3 if show_n else 1.0))
     if show_n:
         for x, n in zip(m["middle"], m["completions"]):
-            bottom.text(x, 0.975, count(n), transform=bottom.get_xaxis_transform(), rotation=90, ha="center",
-                        va="top", fontsize=6.5, color=MUTED)
+            bottom.text(
+                x,
+                0.975,
+                count(n),
+                transform=bottom.get_xaxis_transform(),
+                rotation=90,
+                ha="center",
+                va="top",
+                fontsize=6.5,
+                color=MUTED,
+            )
         n_note = "n = completions per month (grey numbers)"
     else:
         n_note = f"n = {count(m['completions'].min())}\u2013{count(m['completions'].max())} completions per month"
@@ -494,30 +696,52 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
         ax.grid(axis="x", visible=False)
         ax.tick_params(axis="x", length=0)
     # Fiscal years: a line where one starts, its name above the top panel where there is room.
-    starts = [first] + [pd.Timestamp(year, 10, 1) for year in range(first.year, last.year + 1)
-                        if first < pd.Timestamp(year, 10, 1) <= last]
+    starts = [first] + [
+        pd.Timestamp(year, 10, 1)
+        for year in range(first.year, last.year + 1)
+        if first < pd.Timestamp(year, 10, 1) <= last
+    ]
     for i, start in enumerate(starts):
         if i:
             for ax in (top, bottom):
                 ax.axvline(start, color=LIGHT_GREY, lw=1.0, zorder=0)
         end = starts[i + 1] if i + 1 < len(starts) else last
         if (end - start).days > 45 or len(starts) == 1:
-            top.text(start + pd.Timedelta(days=5), 1.01, f"FY{start.year + (start.month >= 10)}",
-                     transform=top.get_xaxis_transform(), va="bottom", fontsize=8, color=MUTED)
+            top.text(
+                start + pd.Timedelta(days=5),
+                1.01,
+                f"FY{start.year + (start.month >= 10)}",
+                transform=top.get_xaxis_transform(),
+                va="bottom",
+                fontsize=8,
+                color=MUTED,
+            )
     # Policy dates: numbered tags (the key is in the subtitle), every other one lower when two are close.
     span_days, previous, lowered = (last - first).days + 30, None, False
     for i, policy in enumerate(policies.itertuples(), 1):
         for ax in (top, bottom):
             ax.axvline(policy.date, color=PURPLE, lw=1.3, ls=":", zorder=4)
         lowered = previous is not None and (policy.date - previous).days < 0.035 * span_days and not lowered
-        top.text(policy.date, 0.86 if lowered else 0.97, str(i), transform=top.get_xaxis_transform(), ha="center",
-                 va="top", fontsize=7.5, fontweight="bold", color="#7A3D66", zorder=6,
-                 bbox=dict(boxstyle="circle,pad=0.25", facecolor="white", edgecolor=PURPLE, lw=1.0))
+        top.text(
+            policy.date,
+            0.86 if lowered else 0.97,
+            str(i),
+            transform=top.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=7.5,
+            fontweight="bold",
+            color="#7A3D66",
+            zorder=6,
+            bbox=dict(boxstyle="circle,pad=0.25", facecolor="white", edgecolor=PURPLE, lw=1.0),
+        )
         previous = policy.date
     step = 1 if len(m) <= 24 else 3 if len(m) <= 48 else 6 if len(m) <= 120 else 12
     ticks = m[(m["date"].dt.month - 1) % step == 0]
-    bottom.set_xticks(ticks["middle"], [f"{d:%b}" + (f"\n{d.year}" if i == 0 or d.month == 1 else "")
-                                        for i, d in enumerate(ticks["date"])])
+    bottom.set_xticks(
+        ticks["middle"],
+        [f"{d:%b}" + (f"\n{d.year}" if i == 0 or d.month == 1 else "") for i, d in enumerate(ticks["date"])],
+    )
     bottom.set_xlim(first - pd.Timedelta(days=6), last + pd.Timedelta(days=6))
     bottom.set_xlabel("Month of completion")
     return fig
@@ -534,27 +758,44 @@ def fiscal_years(fiscal_years: pd.DataFrame, ctx: Context) -> Figure:
         return _no_data_figure(ctx, "PD closures and the PD closure rate by fiscal year")
     d = fiscal_years.sort_values("fiscal_year", ignore_index=True)
     if len(d) <= 3:
-        parts = [f"{count(r.pd_closures)} in FY{r.fiscal_year} "
-                 f"({'partial year, ' if r.partial else ''}{pct(r.pd_rate)})" for r in d.itertuples()]
+        parts = [
+            f"{count(r.pd_closures)} in FY{r.fiscal_year} ({'partial year, ' if r.partial else ''}{pct(r.pd_rate)})"
+            for r in d.itertuples()
+        ]
         title = "ICE PD closures: " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
     else:
         counted = d[d["completions"] > 0]
         low, high = counted.loc[counted["pd_rate"].idxmin()], counted.loc[counted["pd_rate"].idxmax()]
-        title = (f"The PD closure rate ranged from {pct(low['pd_rate'])} (FY{low['fiscal_year']}) "
-                 f"to {pct(high['pd_rate'])} (FY{high['fiscal_year']})")
-    subtitle = (f"PD closures and their share of completions by federal fiscal year (October\u2013September), "
-                f"{ctx.window}; the layout of TRAC report 339, Table 1.")
+        title = (
+            f"The PD closure rate ranged from {pct(low['pd_rate'])} (FY{low['fiscal_year']}) "
+            f"to {pct(high['pd_rate'])} (FY{high['fiscal_year']})"
+        )
+    subtitle = (
+        f"PD closures and their share of completions by federal fiscal year (October\u2013September), "
+        f"{ctx.window}; the layout of TRAC report 339, Table 1."
+    )
     if d["partial"].any():
         subtitle += " Hatched bars: only part of the fiscal year is in the window."
     fig = _frame(ctx, title, subtitle, 3.9)
     closures, rates = fig.subplots(1, 2)
     x = np.arange(len(d))
     size, turn = (7.0 if len(d) > 6 else 8.5), (90 if len(d) > 12 else 0)
-    names = [f"FY{r.fiscal_year}" + (f" (partial)\n{pd.Timestamp(r.period_start):%b %Y}\u2013"
-                                      f"{pd.Timestamp(r.period_end):%b %Y}" if r.partial else "")
-             for r in d.itertuples()]
-    style = dict(color=[SKY if p else BLUE for p in d["partial"]], edgecolor=BLUE, lw=0.8, width=0.7,
-                 hatch=["////" if p else "" for p in d["partial"]])
+    names = [
+        f"FY{r.fiscal_year}"
+        + (
+            f" (partial)\n{pd.Timestamp(r.period_start):%b %Y}\u2013{pd.Timestamp(r.period_end):%b %Y}"
+            if r.partial
+            else ""
+        )
+        for r in d.itertuples()
+    ]
+    style = dict(
+        color=[SKY if p else BLUE for p in d["partial"]],
+        edgecolor=BLUE,
+        lw=0.8,
+        width=0.7,
+        hatch=["////" if p else "" for p in d["partial"]],
+    )
     closures.bar(x, d["pd_closures"], **style)
     closures.set_ylim(0, max(1, d["pd_closures"].max()) * 1.15)
     for xi, n in zip(x, d["pd_closures"]):
@@ -565,20 +806,37 @@ def fiscal_years(fiscal_years: pd.DataFrame, ctx: Context) -> Figure:
     percent = d["pd_rate"].fillna(0) * 100
     rates.bar(x, percent, **style)
     counted = (d["completions"] > 0).to_numpy()
-    rates.errorbar(x[counted], percent[counted], fmt="none", ecolor=DARK, lw=1.0, capsize=3,
-                   yerr=[(percent - d["ci_low"] * 100)[counted], (d["ci_high"] * 100 - percent)[counted]])
+    rates.errorbar(
+        x[counted],
+        percent[counted],
+        fmt="none",
+        ecolor=DARK,
+        lw=1.0,
+        capsize=3,
+        yerr=[(percent - d["ci_low"] * 100)[counted], (d["ci_high"] * 100 - percent)[counted]],
+    )
     top = _axis_max(list(d["ci_high"] * 100))
     rates.set_ylim(0, top * 1.12)
     for xi, value, high, n in zip(x, percent, d["ci_high"].fillna(0) * 100, d["completions"]):
-        rates.text(xi, max(value, high) + top * 0.015, f"{value:.1f}%" if n else "n/a", ha="center", va="bottom",
-                   fontsize=size, rotation=turn, color=DARK)
+        rates.text(
+            xi,
+            max(value, high) + top * 0.015,
+            f"{value:.1f}%" if n else "n/a",
+            ha="center",
+            va="bottom",
+            fontsize=size,
+            rotation=turn,
+            color=DARK,
+        )
     rates.set(title="PD rate (% of completions)", ylabel="PD rate (%)")
     _percent_axis(rates.yaxis)
     if len(d) > 6:
         rates.set_xlabel("Fiscal year; below it: completions (n)")
     n_prefix = "" if len(d) > 6 else "n="
-    for ax, labels in ((closures, names), (rates, [f"{name}\n{n_prefix}{count(n)}"
-                                                   for name, n in zip(names, d["completions"])])):
+    for ax, labels in (
+        (closures, names),
+        (rates, [f"{name}\n{n_prefix}{count(n)}" for name, n in zip(names, d["completions"])]),
+    ):
         ax.set_xticks(x, labels, fontsize=size, rotation=turn)
         ax.grid(axis="x", visible=False)
         ax.tick_params(axis="x", length=0)
@@ -597,8 +855,10 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: Context) 
         return _no_data_figure(ctx, "PD closure rate by state and by federal circuit")
     rate = _rate(states if _has_data(states) else circuits)
     panels = []
-    for frame, key, label, name in ((states, "state", _state_label, "By state of the court"),
-                                    (circuits, "circuit", _circuit_label, "By federal circuit")):
+    for frame, key, label, name in (
+        (states, "state", _state_label, "By state of the court"),
+        (circuits, "circuit", _circuit_label, "By federal circuit"),
+    ):
         rows = _ranked(frame, [label(value) for value in frame[key]], ctx.min_completions) if _has_data(frame) else None
         if rows is not None:
             rows = _with_gap(rows.assign(colour=np.where(rows["tier"] == 0, BLUE, GREY)))
@@ -607,14 +867,18 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: Context) 
     reliable = state_rows[state_rows["tier"] == 0] if state_rows is not None else pd.DataFrame()
     if len(reliable) >= 2 and states["pd_closures"].sum() > 0:
         low, high = reliable.loc[reliable["pd_rate"].idxmin()], reliable.loc[reliable["pd_rate"].idxmax()]
-        title = (f"Across states, PD closure rates ranged from {pct(low['pd_rate'])} ({low['label']}) "
-                 f"to {pct(high['pd_rate'])} ({high['label']})")
+        title = (
+            f"Across states, PD closure rates ranged from {pct(low['pd_rate'])} ({low['label']}) "
+            f"to {pct(high['pd_rate'])} ({high['label']})"
+        )
     elif (states if _has_data(states) else circuits)["pd_closures"].sum() == 0:
         title = "No PD closures in any state or circuit in this window"
     else:
         title = f"PD closures were {pct(rate)} of completed {ctx.units} {ctx.overall_phrase}"
-    subtitle = (f"Share of completed {ctx.units} closed by PD, by state of the immigration court and by federal "
-                f"judicial circuit, {ctx.window}.")
+    subtitle = (
+        f"Share of completed {ctx.units} closed by PD, by state of the immigration court and by federal "
+        f"judicial circuit, {ctx.window}."
+    )
     heights = [ROW * (len(rows) if rows is not None else 4) + 0.9 for _, rows in panels]
     fig = _frame(ctx, title, subtitle, max(heights) + 0.3, legend=_legend(ctx, first=[_dot(BLUE, "PD rate")]))
     fig.get_layout_engine().set(wspace=0.06)
@@ -646,8 +910,11 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
     if not (_has_data(locations) and _has_data(courts)):
         return _no_data_figure(ctx, "PD closure rate by hearing location, largest courts")
     labels = _court_labels(courts)
-    largest = courts[courts["completions"] > 0].sort_values(["completions", "base_city_code"],
-                                                            ascending=[False, True], kind="mergesort").head(n_courts)
+    largest = (
+        courts[courts["completions"] > 0]
+        .sort_values(["completions", "base_city_code"], ascending=[False, True], kind="mergesort")
+        .head(n_courts)
+    )
     panels, hidden = [], {}
     for court in largest.itertuples():
         title = f"{labels[court.base_city_code]}: {pct(court.pd_rate)} (n={count(court.completions)})"
@@ -657,33 +924,52 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
         rows = _ranked(at_court, names, ctx.min_completions)
         hidden[title] = rows.iloc[LOCATIONS_PER_COURT:]
         rows = rows.iloc[:LOCATIONS_PER_COURT]
-        panels.append(_with_gap(rows.assign(colour=np.where(rows["tier"] == 0, BLUE, GREY))).assign(
-            panel=title, highlighted=_highlighted(court.base_city_code, court.court)))
+        panels.append(
+            _with_gap(rows.assign(colour=np.where(rows["tier"] == 0, BLUE, GREY))).assign(
+                panel=title, highlighted=_highlighted(court.base_city_code, court.court)
+            )
+        )
     reliable = pd.concat([rows[rows["tier"] == 0] for rows in panels])
     k = len(panels)
     which = "the largest court" if k == 1 else f"the {NUMBER_WORDS.get(k, k)} largest courts"
     if len(reliable) >= 2 and reliable["pd_rate"].max() > 0:
-        title = (f"Within {which}, hearing-location PD rates ranged from {pct(reliable['pd_rate'].min())} "
-                 f"to {pct(reliable['pd_rate'].max())}")
+        title = (
+            f"Within {which}, hearing-location PD rates ranged from {pct(reliable['pd_rate'].min())} "
+            f"to {pct(reliable['pd_rate'].max())}"
+        )
     elif locations["pd_closures"].sum() == 0:
         title = f"No PD closures at any hearing location of {which}"
     else:
         title = f"PD closure rates at the hearing locations of {which}"
-    subtitle = (f"Share of completed {ctx.units} closed by PD at each hearing location of "
-                f"{'the court' if k == 1 else f'the {k} courts'} with the most completions, {ctx.window}; "
-                f"at most {LOCATIONS_PER_COURT} locations per court, highest rates first.")
+    subtitle = (
+        f"Share of completed {ctx.units} closed by PD at each hearing location of "
+        f"{'the court' if k == 1 else f'the {k} courts'} with the most completions, {ctx.window}; "
+        f"at most {LOCATIONS_PER_COURT} locations per court, highest rates first."
+    )
     columns = 2 if k > 1 else 1
     tallest = max(len(rows) + (1 if len(hidden[rows["panel"].iloc[0]]) else 0) for rows in panels)
     body = math.ceil(k / columns) * (ROW * (tallest + 1) + 0.75)
-    fig = _frame(ctx, title, subtitle, body, width=11.0 if columns == 2 else WIDTH,
-                 legend=_legend(ctx, first=[_dot(BLUE, "PD rate")]))
+    fig = _frame(
+        ctx,
+        title,
+        subtitle,
+        body,
+        width=11.0 if columns == 2 else WIDTH,
+        legend=_legend(ctx, first=[_dot(BLUE, "PD rate")]),
+    )
     fig.get_layout_engine().set(wspace=0.05, hspace=0.06)
     data = pd.concat(panels, ignore_index=True)
     rate = _rate(courts)
     xmax = _axis_max(list(data["ci_high"] * 100) + [rate * 100])
     # Small multiples: seaborn facets, each panel with its own locations (y not shared).
-    (_plot_dots(data).facet(col="panel", wrap=columns, order=[rows["panel"].iloc[0] for rows in panels])
-     .share(y=False).label(x="PD rate (% of completions)").on(fig).plot())
+    (
+        _plot_dots(data)
+        .facet(col="panel", wrap=columns, order=[rows["panel"].iloc[0] for rows in panels])
+        .share(y=False)
+        .label(x="PD rate (% of completions)")
+        .on(fig)
+        .plot()
+    )
     for ax, rows in zip(fig.axes, panels):
         ax.set_title(rows["panel"].iloc[0], pad=14, color=VERMILLION if rows["highlighted"].iloc[0] else DARK)
         ax.set_ylim(tallest - 0.5, -0.5)  # rows of the same height in every panel
@@ -691,9 +977,16 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
         ax.xaxis.set_tick_params(labelbottom=True)
         more = hidden[rows["panel"].iloc[0]]
         if len(more):
-            ax.text(0.01, len(rows), f"+ {len(more)} more location{'s' if len(more) > 1 else ''} not shown "
-                    f"(n={count(more['completions'].sum())})", transform=ax.get_yaxis_transform(), va="center",
-                    fontsize=7, color=MUTED)
+            ax.text(
+                0.01,
+                len(rows),
+                f"+ {len(more)} more location{'s' if len(more) > 1 else ''} not shown "
+                f"(n={count(more['completions'].sum())})",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=7,
+                color=MUTED,
+            )
     return fig
 
 
@@ -702,34 +995,89 @@ def hearing_locations(locations: pd.DataFrame, courts: pd.DataFrame, ctx: Contex
 
 # Approximate city centres (degrees) of places with an immigration court, keyed like _court_key.
 COURT_COORDS = {
-    "ADELANTO, CA": (34.58, -117.41), "ANNANDALE, VA": (38.83, -77.20), "ARLINGTON, VA": (38.88, -77.10),
-    "ATLANTA, GA": (33.75, -84.39), "AURORA, CO": (39.73, -104.83), "BALTIMORE, MD": (39.29, -76.61),
-    "BATAVIA, NY": (43.00, -78.19), "BLOOMINGTON, MN": (44.84, -93.30), "BOSTON, MA": (42.36, -71.06),
-    "BUFFALO, NY": (42.89, -78.88), "CHAPARRAL, NM": (32.04, -106.41), "CHARLOTTE, NC": (35.23, -80.84),
-    "CHELMSFORD, MA": (42.60, -71.37), "CHICAGO, IL": (41.88, -87.63), "CLEVELAND, OH": (41.50, -81.69),
-    "COLUMBUS, OH": (39.96, -83.00), "CONCORD, CA": (37.98, -122.03), "CONROE, TX": (30.31, -95.46),
-    "DALLAS, TX": (32.78, -96.80), "DENVER, CO": (39.74, -104.99), "DETROIT, MI": (42.33, -83.05),
-    "DILLEY, TX": (28.67, -99.17), "EL PASO, TX": (31.76, -106.49), "ELIZABETH, NJ": (40.66, -74.21),
-    "ELOY, AZ": (32.76, -111.55), "FISHKILL, NY": (41.54, -73.90), "FLORENCE, AZ": (33.03, -111.39),
-    "FORT SNELLING, MN": (44.89, -93.18), "FORT WORTH, TX": (32.76, -97.33), "GUAYNABO, PR": (18.36, -66.11),
-    "HAGATNA, GU": (13.47, 144.75), "HARLINGEN, TX": (26.19, -97.70), "HARTFORD, CT": (41.76, -72.69),
-    "HONOLULU, HI": (21.31, -157.86), "HOUSTON, TX": (29.76, -95.37), "HYATTSVILLE, MD": (38.96, -76.95),
-    "IMPERIAL, CA": (32.85, -115.57), "INDIANAPOLIS, IN": (39.77, -86.16), "JENA, LA": (31.68, -92.13),
-    "KANSAS CITY, MO": (39.10, -94.58), "KROME, FL": (25.75, -80.49), "LANCASTER, CA": (34.70, -118.14),
-    "LAREDO, TX": (27.51, -99.51), "LAS VEGAS, NV": (36.17, -115.14), "LOS ANGELES, CA": (34.05, -118.24),
-    "LOS FRESNOS, TX": (26.07, -97.48), "LOUISVILLE, KY": (38.25, -85.76), "LUMPKIN, GA": (32.05, -84.80),
-    "MEMPHIS, TN": (35.15, -90.05), "MIAMI, FL": (25.76, -80.19), "NAPANOCH, NY": (41.74, -74.37),
-    "NASHVILLE, TN": (36.16, -86.78), "NEW ORLEANS, LA": (29.95, -90.07), "NEW YORK, NY": (40.71, -74.01),
-    "NEWARK, NJ": (40.74, -74.17), "OAKDALE, LA": (30.82, -92.66), "OMAHA, NE": (41.26, -95.94),
-    "ORLANDO, FL": (28.54, -81.38), "OTAY MESA, CA": (32.57, -116.99), "PEARSALL, TX": (28.89, -99.10),
-    "PHILADELPHIA, PA": (39.95, -75.17), "PHOENIX, AZ": (33.45, -112.07), "PORTLAND, OR": (45.52, -122.68),
-    "RICHMOND, VA": (37.54, -77.44), "SACRAMENTO, CA": (38.58, -121.49), "SAINT LOUIS, MO": (38.63, -90.20),
-    "SAINT PAUL, MN": (44.95, -93.09), "SAIPAN, MP": (15.18, 145.75), "SALT LAKE CITY, UT": (40.76, -111.89),
-    "SAN ANTONIO, TX": (29.42, -98.49), "SAN DIEGO, CA": (32.72, -117.16), "SAN FRANCISCO, CA": (37.77, -122.42),
-    "SAN JUAN, PR": (18.47, -66.11), "SEATTLE, WA": (47.61, -122.33), "ST LOUIS, MO": (38.63, -90.20),
-    "ST PAUL, MN": (44.95, -93.09), "STERLING, VA": (39.01, -77.43), "TACOMA, WA": (47.25, -122.44),
-    "TUCSON, AZ": (32.22, -110.97), "VAN NUYS, CA": (34.19, -118.45), "WEST VALLEY, UT": (40.69, -112.00),
-    "WEST VALLEY CITY, UT": (40.69, -112.00), "YORK, PA": (39.96, -76.73),
+    "ADELANTO, CA": (34.58, -117.41),
+    "ANNANDALE, VA": (38.83, -77.20),
+    "ARLINGTON, VA": (38.88, -77.10),
+    "ATLANTA, GA": (33.75, -84.39),
+    "AURORA, CO": (39.73, -104.83),
+    "BALTIMORE, MD": (39.29, -76.61),
+    "BATAVIA, NY": (43.00, -78.19),
+    "BLOOMINGTON, MN": (44.84, -93.30),
+    "BOSTON, MA": (42.36, -71.06),
+    "BUFFALO, NY": (42.89, -78.88),
+    "CHAPARRAL, NM": (32.04, -106.41),
+    "CHARLOTTE, NC": (35.23, -80.84),
+    "CHELMSFORD, MA": (42.60, -71.37),
+    "CHICAGO, IL": (41.88, -87.63),
+    "CLEVELAND, OH": (41.50, -81.69),
+    "COLUMBUS, OH": (39.96, -83.00),
+    "CONCORD, CA": (37.98, -122.03),
+    "CONROE, TX": (30.31, -95.46),
+    "DALLAS, TX": (32.78, -96.80),
+    "DENVER, CO": (39.74, -104.99),
+    "DETROIT, MI": (42.33, -83.05),
+    "DILLEY, TX": (28.67, -99.17),
+    "EL PASO, TX": (31.76, -106.49),
+    "ELIZABETH, NJ": (40.66, -74.21),
+    "ELOY, AZ": (32.76, -111.55),
+    "FISHKILL, NY": (41.54, -73.90),
+    "FLORENCE, AZ": (33.03, -111.39),
+    "FORT SNELLING, MN": (44.89, -93.18),
+    "FORT WORTH, TX": (32.76, -97.33),
+    "GUAYNABO, PR": (18.36, -66.11),
+    "HAGATNA, GU": (13.47, 144.75),
+    "HARLINGEN, TX": (26.19, -97.70),
+    "HARTFORD, CT": (41.76, -72.69),
+    "HONOLULU, HI": (21.31, -157.86),
+    "HOUSTON, TX": (29.76, -95.37),
+    "HYATTSVILLE, MD": (38.96, -76.95),
+    "IMPERIAL, CA": (32.85, -115.57),
+    "INDIANAPOLIS, IN": (39.77, -86.16),
+    "JENA, LA": (31.68, -92.13),
+    "KANSAS CITY, MO": (39.10, -94.58),
+    "KROME, FL": (25.75, -80.49),
+    "LANCASTER, CA": (34.70, -118.14),
+    "LAREDO, TX": (27.51, -99.51),
+    "LAS VEGAS, NV": (36.17, -115.14),
+    "LOS ANGELES, CA": (34.05, -118.24),
+    "LOS FRESNOS, TX": (26.07, -97.48),
+    "LOUISVILLE, KY": (38.25, -85.76),
+    "LUMPKIN, GA": (32.05, -84.80),
+    "MEMPHIS, TN": (35.15, -90.05),
+    "MIAMI, FL": (25.76, -80.19),
+    "NAPANOCH, NY": (41.74, -74.37),
+    "NASHVILLE, TN": (36.16, -86.78),
+    "NEW ORLEANS, LA": (29.95, -90.07),
+    "NEW YORK, NY": (40.71, -74.01),
+    "NEWARK, NJ": (40.74, -74.17),
+    "OAKDALE, LA": (30.82, -92.66),
+    "OMAHA, NE": (41.26, -95.94),
+    "ORLANDO, FL": (28.54, -81.38),
+    "OTAY MESA, CA": (32.57, -116.99),
+    "PEARSALL, TX": (28.89, -99.10),
+    "PHILADELPHIA, PA": (39.95, -75.17),
+    "PHOENIX, AZ": (33.45, -112.07),
+    "PORTLAND, OR": (45.52, -122.68),
+    "RICHMOND, VA": (37.54, -77.44),
+    "SACRAMENTO, CA": (38.58, -121.49),
+    "SAINT LOUIS, MO": (38.63, -90.20),
+    "SAINT PAUL, MN": (44.95, -93.09),
+    "SAIPAN, MP": (15.18, 145.75),
+    "SALT LAKE CITY, UT": (40.76, -111.89),
+    "SAN ANTONIO, TX": (29.42, -98.49),
+    "SAN DIEGO, CA": (32.72, -117.16),
+    "SAN FRANCISCO, CA": (37.77, -122.42),
+    "SAN JUAN, PR": (18.47, -66.11),
+    "SEATTLE, WA": (47.61, -122.33),
+    "ST LOUIS, MO": (38.63, -90.20),
+    "ST PAUL, MN": (44.95, -93.09),
+    "STERLING, VA": (39.01, -77.43),
+    "TACOMA, WA": (47.25, -122.44),
+    "TUCSON, AZ": (32.22, -110.97),
+    "VAN NUYS, CA": (34.19, -118.45),
+    "WEST VALLEY, UT": (40.69, -112.00),
+    "WEST VALLEY CITY, UT": (40.69, -112.00),
+    "YORK, PA": (39.96, -76.73),
 }
 # Map panels: the states each shows (None: the 48 contiguous states and DC), its Albers projection, and where
 # an inset sits on the main map (axes fraction) with its name.
@@ -737,8 +1085,12 @@ MAP_AREAS = {
     "CONUS": (None, dict(lon0=-96.0, lat0=37.5, p1=29.5, p2=45.5), None, ""),
     "AK": (("AK",), dict(lon0=-152.0, lat0=50.0, p1=55.0, p2=65.0), [0.0, 0.0, 0.20, 0.24], "Alaska"),
     "HI": (("HI",), dict(lon0=-157.0, lat0=13.0, p1=8.0, p2=18.0), [0.21, 0.0, 0.13, 0.13], "Hawaii"),
-    "MP": (("MP", "GU"), dict(lon0=145.0, lat0=15.0, p1=13.0, p2=17.0), [0.36, 0.0, 0.07, 0.12],
-           "N. Mariana Is. & Guam"),
+    "MP": (
+        ("MP", "GU"),
+        dict(lon0=145.0, lat0=15.0, p1=13.0, p2=17.0),
+        [0.36, 0.0, 0.07, 0.12],
+        "N. Mariana Is. & Guam",
+    ),
     "PR": (("PR",), dict(lon0=-66.4, lat0=18.0, p1=17.0, p2=19.0), [0.60, 0.0, 0.10, 0.08], "Puerto Rico"),
 }
 OUTSIDE_CONUS = {"AK", "HI", "PR", "MP", "GU", "VI", "AS"}
@@ -786,8 +1138,10 @@ def _state_outlines() -> dict[str, tuple]:
     outlines: dict[str, list] = {area: [] for area in MAP_AREAS}
     for record, shape in zip(reader.records(), reader.shapes()):
         state = record[state_field]
-        area = next((a for a, (states, *_) in MAP_AREAS.items() if states and state in states),
-                    None if state in OUTSIDE_CONUS else "CONUS")
+        area = next(
+            (a for a, (states, *_) in MAP_AREAS.items() if states and state in states),
+            None if state in OUTSIDE_CONUS else "CONUS",
+        )
         if area is None:
             continue
         points = np.asarray(shape.points, float)
@@ -820,17 +1174,20 @@ def court_map(courts: pd.DataFrame, ctx: Context) -> Figure | None:
     rate = _rate(courts)
     if len(reliable) and reliable["pd_rate"].max() > 0:
         top = reliable.loc[reliable["pd_rate"].idxmax()]
-        title = (f"PD closure rates were highest in {labels[top['base_city_code']]} ({pct(top['pd_rate'])}); "
-                 f"{ctx.overall_phrase} {pct(rate)}")
+        title = (
+            f"PD closure rates were highest in {labels[top['base_city_code']]} ({pct(top['pd_rate'])}); "
+            f"{ctx.overall_phrase} {pct(rate)}"
+        )
     elif courts["pd_closures"].sum() == 0:
         title = f"No court closed any {ctx.method.unit} by prosecutorial discretion in this window"
     else:
         title = f"PD closures were {pct(rate)} of completions {ctx.overall_phrase}"
-    subtitle = (f"Immigration courts, {ctx.window}: bubble area = completions, colour = share closed by PD. "
-                f"Hollow bubbles: fewer than {ctx.min_completions:,} completions (rate not coloured).")
+    subtitle = (
+        f"Immigration courts, {ctx.window}: bubble area = completions, colour = share closed by PD. "
+        f"Hollow bubbles: fewer than {ctx.min_completions:,} completions (rate not coloured)."
+    )
     if len(unplaced):
-        subtitle += (f" Not mapped (no coordinates): {len(unplaced)} court(s), "
-                     f"n={count(unplaced['completions'].sum())}.")
+        subtitle += f" Not mapped (no coordinates): {len(unplaced)} court(s), n={count(unplaced['completions'].sum())}."
     fig = _frame(ctx, title, subtitle, 6.2)
     ax = fig.add_subplot()
     outlines = _state_outlines()
@@ -848,8 +1205,11 @@ def court_map(courts: pd.DataFrame, ctx: Context) -> Figure | None:
         panel = ax if inset is None else ax.inset_axes(inset)
         panel.set_aspect("equal")
         panel.set_axis_off()
-        panel.add_collection(PolyCollection(list(outlines[area]), facecolor="#EFEFEF", edgecolor="white",
-                                            lw=0.6 if inset is None else 0.4, zorder=0))
+        panel.add_collection(
+            PolyCollection(
+                list(outlines[area]), facecolor="#EFEFEF", edgecolor="white", lw=0.6 if inset is None else 0.4, zorder=0
+            )
+        )
         if inset is None:
             panel.set(xlim=(-0.40, 0.40), ylim=(-0.26, 0.26))
         else:
@@ -863,16 +1223,42 @@ def court_map(courts: pd.DataFrame, ctx: Context) -> Figure | None:
         panel = panels[area]  # every area of COURT_COORDS has a panel
         x, y = _albers(at["lon"], at["lat"], **MAP_AREAS[area][1])
         big = (at["completions"] >= ctx.min_completions).to_numpy()
-        panel.scatter(x[big], y[big], s=size(at["completions"][big]), c=at["pd_rate"][big], cmap="cividis_r",
-                      norm=colours, edgecolor="white", lw=0.6, alpha=0.9, zorder=3, gid="court-bubbles")
-        panel.scatter(x[~big], y[~big], s=size(at["completions"][~big]), facecolor="none", edgecolor=GREY, lw=0.9,
-                      zorder=3, gid="court-bubbles")
+        panel.scatter(
+            x[big],
+            y[big],
+            s=size(at["completions"][big]),
+            c=at["pd_rate"][big],
+            cmap="cividis_r",
+            norm=colours,
+            edgecolor="white",
+            lw=0.6,
+            alpha=0.9,
+            zorder=3,
+            gid="court-bubbles",
+        )
+        panel.scatter(
+            x[~big],
+            y[~big],
+            s=size(at["completions"][~big]),
+            facecolor="none",
+            edgecolor=GREY,
+            lw=0.9,
+            zorder=3,
+            gid="court-bubbles",
+        )
         for court, xi, yi in zip(at.itertuples(), x, y):
             if _highlighted(court.base_city_code, court.court):
-                panel.annotate(f"{court.court.split(',')[0]} {pct(court.pd_rate)}\nn={count(court.completions)}",
-                               (xi, yi), xytext=(9, 6), textcoords="offset points", fontsize=8, fontweight="bold",
-                               color=VERMILLION, zorder=5, bbox=dict(facecolor="white", edgecolor="none", alpha=0.8,
-                                                                     pad=1))
+                panel.annotate(
+                    f"{court.court.split(',')[0]} {pct(court.pd_rate)}\nn={count(court.completions)}",
+                    (xi, yi),
+                    xytext=(9, 6),
+                    textcoords="offset points",
+                    fontsize=8,
+                    fontweight="bold",
+                    color=VERMILLION,
+                    zorder=5,
+                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1),
+                )
     key = ax.inset_axes([0.72, 0.07, 0.26, 0.025])
     bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=colours, cmap="cividis_r"), cax=key, orientation="horizontal")
     bar.set_label("PD rate (% of completions)", fontsize=8)
@@ -881,10 +1267,19 @@ def court_map(courts: pd.DataFrame, ctx: Context) -> Figure | None:
     bar.outline.set_visible(False)
     magnitude = 10 ** math.floor(math.log10(largest))
     sizes = sorted({max(1, int(largest // magnitude * magnitude / share)) for share in (1, 4, 20)})
-    ax.legend(handles=[Line2D([], [], ls="", marker="o", markersize=math.sqrt(size(n)), mfc="#BBBBBB", mec="white",
-                              label=count(n)) for n in sizes],
-              title="Completions (n)", loc="upper right", fontsize=7.5, title_fontsize=8, labelspacing=1.6,
-              borderpad=0.8, handletextpad=1.4)
+    ax.legend(
+        handles=[
+            Line2D([], [], ls="", marker="o", markersize=math.sqrt(size(n)), mfc="#BBBBBB", mec="white", label=count(n))
+            for n in sizes
+        ],
+        title="Completions (n)",
+        loc="upper right",
+        fontsize=7.5,
+        title_fontsize=8,
+        labelspacing=1.6,
+        borderpad=0.8,
+        handletextpad=1.4,
+    )
     return fig
 
 
@@ -902,35 +1297,60 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
         return _no_data_figure(ctx, "PD closure rate under alternative definitions")
     default_rate = d.loc[d["is_default"].astype(bool), "pd_rate"].iloc[0] if d["is_default"].any() else math.nan
     low, high = rated.loc[rated["pd_rate"].idxmin()], rated.loc[rated["pd_rate"].idxmax()]
-    where = f"PD closure rate (courts {', '.join(ctx.method.courts)})" if ctx.method.courts else \
-        "national PD closure rate"
+    where = (
+        f"PD closure rate (courts {', '.join(ctx.method.courts)})" if ctx.method.courts else "national PD closure rate"
+    )
     if np.isnan(default_rate):
         title = "No completions in this window under the run's method"
     else:
-        title = (f"The {where} ranges from {pct(low['pd_rate'])} to {pct(high['pd_rate'])} across {len(rated)} "
-                 f"definitions; the run's method gives {pct(default_rate)}")
-    subtitle = (f"Share of {ctx.units} closed by ICE prosecutorial discretion, {ctx.window}, with each definition "
-                "changing one thing from the run's method. Whiskers: 95% Wilson intervals; right: rate "
-                "(PD closures / denominator).")
-    legend = [_dot(VERMILLION, "Run's method"), _dot(BLUE, "Alternative (denominator: completions)"),
-              _dot(GREEN, "Denominator: pending at start", marker="D")]
+        title = (
+            f"The {where} ranges from {pct(low['pd_rate'])} to {pct(high['pd_rate'])} across {len(rated)} "
+            f"definitions; the run's method gives {pct(default_rate)}"
+        )
+    subtitle = (
+        f"Share of {ctx.units} closed by ICE prosecutorial discretion, {ctx.window}, with each definition "
+        "changing one thing from the run's method. Whiskers: 95% Wilson intervals; right: rate "
+        "(PD closures / denominator)."
+    )
+    legend = [
+        _dot(VERMILLION, "Run's method"),
+        _dot(BLUE, "Alternative (denominator: completions)"),
+        _dot(GREEN, "Denominator: pending at start", marker="D"),
+    ]
     if reference is not None:
         legend.append(Line2D([], [], color=DARK, lw=1.0, ls="--", label="TRAC published"))
     fig = _frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_columns=2)
     ax = fig.add_subplot()
     pending = d["denominator"] != "completions"
-    rows = d.assign(label=d["label"].astype(str), tier=0,  # in the table's order: no tiers
-                    colour=np.where(d["is_default"].astype(bool), VERMILLION, np.where(pending, GREEN, BLUE)),
-                    marker=np.where(pending, "D", "o"))
+    rows = d.assign(
+        label=d["label"].astype(str),
+        tier=0,  # in the table's order: no tiers
+        colour=np.where(d["is_default"].astype(bool), VERMILLION, np.where(pending, GREEN, BLUE)),
+        marker=np.where(pending, "D", "o"),
+    )
     _plot_dots(rows, order=list(rows["label"])).on(ax).plot()
     xmax = _axis_max(list(d["ci_high"] * 100) + ([reference[0]] if reference else []))
-    _finish_panel(ax, rows, xmax=xmax, right_labels=[
-        f"{pct(r.pd_rate, 2)}  ({count(r.pd_closures)} / {count(r.completions)})" for r in d.itertuples()])
+    _finish_panel(
+        ax,
+        rows,
+        xmax=xmax,
+        right_labels=[
+            f"{pct(r.pd_rate, 2)}  ({count(r.pd_closures)} / {count(r.completions)})" for r in d.itertuples()
+        ],
+    )
     for label in ax.get_yticklabels():
         label.set_color(DARK)
     if reference is not None:
         ax.axvline(reference[0], color=DARK, lw=1.0, ls="--", zorder=1, gid="published-rate")
-        ax.annotate(f"TRAC: {reference[0]:g}%", (reference[0], 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(3, 2), textcoords="offset points", va="bottom", fontsize=8, color=DARK)
+        ax.annotate(
+            f"TRAC: {reference[0]:g}%",
+            (reference[0], 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=8,
+            color=DARK,
+        )
     ax.set_xlabel("PD closures as a share of the denominator (%)")
     return fig

@@ -91,8 +91,11 @@ class IngestResult:
 
     def quarantined(self) -> pd.DataFrame:
         """Every quarantined line: table, line (the header is line 1), reason, raw_line (escaped)."""
-        frames = [pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3).assign(table=table)
-                  for table in release_format.TABLES if (path := self.quarantine_path(table)).exists()]
+        frames = [
+            pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3).assign(table=table)
+            for table in release_format.TABLES
+            if (path := self.quarantine_path(table)).exists()
+        ]
         columns = ["table", "line", "reason", "raw_line"]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in columns}, dtype=str)
         return frame[columns].assign(line=pd.to_numeric(frame["line"]).astype("Int64"))  # empty: not found again
@@ -108,8 +111,10 @@ def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
     Raises ReleaseError (files) or ParameterError (courts), naming the file or parameter."""
     release = open_release(release_path)
     try:
-        needed = {release_format.PROCEEDING_TABLE: release_format.PROCEEDING_CACHE_COLUMNS,
-                  **release_format.LOOKUP_NEEDED_COLUMNS}
+        needed = {
+            release_format.PROCEEDING_TABLE: release_format.PROCEEDING_CACHE_COLUMNS,
+            **release_format.LOOKUP_NEEDED_COLUMNS,
+        }
         for table, columns in needed.items():
             where = release.describe(table)
             with release.open_table(table) as stream:
@@ -127,8 +132,9 @@ def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
             known = set(read_lookup(release, release_format.BASE_CITY_TABLE)[0]["BASE_CITY_CODE"])
             unknown = [code for code in courts if code not in known]
             if unknown:
-                raise ParameterError(f"courts: {', '.join(unknown)} is not a court in this release's "
-                                     f"{release_format.BASE_CITY_TABLE}")
+                raise ParameterError(
+                    f"courts: {', '.join(unknown)} is not a court in this release's {release_format.BASE_CITY_TABLE}"
+                )
     finally:
         release.close()
 
@@ -176,8 +182,9 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
             accountings.append(accounting)
         table = release_format.PROCEEDING_TABLE
-        accounting, quarantined, digest, data_range = read_proceedings(release, staging / PROCEEDINGS_FILE,
-                                                                       progress=progress)
+        accounting, quarantined, digest, data_range = read_proceedings(
+            release, staging / PROCEEDINGS_FILE, progress=progress
+        )
         cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
         accountings.insert(0, accounting)
         for accounting in accountings:
@@ -252,14 +259,17 @@ _CACHE_SCHEMA = pa.schema(
     [pa.field(c, pa.int64(), nullable=False) for c in release_format.PROCEEDING_ID_COLUMNS]
     + [pa.field(c, pa.date32()) for c in release_format.PROCEEDING_DATE_COLUMNS]
     + [pa.field(c, pa.dictionary(pa.int32(), pa.string())) for c in release_format.PROCEEDING_CODE_COLUMNS]
-    + [pa.field("REPAIRED", pa.bool_(), nullable=False)])
+    + [pa.field("REPAIRED", pa.bool_(), nullable=False)]
+)
 
 # Ids come as text, checked before they become integers (the parser's own integers would take -5
 # and 0x7); dates and codes come dictionary-encoded, so each distinct value is cleaned once.
 _PARSED_TYPES = {
     **{c: pa.string() for c in release_format.PROCEEDING_ID_COLUMNS},
-    **{c: pa.dictionary(pa.int32(), pa.string())
-       for c in release_format.PROCEEDING_DATE_COLUMNS + release_format.PROCEEDING_CODE_COLUMNS},
+    **{
+        c: pa.dictionary(pa.int32(), pa.string())
+        for c in release_format.PROCEEDING_DATE_COLUMNS + release_format.PROCEEDING_CODE_COLUMNS
+    },
 }
 
 
@@ -285,8 +295,14 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
     lines_before = 0  # data lines in earlier pieces, for quarantine line numbers
     dates = []
     in_flight: deque = deque()
-    bar = tqdm(total=release.table_size(table), unit="B", unit_scale=True, desc=f"Reading {table}",
-               disable=not progress, mininterval=1.0)
+    bar = tqdm(
+        total=release.table_size(table),
+        unit="B",
+        unit_scale=True,
+        desc=f"Reading {table}",
+        disable=not progress,
+        mininterval=1.0,
+    )
 
     def write_next():
         nonlocal writer
@@ -368,7 +384,7 @@ def _count_line_feeds(piece) -> int:
     slices of 256 kB keep the comparison's temporary array in the CPU cache."""
     values = np.frombuffer(piece, np.uint8)
     step = 1 << 18
-    return sum(int(np.count_nonzero(values[i:i + step] == 10)) for i in range(0, len(values), step))
+    return sum(int(np.count_nonzero(values[i : i + step] == 10)) for i in range(0, len(values), step))
 
 
 def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, where: str):
@@ -384,14 +400,21 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     parsed = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(text)),
         read_options=pacsv.ReadOptions(column_names=header, use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter=release_format.DELIMITER, quote_char=False, escape_char=False,
-                                         ignore_empty_lines=False,
-                                         invalid_row_handler=lambda row: invalid.append(row) or "skip"),
+        parse_options=pacsv.ParseOptions(
+            delimiter=release_format.DELIMITER,
+            quote_char=False,
+            escape_char=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=lambda row: invalid.append(row) or "skip",
+        ),
         # The text is valid UTF-8 (ASCII, or transcoded from latin-1 above), and so is every
         # field cut from it at a tab: checking it again cost an eighth of the parse.
-        convert_options=pacsv.ConvertOptions(include_columns=release_format.PROCEEDING_CACHE_COLUMNS,
-                                             column_types=_PARSED_TYPES, strings_can_be_null=False,
-                                             check_utf8=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=release_format.PROCEEDING_CACHE_COLUMNS,
+            column_types=_PARSED_TYPES,
+            strings_can_be_null=False,
+            check_utf8=False,
+        ),
     )
     records_seen = parsed.num_rows + len(invalid)
     chunk_lines = line_feeds + (text[-1:] != b"\n")
@@ -414,15 +437,19 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     quarantine = [(_line_number(searchable, raw, lines_before), reason, raw) for reason, raw in unrepaired]
     if repaired_rows:
         positions = [header.index(c) for c in release_format.PROCEEDING_CACHE_COLUMNS]
-        extra = pa.table({c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(_PARSED_TYPES[c])
-                          for c, i in zip(release_format.PROCEEDING_CACHE_COLUMNS, positions)})
+        extra = pa.table(
+            {
+                c: pa.array([r[i] for r in repaired_rows], pa.string()).cast(_PARSED_TYPES[c])
+                for c, i in zip(release_format.PROCEEDING_CACHE_COLUMNS, positions)
+            }
+        )
         parsed = pa.concat_tables([parsed, extra])
         accounting.repaired += len(repaired_rows)
         accounting.issues[("", cleaning.REALIGNED)] += len(repaired_rows)
 
     # Repaired lines keep a flag, so any count can be told with and without them.
     flags = np.zeros(parsed.num_rows, dtype=bool)
-    flags[parsed.num_rows - len(repaired_rows):] = True
+    flags[parsed.num_rows - len(repaired_rows) :] = True
     cleaned, bad_ids = _clean_proceedings(parsed, pa.array(flags), accounting)
     if bad_ids:
         quarantine.extend(_quarantine_bad_ids(bad_ids, searchable or bytes(text), header, lines_before))
@@ -503,8 +530,10 @@ def _quarantine_bad_ids(bad_ids: list[tuple], text: bytes, header: list[str], li
     found = kept + realigned
     if len(found) != len(bad_ids):
         return [(None, reason, "\t".join(f"{k}={v}" for k, v in record.items())) for reason, record in bad_ids]
-    return [(number, cleaning.EMPTY_LINE if line == "" else reason, line)
-            for (reason, _), (number, line) in zip(bad_ids, found)]
+    return [
+        (number, cleaning.EMPTY_LINE if line == "" else reason, line)
+        for (reason, _), (number, line) in zip(bad_ids, found)
+    ]
 
 
 # --------------------------------------------------------------------------------------------

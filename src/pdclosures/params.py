@@ -43,8 +43,10 @@ def coverage_warning(window: Window, manifest: dict) -> str | None:
     if first is None or last is None:
         return "warning: the release has no valid completion dates; every count is zero"
     if window.end < dt.date.fromisoformat(first) or window.start > dt.date.fromisoformat(last):
-        return (f"warning: the window {window.start}..{window.end} lies outside the release's completion "
-                f"dates ({first}..{last}); every count is zero")
+        return (
+            f"warning: the window {window.start}..{window.end} lies outside the release's completion "
+            f"dates ({first}..{last}); every count is zero"
+        )
     return None
 
 
@@ -93,8 +95,9 @@ def _merged(preset, overrides: dict, keep_empty: bool = False) -> dict:
 def _parsed(values: dict) -> tuple[Window, Method, int]:
     """Check every parameter before any work, so a typo costs seconds, not an ingest."""
     window = parse_window(values["start"], values["end"])
-    method = parse_method(values["pd_codes"], values["excluded_codes"], values["case_types"], values["unit"],
-                          values["courts"])
+    method = parse_method(
+        values["pd_codes"], values["excluded_codes"], values["case_types"], values["unit"], values["courts"]
+    )
     min_completions = parse_min_completions(values["min_completions"])
     if not _RUN_NAME.match(values["run"]):
         raise ParameterError(f"RUN={values['run']!r}: use letters, digits, '.', '_' or '-' (no spaces or slashes)")
@@ -164,12 +167,14 @@ def parse_method(pd_codes, excluded_codes, case_types, unit, courts="") -> Metho
     overlap = sorted(set(pd) & set(excluded))
     if overlap:
         raise ParameterError(f"pd_codes and excluded_codes both contain {', '.join(overlap)}")
-    types = None if as_text(case_types).strip().lower() in ("", "all") else \
-        parse_codes(case_types, "case_types", release_format.KNOWN_CASE_TYPES, allow_empty=False)
+    types = (
+        None
+        if as_text(case_types).strip().lower() in ("", "all")
+        else parse_codes(case_types, "case_types", release_format.KNOWN_CASE_TYPES, allow_empty=False)
+    )
     if str(unit) not in UNITS:
         raise ParameterError(f"unit={unit!r}: use one of {', '.join(UNITS)}")
-    return Method(pd_codes=pd, excluded_codes=excluded, case_types=types, unit=str(unit),
-                  courts=parse_courts(courts))
+    return Method(pd_codes=pd, excluded_codes=excluded, case_types=types, unit=str(unit), courts=parse_courts(courts))
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -56,8 +56,13 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}
     # A fixed staging name (no process id): the paths the notebooks see, and may print, are the same on every run.
     staging = {key: final.with_name(f".{name}.tmp") for key, final in finals.items()}
-    available = {**values, "release": str(release), "interim_dir": str(paths.interim),
-                 "processed_dir": str(staging["processed"]), "figures_dir": str(staging["figures"])}
+    available = {
+        **values,
+        "release": str(release),
+        "interim_dir": str(paths.interim),
+        "processed_dir": str(staging["processed"]),
+        "figures_dir": str(staging["figures"]),
+    }
     timings: dict[str, float] = {}
     started = time.perf_counter()
     try:
@@ -82,8 +87,10 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     finally:
         for folder in staging.values():
             shutil.rmtree(folder, ignore_errors=True)
-    log(f"[{name}] done in {timings['total']:.1f} s: {_shown(finals['processed'], paths)}/, "
-        f"{_shown(finals['figures'], paths)}/, {_shown(finals['reports'], paths)}/report.html")
+    log(
+        f"[{name}] done in {timings['total']:.1f} s: {_shown(finals['processed'], paths)}/, "
+        f"{_shown(finals['figures'], paths)}/, {_shown(finals['reports'], paths)}/report.html"
+    )
     return finals["processed"]
 
 
@@ -110,9 +117,15 @@ def _execute(notebook: Path, executed: Path, available: dict, paths: Paths, name
 
     declared = papermill.inspect_notebook(str(notebook))
     try:
-        papermill.execute_notebook(str(notebook), str(executed), kernel_name=KERNEL, cwd=str(notebook.parent),
-                                   parameters={k: v for k, v in available.items() if k in declared},
-                                   progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            kernel_name=KERNEL,
+            cwd=str(notebook.parent),
+            parameters={k: v for k, v in available.items() if k in declared},
+            progress_bar=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+        )
     except Exception as error:  # a failed cell, a dead kernel...: each becomes one line
         raise _failure(notebook, error, executed.parent, paths, name) from None
 
@@ -128,8 +141,9 @@ def _failure(notebook: Path, error: Exception, staged_reports: Path, paths: Path
     shutil.rmtree(failed, ignore_errors=True)
     shutil.copytree(staged_reports, failed)
     detail = evalue.splitlines()[0] if evalue else ""
-    return UserError(f"{notebook.name} failed ({ename}: {detail}); "
-                     f"the executed notebook is in {_shown(failed, paths)}/")
+    return UserError(
+        f"{notebook.name} failed ({ename}: {detail}); the executed notebook is in {_shown(failed, paths)}/"
+    )
 
 
 def _warn_about_coverage(values: dict, processed: Path, log) -> None:
@@ -154,14 +168,24 @@ def _shown(path: Path, paths: Paths) -> str:
     return str(path.relative_to(paths.root)) if path.is_relative_to(paths.root) else str(path)
 
 
-def write_run_json(processed: Path, values: dict, release: Path, ingested: ingest.IngestResult,
-                   timings: dict) -> Path:
+def write_run_json(processed: Path, values: dict, release: Path, ingested: ingest.IngestResult, timings: dict) -> Path:
     """run.json: what was run, on what, with which code, how the rows were accounted for, how long it took."""
     facts = ingested.manifest
     record = {
         "parameters": {key: values[key] for key in sorted(values)},
-        "release": {key: facts.get(key) for key in ["release_id", "release_name", "release_date", "data_from",
-                                                     "data_through", "synthetic", "checksum_sha256", "checksum_of"]},
+        "release": {
+            key: facts.get(key)
+            for key in [
+                "release_id",
+                "release_name",
+                "release_date",
+                "data_from",
+                "data_through",
+                "synthetic",
+                "checksum_sha256",
+                "checksum_of",
+            ]
+        },
         "release_path": str(release),
         "synthetic_sample": ingested.synthetic,
         "code": {"package": "pdclosures", "version": __version__, "git_commit": _git_commit()},
@@ -184,8 +208,11 @@ def dependency_versions() -> dict[str, str | None]:
         declared = metadata.requires("pdclosures") or []
     except metadata.PackageNotFoundError:
         declared = []
-    names = [re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0] for requirement in declared
-             if "extra ==" not in requirement]
+    names = [
+        re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
+        for requirement in declared
+        if "extra ==" not in requirement
+    ]
     return {name: _version(name) for name in sorted(set(names + RECORDED), key=str.lower)}
 
 
@@ -199,10 +226,12 @@ def _version(name: str) -> str | None:
 def _git_commit() -> str | None:
     """The commit the code was run from, with "-dirty" if tracked files were changed."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -215,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: {params.DEFAULTS[name]!r}")
     args = parser.parse_args(argv)
     overrides = {name: getattr(args, name) for name in params.DEFAULTS}
-    return run_command(lambda: run(params.resolve(args.params, **overrides)),
-                       interrupted="interrupted: previous outputs left as they were")
+    return run_command(
+        lambda: run(params.resolve(args.params, **overrides)),
+        interrupted="interrupted: previous outputs left as they were",
+    )
 
 
 if __name__ == "__main__":

@@ -72,10 +72,13 @@ class RateCalculator:
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
         self.con.execute(
-            f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')")
+            f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')"
+        )
         # One row per code; where a code repeats (inactive duplicates), the first wins.
-        for table, view, code in [(release_format.BASE_CITY_TABLE, "base_city", "BASE_CITY_CODE"),
-                                  (release_format.HLOC_TABLE, "hloc", "HEARING_LOC_CODE")]:
+        for table, view, code in [
+            (release_format.BASE_CITY_TABLE, "base_city", "BASE_CITY_CODE"),
+            (release_format.HLOC_TABLE, "hloc", "HEARING_LOC_CODE"),
+        ]:
             self.con.execute(f"""CREATE VIEW {view} AS SELECT * EXCLUDE (rn) FROM (
                 SELECT *, row_number() OVER (PARTITION BY {code} ORDER BY {code}) rn
                 FROM read_parquet('{sql_path(ingest.lookup_path(table))}')) WHERE rn = 1""")
@@ -118,10 +121,10 @@ class RateCalculator:
             rows = f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE, date_trunc('month', COMP_DATE)::DATE AS COMP_MONTH,
                               is_pd, 1 AS n FROM ({definition.completions_sql(self.window, method, source)})"""
         keys = "BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH" if by_place_and_month else ""
-        return f"""SELECT {keys + ',' if keys else ''}
+        return f"""SELECT {keys + "," if keys else ""}
                           coalesce(sum(n) FILTER (WHERE is_pd), 0)::BIGINT AS pd_closures,
                           coalesce(sum(n), 0)::BIGINT AS completions
-                   FROM ({rows}) {'GROUP BY ' + keys if keys else ''}"""
+                   FROM ({rows}) {"GROUP BY " + keys if keys else ""}"""
 
     def national_for(self, method: Method) -> pd.DataFrame:
         """national() under another method for the same window, e.g. for a sensitivity analysis.
@@ -139,11 +142,11 @@ class RateCalculator:
         """The run's counts summed over the completions table, by keys that may name the court's
         lookup row (b) and the hearing location's (h)."""
         return self.con.execute(f"""
-            SELECT {keys + ',' if keys else ''} coalesce(sum(c.pd_closures), 0)::BIGINT AS pd_closures,
+            SELECT {keys + "," if keys else ""} coalesce(sum(c.pd_closures), 0)::BIGINT AS pd_closures,
                    coalesce(sum(c.completions), 0)::BIGINT AS completions
             FROM completions c LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE
                                LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
-            {'GROUP BY ' + group if group else ''}""").df()
+            {"GROUP BY " + group if group else ""}""").df()
 
     def national_row(self, counts: pd.DataFrame) -> pd.DataFrame:
         """A row like national.csv from one row of pd_closures and completions over this window."""
@@ -159,8 +162,10 @@ class RateCalculator:
         frame = pd.DataFrame({"fiscal_year": self.window.fiscal_years()})
         frame["period_start"] = [max(self.window.start, dt.date(fy - 1, 10, 1)).isoformat() for fy in frame.fiscal_year]
         frame["period_end"] = [min(self.window.end, dt.date(fy, 9, 30)).isoformat() for fy in frame.fiscal_year]
-        frame["partial"] = [(s != f"{fy - 1}-10-01") or (e != f"{fy}-09-30")
-                            for fy, s, e in zip(frame.fiscal_year, frame.period_start, frame.period_end)]
+        frame["partial"] = [
+            (s != f"{fy - 1}-10-01") or (e != f"{fy}-09-30")
+            for fy, s, e in zip(frame.fiscal_year, frame.period_start, frame.period_end)
+        ]
         counts["fiscal_year"] = counts["fiscal_year"].astype("int64")
         return add_rates(frame.merge(counts, on="fiscal_year", how="left"))
 
@@ -171,12 +176,15 @@ class RateCalculator:
         return add_rates(frame.merge(counts, on="month", how="left"))
 
     def courts(self, min_completions: int = 0) -> pd.DataFrame:
-        frame = self._summed("""c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
+        frame = self._summed(
+            """c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
                                 any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
-                             group="c.BASE_CITY_CODE")
+            group="c.BASE_CITY_CODE",
+        )
         frame["court"] = court_names(frame)
         return rank(add_rates(frame), min_completions, "base_city_code")[
-            ["base_city_code", "court", "state", *RATE_COLUMNS]]
+            ["base_city_code", "court", "state", *RATE_COLUMNS]
+        ]
 
     def hearing_locations(self, min_completions: int = 0) -> pd.DataFrame:
         frame = self._summed(
@@ -184,11 +192,20 @@ class RateCalculator:
                any_value(h.HEARING_CITY) AS hearing_city, any_value(h.HEARING_STATE) AS hearing_state,
                c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
                any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
-            group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE")
+            group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE",
+        )
         frame["court"] = court_names(frame)
         return rank(add_rates(frame), min_completions, "hearing_loc_code", "base_city_code")[
-            ["hearing_loc_code", "hearing_location", "hearing_city", "hearing_state", "base_city_code", "court",
-             *RATE_COLUMNS]]
+            [
+                "hearing_loc_code",
+                "hearing_location",
+                "hearing_city",
+                "hearing_state",
+                "base_city_code",
+                "court",
+                *RATE_COLUMNS,
+            ]
+        ]
 
     def _by_lookup_column(self, name: str, column: str, min_completions: int) -> pd.DataFrame:
         """Rates by one lookup column (the court's state or region, the location's circuit), ranked."""
@@ -259,8 +276,11 @@ def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFr
     small = frame["completions"] < min_completions
     rate, size = frame["pd_rate"].fillna(-1), frame["completions"].astype(float)
     frame = frame.assign(_small=small, _first=rate.where(~small, size), _second=size.where(~small, rate))
-    frame = frame.sort_values(["_small", "_first", "_second", *tie_keys],
-                              ascending=[True, False, False, *[True] * len(tie_keys)], kind="mergesort")
+    frame = frame.sort_values(
+        ["_small", "_first", "_second", *tie_keys],
+        ascending=[True, False, False, *[True] * len(tie_keys)],
+        kind="mergesort",
+    )
     return frame.drop(columns=["_small", "_first", "_second"]).reset_index(drop=True)
 
 
@@ -295,10 +315,22 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
 # Column headings where "pd_closures" -> "Pd closures" would not do; other columns get their
 # name with spaces and a capital.
 HEADINGS = {
-    "pd_closures": "PD closures", "pd_rate": "PD rate", "ci_low": "95% interval", "base_city_code": "Court code",
-    "hearing_loc_code": "Location code", "hearing_city": "City", "hearing_state": "State",
-    "circuit": "Federal circuit", "region": "EOIR region", "start": "From", "end": "To", "period_start": "From",
-    "period_end": "To", "partial": "Part of the year", "label": "Definition", "is_default": "Run's method",
+    "pd_closures": "PD closures",
+    "pd_rate": "PD rate",
+    "ci_low": "95% interval",
+    "base_city_code": "Court code",
+    "hearing_loc_code": "Location code",
+    "hearing_city": "City",
+    "hearing_state": "State",
+    "circuit": "Federal circuit",
+    "region": "EOIR region",
+    "start": "From",
+    "end": "To",
+    "period_start": "From",
+    "period_end": "To",
+    "partial": "Part of the year",
+    "label": "Definition",
+    "is_default": "Run's method",
     "basis": "Computed from",
 }
 MISSING = "—"  # a rate or interval without completions
@@ -316,8 +348,10 @@ def publication_table(frame: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
         if column == "pd_rate":
             text = [percent(v, decimals) for v in values]
         elif column == "ci_low" and "ci_high" in frame.columns:
-            text = [MISSING if pd.isna(low) or pd.isna(high) else f"{100 * low:.{decimals}f}–{percent(high, decimals)}"
-                    for low, high in zip(values, frame["ci_high"])]
+            text = [
+                MISSING if pd.isna(low) or pd.isna(high) else f"{100 * low:.{decimals}f}–{percent(high, decimals)}"
+                for low, high in zip(values, frame["ci_high"])
+            ]
         elif column == "fiscal_year":
             text = [f"FY{int(v)}" for v in values]
         elif pd.api.types.is_bool_dtype(values):
@@ -346,14 +380,21 @@ def display_table(frame: pd.DataFrame, decimals: int = 1) -> DisplayTable:
     """publication_table() styled for a notebook or the report: no index, numbers right-aligned."""
     table = publication_table(frame, decimals)
     shown = frame.drop(columns="ci_high") if "ci_low" in frame.columns else frame
-    numeric = [i for i, column in enumerate(shown.columns)
-               if column in ("pd_rate", "ci_low") or (pd.api.types.is_integer_dtype(shown[column])
-                                                      and not pd.api.types.is_bool_dtype(shown[column]))]
+    numeric = [
+        i
+        for i, column in enumerate(shown.columns)
+        if column in ("pd_rate", "ci_low")
+        or (pd.api.types.is_integer_dtype(shown[column]) and not pd.api.types.is_bool_dtype(shown[column]))
+    ]
     # A fixed id (from the headings), so a rerun writes the same HTML.
     uuid = hashlib.sha256("|".join(table.columns).encode()).hexdigest()[:8]
     styles = [{"selector": f"td.col{i}, th.col_heading.col{i}", "props": "text-align: right"} for i in numeric]
-    return (DisplayTable(table).hide(axis="index").set_uuid(uuid)
-            .set_table_styles([{"selector": "td, th", "props": "text-align: left"}, *styles]))
+    return (
+        DisplayTable(table)
+        .hide(axis="index")
+        .set_uuid(uuid)
+        .set_table_styles([{"selector": "td, th", "props": "text-align: left"}, *styles])
+    )
 
 
 def sql_path(path: Path) -> str:

@@ -89,8 +89,10 @@ class Release:
         except NotImplementedError:  # a compression method zipfile cannot read
             method = self._zip.getinfo(member).compress_type
             needs = "zipfile-inflate64 (pip install zipfile-inflate64)" if method == 9 else "another unzip tool"
-            raise ReleaseError(f"{self.describe(table)}: compressed with method {method} "
-                               f"({zipfile.compressor_names.get(method, 'unknown')}), which needs {needs}") from None
+            raise ReleaseError(
+                f"{self.describe(table)}: compressed with method {method} "
+                f"({zipfile.compressor_names.get(method, 'unknown')}), which needs {needs}"
+            ) from None
 
     def read_table_bytes(self, table: str) -> bytes:
         with self.open_table(table) as stream:
@@ -276,7 +278,6 @@ def sha256_file(path: Path, block: int = 8 << 20, on_block=None) -> str:
             if on_block is not None:
                 on_block(len(piece))
     return digest.hexdigest()
-
 
 
 # --------------------------------------------------------------------------------------------

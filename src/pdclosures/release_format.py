@@ -23,13 +23,44 @@ TABLES = [PROCEEDING_TABLE, BASE_CITY_TABLE, HLOC_TABLE, DECISION_TABLE, CASE_TY
 COLUMN_ALIASES: dict[str, str] = {}
 
 PROCEEDING_COLUMNS = [
-    "IDNPROCEEDING", "IDNCASE", "OSC_DATE", "INPUT_DATE", "BASE_CITY_CODE", "HEARING_LOC_CODE",
-    "IJ_CODE", "TRANS_IN_DATE", "PREV_HEARING_LOC", "PREV_HEARING_BASE", "PREV_IJ_CODE",
-    "TRANS_NBR", "HEARING_DATE", "HEARING_TIME", "DEC_TYPE", "DEC_CODE", "DEPORTED_1",
-    "DEPORTED_2", "OTHER_COMP", "APPEAL_RSVD", "APPEAL_NOT_FILED", "COMP_DATE", "ABSENTIA",
-    "VENUE_CHG_GRANTED", "TRANSFER_TO", "DATE_APPEAL_DUE_STATUS", "TRANSFER_STATUS", "CUSTODY",
-    "CASE_TYPE", "NAT", "LANG", "SCHEDULED_HEAR_LOC", "CORRECTIONAL_FAC", "CRIM_IND", "IHP",
-    "AGGRAVATE_FELON", "DATE_DETAINED", "DATE_RELEASED",
+    "IDNPROCEEDING",
+    "IDNCASE",
+    "OSC_DATE",
+    "INPUT_DATE",
+    "BASE_CITY_CODE",
+    "HEARING_LOC_CODE",
+    "IJ_CODE",
+    "TRANS_IN_DATE",
+    "PREV_HEARING_LOC",
+    "PREV_HEARING_BASE",
+    "PREV_IJ_CODE",
+    "TRANS_NBR",
+    "HEARING_DATE",
+    "HEARING_TIME",
+    "DEC_TYPE",
+    "DEC_CODE",
+    "DEPORTED_1",
+    "DEPORTED_2",
+    "OTHER_COMP",
+    "APPEAL_RSVD",
+    "APPEAL_NOT_FILED",
+    "COMP_DATE",
+    "ABSENTIA",
+    "VENUE_CHG_GRANTED",
+    "TRANSFER_TO",
+    "DATE_APPEAL_DUE_STATUS",
+    "TRANSFER_STATUS",
+    "CUSTODY",
+    "CASE_TYPE",
+    "NAT",
+    "LANG",
+    "SCHEDULED_HEAR_LOC",
+    "CORRECTIONAL_FAC",
+    "CRIM_IND",
+    "IHP",
+    "AGGRAVATE_FELON",
+    "DATE_DETAINED",
+    "DATE_RELEASED",
 ]
 assert len(PROCEEDING_COLUMNS) == 38
 
@@ -44,40 +75,87 @@ PROCEEDING_CACHE_COLUMNS = PROCEEDING_ID_COLUMNS + PROCEEDING_DATE_COLUMNS + PRO
 # tblLookupBaseCity: 11 named columns, 80 print-form flag columns, then 6 more. Our reference
 # names only the first (BaseEoir1Flag) and last (I122Subf) print-form columns; the synthetic
 # sample fills the 78 between with placeholder names.
-BASE_CITY_PRINT_FORM_COLUMNS = (
-    ["BaseEoir1Flag"] + [f"PrintForm{i:02d}" for i in range(2, 80)] + ["I122Subf"]
-)
+BASE_CITY_PRINT_FORM_COLUMNS = ["BaseEoir1Flag"] + [f"PrintForm{i:02d}" for i in range(2, 80)] + ["I122Subf"]
 BASE_CITY_COLUMNS = (
-    ["idnBaseCity", "BASE_CITY_CODE", "BASE_CITY_NAME", "BaseAutomated", "BASE_ST_ADDRESS",
-     "BASE_CITY", "BASE_STATE", "BASE_ZIP_1", "BASE_ZIP_2", "BASE_PHONE_NO", "strRegion"]
+    [
+        "idnBaseCity",
+        "BASE_CITY_CODE",
+        "BASE_CITY_NAME",
+        "BaseAutomated",
+        "BASE_ST_ADDRESS",
+        "BASE_CITY",
+        "BASE_STATE",
+        "BASE_ZIP_1",
+        "BASE_ZIP_2",
+        "BASE_PHONE_NO",
+        "strRegion",
+    ]
     + BASE_CITY_PRINT_FORM_COLUMNS
-    + ["RopDefault", "RopPrtClass", "BaseSplPrtClass", "datCreatedOn", "datModifiedOn",
-       "blnActive", "blnBCIS"]
+    + ["RopDefault", "RopPrtClass", "BaseSplPrtClass", "datCreatedOn", "datModifiedOn", "blnActive", "blnBCIS"]
 )
 HLOC_COLUMNS = [
-    "idnHloc", "HEARING_LOC_CODE", "HEARING_LOC_NAME", "HEARING_CORR_TITLE", "HEARING_ST_ADDRESS",
-    "HEARING_CITY", "HEARING_STATE", "HEARING_ZIP", "HEARING_PHONE_NO", "HEARING_BASE_CITY",
-    "Hear_Admin_Hear_Loc", "Hear_Trans_COV_City", "Hear_Det_Type", "Hear_Active_Flg",
-    "datCreatedOn", "datModifiedOn", "blnActive", "ROPLoc", "intCalDetainDays",
-    "intCalINSAsyPDays", "intCalINSAsyMDays", "intCalINSDays", "intCalEOIRDays", "intCalCFRDays",
-    "intCalCDRDays", "CircuitCourt", "blnPrnWksOnAdd", "blnPrnRopOnAdd",
+    "idnHloc",
+    "HEARING_LOC_CODE",
+    "HEARING_LOC_NAME",
+    "HEARING_CORR_TITLE",
+    "HEARING_ST_ADDRESS",
+    "HEARING_CITY",
+    "HEARING_STATE",
+    "HEARING_ZIP",
+    "HEARING_PHONE_NO",
+    "HEARING_BASE_CITY",
+    "Hear_Admin_Hear_Loc",
+    "Hear_Trans_COV_City",
+    "Hear_Det_Type",
+    "Hear_Active_Flg",
+    "datCreatedOn",
+    "datModifiedOn",
+    "blnActive",
+    "ROPLoc",
+    "intCalDetainDays",
+    "intCalINSAsyPDays",
+    "intCalINSAsyMDays",
+    "intCalINSDays",
+    "intCalEOIRDays",
+    "intCalCFRDays",
+    "intCalCDRDays",
+    "CircuitCourt",
+    "blnPrnWksOnAdd",
+    "blnPrnRopOnAdd",
 ]
 DECISION_COLUMNS = [
-    "idnCourtDecision", "strCaseType", "strDecCode", "strDecDescription", "strDecType",
-    "strFinalDisposition", "blnActive", "datCreatedOn", "datModifiedOn",
+    "idnCourtDecision",
+    "strCaseType",
+    "strDecCode",
+    "strDecDescription",
+    "strDecType",
+    "strFinalDisposition",
+    "blnActive",
+    "datCreatedOn",
+    "datModifiedOn",
 ]
 CASE_TYPE_COLUMNS = [
-    "idnCaseType", "strCode", "strDescription", "blnActive", "datCreatedOn", "datModifiedOn",
+    "idnCaseType",
+    "strCode",
+    "strDescription",
+    "blnActive",
+    "datCreatedOn",
+    "datModifiedOn",
     "strAnsirCode",
 ]
 
 # Columns of each lookup that the analysis reads.
 LOOKUP_NEEDED_COLUMNS = {
     BASE_CITY_TABLE: ["BASE_CITY_CODE", "BASE_CITY_NAME", "BASE_CITY", "BASE_STATE", "strRegion"],
-    HLOC_TABLE: ["HEARING_LOC_CODE", "HEARING_LOC_NAME", "HEARING_CITY", "HEARING_STATE",
-                 "HEARING_BASE_CITY", "CircuitCourt"],
-    DECISION_TABLE: ["strCaseType", "strDecCode", "strDecDescription", "strDecType", "blnActive",
-                     "datCreatedOn"],
+    HLOC_TABLE: [
+        "HEARING_LOC_CODE",
+        "HEARING_LOC_NAME",
+        "HEARING_CITY",
+        "HEARING_STATE",
+        "HEARING_BASE_CITY",
+        "CircuitCourt",
+    ],
+    DECISION_TABLE: ["strCaseType", "strDecCode", "strDecDescription", "strDecType", "blnActive", "datCreatedOn"],
     CASE_TYPE_TABLE: ["strCode", "strDescription"],
 }
 
@@ -87,5 +165,6 @@ REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
 # Codes the parameters accept: OTHER_COMP codes that occur in the release (tblLookupCourtDecision,
 # strDecType 'O'), and the case types of tblLookupCaseType.
 KNOWN_OTHER_COMP_CODES = frozenset("ACFHIKMOPRTWXY")
-KNOWN_CASE_TYPES = frozenset({"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL",
-                              "DCC"})
+KNOWN_CASE_TYPES = frozenset(
+    {"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL", "DCC"}
+)

@@ -52,15 +52,17 @@ TABLE_PATHS = {
 }
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so the same seed gives a byte-identical zip
 
-WARNING = ("SYNTHETIC DATA made by pdclosures.sample: not EOIR data. Every proceeding in it is "
-           "made up; use it only to test software, never to say anything about immigration courts.")
+WARNING = (
+    "SYNTHETIC DATA made by pdclosures.sample: not EOIR data. Every proceeding in it is "
+    "made up; use it only to test software, never to say anything about immigration courts."
+)
 
 # The span of the synthetic proceedings: fiscal years 2011-2015.
 FIRST_DAY = date(2010, 10, 1)
 LAST_DAY = date(2015, 9, 30)
 FISCAL_YEARS = (2011, 2012, 2013, 2014, 2015)
 TRUTH_WINDOWS = {
-    "trac-2014": (date(2012, 10, 1), date(2014, 3, 31)),   # TRAC bulletin of 2014-04-24
+    "trac-2014": (date(2012, 10, 1), date(2014, 3, 31)),  # TRAC bulletin of 2014-04-24
     "report-339": (date(2011, 10, 1), date(2013, 12, 31)),  # TRAC report 339, Table 1 total
     **{f"FY{fy}": (date(fy - 1, 10, 1), date(fy, 9, 30)) for fy in FISCAL_YEARS},
 }
@@ -77,32 +79,32 @@ COURT_TRUTH_WINDOWS = ("trac-2014", "report-339")
 # plausible guess (detention courts near zero). detained: a detention court.
 COURTS = [
     # code, city, state, weight, pd_pct, detained
-    ("NYC", "NEW YORK", "NY", 80, 3.5, False),        # TRAC: 3-4
-    ("LOS", "LOS ANGELES", "CA", 72, 23.7, False),    # TRAC: 23.7
+    ("NYC", "NEW YORK", "NY", 80, 3.5, False),  # TRAC: 3-4
+    ("LOS", "LOS ANGELES", "CA", 72, 23.7, False),  # TRAC: 23.7
     ("SFR", "SAN FRANCISCO", "CA", 45, 6.0, False),
-    ("MIA", "MIAMI", "FL", 40, 6.3, False),           # TRAC: 6.3
-    ("HOU", "HOUSTON", "TX", 38, 1.7, False),         # TRAC: 1.7, under 3
-    ("SNA", "SAN ANTONIO", "TX", 33, 3.5, False),     # TRAC: 3-4
-    ("CHI", "CHICAGO", "IL", 33, 5.0, False),         # TRAC: 5.0
+    ("MIA", "MIAMI", "FL", 40, 6.3, False),  # TRAC: 6.3
+    ("HOU", "HOUSTON", "TX", 38, 1.7, False),  # TRAC: 1.7, under 3
+    ("SNA", "SAN ANTONIO", "TX", 33, 3.5, False),  # TRAC: 3-4
+    ("CHI", "CHICAGO", "IL", 33, 5.0, False),  # TRAC: 5.0
     ("DAL", "DALLAS", "TX", 28, 2.5, False),
-    ("SEA", "SEATTLE", "WA", 22, 30.0, False),        # TRAC: about 30
+    ("SEA", "SEATTLE", "WA", 22, 30.0, False),  # TRAC: about 30
     ("ATL", "ATLANTA", "GA", 25, 2.0, False),
     ("WAS", "ANNANDALE", "VA", 25, 4.0, False),
-    ("NEW", "NEWARK", "NJ", 25, 3.5, False),          # TRAC: 3-4
-    ("TUC", "TUCSON", "AZ", 18, 30.0, False),         # TRAC: about 30
-    ("PHO", "PHOENIX", "AZ", 20, 21.0, False),        # TRAC: 20.7
+    ("NEW", "NEWARK", "NJ", 25, 3.5, False),  # TRAC: 3-4
+    ("TUC", "TUCSON", "AZ", 18, 30.0, False),  # TRAC: about 30
+    ("PHO", "PHOENIX", "AZ", 20, 21.0, False),  # TRAC: 20.7
     ("BOS", "BOSTON", "MA", 20, 4.0, False),
     ("SND", "SAN DIEGO", "CA", 18, 5.0, False),
     ("ORL", "ORLANDO", "FL", 18, 3.0, False),
     ("DEN", "DENVER", "CO", 16, 6.0, False),
-    ("LVG", "LAS VEGAS", "NV", 16, 3.3, False),       # TRAC: 3-4; Las Vegas Sun: about 3
+    ("LVG", "LAS VEGAS", "NV", 16, 3.3, False),  # TRAC: 3-4; Las Vegas Sun: about 3
     ("HLG", "HARLINGEN", "TX", 16, 1.5, False),
     ("BAL", "BALTIMORE", "MD", 15, 4.0, False),
-    ("OMA", "OMAHA", "NE", 14, 23.0, False),          # TRAC: 23.1
+    ("OMA", "OMAHA", "NE", 14, 23.0, False),  # TRAC: 23.1
     ("PHI", "PHILADELPHIA", "PA", 14, 4.0, False),
-    ("CHL", "CHARLOTTE", "NC", 14, 18.0, False),      # TRAC (through Feb 2015): 18.1
+    ("CHL", "CHARLOTTE", "NC", 14, 18.0, False),  # TRAC (through Feb 2015): 18.1
     ("MEM", "MEMPHIS", "TN", 14, 4.0, False),
-    ("ELP", "EL PASO", "TX", 12, 1.5, False),         # TRAC: under 3
+    ("ELP", "EL PASO", "TX", 12, 1.5, False),  # TRAC: under 3
     ("DET", "DETROIT", "MI", 12, 4.0, False),
     ("SLC", "WEST VALLEY", "UT", 10, 5.0, False),
     ("POR", "PORTLAND", "OR", 10, 8.0, False),
@@ -111,7 +113,7 @@ COURTS = [
     ("BLM", "FORT SNELLING", "MN", 10, 5.0, False),
     ("CLE", "CLEVELAND", "OH", 9, 4.0, False),
     ("HAR", "HARTFORD", "CT", 9, 4.0, False),
-    ("BUF", "BUFFALO", "NY", 8, 1.5, False),          # TRAC: under 3
+    ("BUF", "BUFFALO", "NY", 8, 1.5, False),  # TRAC: under 3
     ("LRO", "LAREDO", "TX", 6, 1.0, False),
     ("HON", "HONOLULU", "HI", 3, 5.0, False),
     ("SAJ", "GUAYNABO", "PR", 3, 2.0, False),
@@ -138,17 +140,35 @@ NON_COURT_CODES = [("HDQ", "HEADQUARTERS"), ("BIA", "BOARD OF IMMIGRATION APPEAL
 
 # Federal judicial circuit of each state or territory the courts are in (28 U.S.C. 41).
 CIRCUIT_OF_STATE = {
-    "MA": "1", "PR": "1",
-    "NY": "2", "CT": "2",
-    "NJ": "3", "PA": "3",
-    "MD": "4", "NC": "4", "VA": "4",
-    "TX": "5", "LA": "5",
-    "MI": "6", "OH": "6", "TN": "6",
+    "MA": "1",
+    "PR": "1",
+    "NY": "2",
+    "CT": "2",
+    "NJ": "3",
+    "PA": "3",
+    "MD": "4",
+    "NC": "4",
+    "VA": "4",
+    "TX": "5",
+    "LA": "5",
+    "MI": "6",
+    "OH": "6",
+    "TN": "6",
     "IL": "7",
-    "MN": "8", "MO": "8", "NE": "8",
-    "AZ": "9", "CA": "9", "GU": "9", "HI": "9", "NV": "9", "OR": "9", "WA": "9",
-    "CO": "10", "UT": "10",
-    "FL": "11", "GA": "11",
+    "MN": "8",
+    "MO": "8",
+    "NE": "8",
+    "AZ": "9",
+    "CA": "9",
+    "GU": "9",
+    "HI": "9",
+    "NV": "9",
+    "OR": "9",
+    "WA": "9",
+    "CO": "10",
+    "UT": "10",
+    "FL": "11",
+    "GA": "11",
 }
 # EOIR's strRegion splits the courts in two; here: states west of the Mississippi are Western.
 WESTERN_STATES = {"AZ", "CA", "CO", "GU", "HI", "LA", "MN", "MO", "NE", "NV", "OR", "TX", "UT", "WA"}
@@ -184,8 +204,7 @@ IS_PD_CODE = np.isin(OTHER_COMP_VALUES, definition.PD_CODES_DEFAULT)
 IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, definition.NEW_PROCEEDING_CODES_DEFAULT)
 OTHER_COMP_INDEX = {code: index for index, code in enumerate(OTHER_COMP_VALUES)}
 # Non-PD administrative completions, weighted by their all-years counts (October 2025 release).
-ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502,
-                      "K": 3_032, "H": 2_994}
+ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502, "K": 3_032, "H": 2_994}
 PD_CODE_SHARES = {"Y": 0.93, "M": 0.065, "I": 0.005}  # Y dominates; I is nearly unused
 NEW_PROCEEDING_SHARES = {"C": 0.69, "T": 0.31}  # 1,898,506 C : 847,234 T in the October 2025 release
 
@@ -193,25 +212,48 @@ NEW_PROCEEDING_SHARES = {"C": 0.69, "T": 0.31}  # 1,898,506 C : 847,234 T in the
 # weight. Weights follow the all-years DEC_CODE counts; the descriptions are written for this
 # synthetic lookup and are not EOIR's wording.
 MERITS_DECISIONS = {
-    "RMV": [("X", "Removal ordered", 3_943_648), ("R", "Relief granted", 880_183),
-            ("V", "Voluntary departure granted", 814_201), ("T", "Proceedings terminated", 810_769),
-            ("O", "Other decision", 41_856), ("W", "Withdrawal permitted", 10_972)],
-    "DEP": [("D", "Deportation ordered", 657_115), ("U", "Deportation ordered - other", 632_069),
-            ("V", "Voluntary departure granted", 814_201), ("T", "Proceedings terminated", 810_769),
-            ("R", "Relief granted", 880_183)],
-    "EXC": [("E", "Excluded", 158_177), ("A", "Admitted", 189_914), ("T", "Proceedings terminated", 810_769),
-            ("R", "Relief granted", 880_183), ("W", "Withdrawal permitted", 10_972)],
-    "OTHER": [("L", "DHS finding affirmed - denied", 6), ("R", "Relief granted", 3),
-              ("T", "Proceedings terminated", 1), ("O", "Other decision", 1)],
+    "RMV": [
+        ("X", "Removal ordered", 3_943_648),
+        ("R", "Relief granted", 880_183),
+        ("V", "Voluntary departure granted", 814_201),
+        ("T", "Proceedings terminated", 810_769),
+        ("O", "Other decision", 41_856),
+        ("W", "Withdrawal permitted", 10_972),
+    ],
+    "DEP": [
+        ("D", "Deportation ordered", 657_115),
+        ("U", "Deportation ordered - other", 632_069),
+        ("V", "Voluntary departure granted", 814_201),
+        ("T", "Proceedings terminated", 810_769),
+        ("R", "Relief granted", 880_183),
+    ],
+    "EXC": [
+        ("E", "Excluded", 158_177),
+        ("A", "Admitted", 189_914),
+        ("T", "Proceedings terminated", 810_769),
+        ("R", "Relief granted", 880_183),
+        ("W", "Withdrawal permitted", 10_972),
+    ],
+    "OTHER": [
+        ("L", "DHS finding affirmed - denied", 6),
+        ("R", "Relief granted", 3),
+        ("T", "Proceedings terminated", 1),
+        ("O", "Other decision", 1),
+    ],
 }
 DECISION_TYPES = {"O": 4_710_142, "W": 4_196_206, "7": 693_552, "6": 135_995}
 
 # Case types with descriptions and all-years counts (October 2025 release; odd codes left out).
 CASE_TYPES = [
-    ("RMV", "Removal", 13_512_456), ("DEP", "Deportation", 1_455_103), ("EXC", "Exclusion", 259_543),
-    ("CFR", "Credible Fear Review", 205_845), ("WHO", "Withholding Only", 58_901),
-    ("RFR", "Reasonable Fear Review", 36_451), ("AOC", "Asylum Only", 27_328),
-    ("REC", "Rescission", 2_837), ("CSR", "Claimed Status Review", 1_385),
+    ("RMV", "Removal", 13_512_456),
+    ("DEP", "Deportation", 1_455_103),
+    ("EXC", "Exclusion", 259_543),
+    ("CFR", "Credible Fear Review", 205_845),
+    ("WHO", "Withholding Only", 58_901),
+    ("RFR", "Reasonable Fear Review", 36_451),
+    ("AOC", "Asylum Only", 27_328),
+    ("REC", "Rescission", 2_837),
+    ("CSR", "Claimed Status Review", 1_385),
     ("NAC", "NACARA Section 203", 488),
 ]
 CASE_TYPE_CODES = np.array([code for code, _, _ in CASE_TYPES], dtype=object)
@@ -219,12 +261,23 @@ PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, release_format.REMOVAL_CASE_TYPES)  # P
 
 # Nationality and language pairs (EOIR-style codes) with made-up shares.
 NATIONALITY_LANGUAGE = [
-    ("MX", "SP", 42), ("GT", "SP", 11), ("ES", "SP", 10), ("HO", "SP", 9), ("CH", "MAN", 5),
-    ("IN", "PUN", 3), ("EC", "SP", 2), ("DR", "SP", 2), ("HA", "CRE", 2), ("CU", "SP", 2),
-    ("PH", "ENG", 2), ("CO", "SP", 2), ("NU", "SP", 2), ("RU", "RUS", 1), ("NI", "ENG", 1),
+    ("MX", "SP", 42),
+    ("GT", "SP", 11),
+    ("ES", "SP", 10),
+    ("HO", "SP", 9),
+    ("CH", "MAN", 5),
+    ("IN", "PUN", 3),
+    ("EC", "SP", 2),
+    ("DR", "SP", 2),
+    ("HA", "CRE", 2),
+    ("CU", "SP", 2),
+    ("PH", "ENG", 2),
+    ("CO", "SP", 2),
+    ("NU", "SP", 2),
+    ("RU", "RUS", 1),
+    ("NI", "ENG", 1),
 ]
-HEARING_TIMES = np.array(["0830", "0900", "0930", "1000", "1030", "1100", "1300", "1330", "1400",
-                          "1500"], dtype=object)
+HEARING_TIMES = np.array(["0830", "0900", "0930", "1000", "1030", "1100", "1300", "1330", "1400", "1500"], dtype=object)
 
 # --------------------------------------------------------------------------------------------
 # Calibration of volumes and PD closures
@@ -233,8 +286,7 @@ HEARING_TIMES = np.array(["0830", "0900", "0930", "1000", "1030", "1100", "1300"
 # 339 Table 1 for FY2012 and FY2013; FY2014 is its Oct-Dec 2013 figure (42,816) times four,
 # FY2015 the bulletin of 2015-03-19's Jan-Feb 2015 figure (28,703) times six; FY2011 assumed
 # similar to FY2012. The generator keeps the proportions; `proceedings` sets the scale.
-COMPLETIONS_PER_FISCAL_YEAR = {2011: 210_000, 2012: 206_330, 2013: 191_803, 2014: 171_264,
-                               2015: 172_218}
+COMPLETIONS_PER_FISCAL_YEAR = {2011: 210_000, 2012: 206_330, 2013: 191_803, 2014: 171_264, 2015: 172_218}
 
 # National PD intensity per fiscal quarter, relative to the trac-2014 window (where it averages
 # 1.0): a court's PD probability is its pd_pct times this. Zero before the Morton memo of June
@@ -267,10 +319,19 @@ TRUNCATED_FULL_SCALE, TRUNCATED_MINIMUM = 6, 2
 TRUNCATED_FIELDS = 20
 JUNK_DATES_PER_ROW = 36 / 80_000  # per date column: a few dozen in the sample
 JUNK_DATE_COLUMNS = ("OSC_DATE", "INPUT_DATE", "COMP_DATE")
-JUNK_DATES = np.array(["1899-12-31 00:00:00.000", "1900-01-01 00:00:00.000", "2013-02-30 00:00:00.000",
-                       "2013-04-31 00:00:00.000", "UNKNOWN", "00/00/0000"], dtype=object)
-NUL_SHARE = 0.0025      # rows given a NUL byte after the code, per column below
-PADDED_SHARE = 0.015    # rows given a trailing space after the code, per column below
+JUNK_DATES = np.array(
+    [
+        "1899-12-31 00:00:00.000",
+        "1900-01-01 00:00:00.000",
+        "2013-02-30 00:00:00.000",
+        "2013-04-31 00:00:00.000",
+        "UNKNOWN",
+        "00/00/0000",
+    ],
+    dtype=object,
+)
+NUL_SHARE = 0.0025  # rows given a NUL byte after the code, per column below
+PADDED_SHARE = 0.015  # rows given a trailing space after the code, per column below
 NUL_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "HEARING_LOC_CODE")
 PADDED_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "LANG", "CASE_TYPE")
 
@@ -306,13 +367,18 @@ class _Calendar:
         self.days = np.busday_offset(np.datetime64(FIRST_DAY), indexes, roll="forward")
         self._strings = np.array([_timestamp(d) for d in self.days.astype(str)], dtype=object)
         self.fiscal_year_first = np.array([self.index(date(fy - 1, 10, 1)) for fy in FISCAL_YEARS])
-        self.fiscal_year_length = np.array([self.index(date(fy, 10, 1)) for fy in FISCAL_YEARS]) \
-            - self.fiscal_year_first
+        self.fiscal_year_length = (
+            np.array([self.index(date(fy, 10, 1)) for fy in FISCAL_YEARS]) - self.fiscal_year_first
+        )
         months = self.days.astype("datetime64[M]").astype(int) % 12 + 1
         fiscal_years = self.days.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
         quarters = ((months + 2) % 12) // 3  # Oct-Dec -> 0, ..., Jul-Sep -> 3
-        self._pd_intensity = np.array([PD_INTENSITY_BY_QUARTER.get(fy, (0, 0, 0, 0))[q]
-                                       for fy, q in zip(fiscal_years.tolist(), quarters.tolist())])
+        self._pd_intensity = np.array(
+            [
+                PD_INTENSITY_BY_QUARTER.get(fy, (0, 0, 0, 0))[q]
+                for fy, q in zip(fiscal_years.tolist(), quarters.tolist())
+            ]
+        )
 
     def index(self, day: date) -> int:
         """Index of the first business day on or after `day`."""
@@ -348,15 +414,26 @@ def _hearing_locations():
 
 def _base_city_rows() -> list[list[str]]:
     created = _timestamp("1997-04-01")
-    entries = [(code, city, state) for code, city, state, *_ in COURTS] + \
-              [(code, "", "") for code, _ in NON_COURT_CODES]
+    entries = [(code, city, state) for code, city, state, *_ in COURTS] + [
+        (code, "", "") for code, _ in NON_COURT_CODES
+    ]
     rows = []
     for number, (code, city, state) in enumerate(sorted(entries), 1):
         region = "" if not state else "Western" if state in WESTERN_STATES else "Eastern"
         # Addresses, zips and phone numbers are left empty rather than invented.
-        values = {"idnBaseCity": str(number), "BASE_CITY_CODE": code, "BASE_CITY_NAME": "IMMIGRATION COURT",
-                  "BaseAutomated": "1", "BASE_CITY": city, "BASE_STATE": state, "strRegion": region,
-                  "datCreatedOn": created, "datModifiedOn": created, "blnActive": "1", "blnBCIS": "0"}
+        values = {
+            "idnBaseCity": str(number),
+            "BASE_CITY_CODE": code,
+            "BASE_CITY_NAME": "IMMIGRATION COURT",
+            "BaseAutomated": "1",
+            "BASE_CITY": city,
+            "BASE_STATE": state,
+            "strRegion": region,
+            "datCreatedOn": created,
+            "datModifiedOn": created,
+            "blnActive": "1",
+            "blnBCIS": "0",
+        }
         values.update({column: "0" for column in release_format.BASE_CITY_PRINT_FORM_COLUMNS})
         rows.append([values.get(column, "") for column in release_format.BASE_CITY_COLUMNS])
     return rows
@@ -370,14 +447,31 @@ def _hloc_rows() -> list[list[str]]:
         title = "COURT ADMINISTRATOR"
         if code == "SEA":  # the real lookups sometimes break a description over two lines
             title = "COURT ADMINISTRATOR\r\nSEATTLE IMMIGRATION COURT"
-        values = {"idnHloc": str(number), "HEARING_LOC_CODE": code, "HEARING_LOC_NAME": name,
-                  "HEARING_CORR_TITLE": title, "HEARING_CITY": city, "HEARING_STATE": state,
-                  "HEARING_BASE_CITY": court_code, "Hear_Admin_Hear_Loc": "N",
-                  "Hear_Det_Type": "D" if detention_site else "", "Hear_Active_Flg": "Y",
-                  "datCreatedOn": created, "datModifiedOn": created, "blnActive": "1",
-                  "intCalDetainDays": "10", "intCalINSAsyPDays": "45", "intCalINSAsyMDays": "45",
-                  "intCalINSDays": "60", "intCalEOIRDays": "60", "intCalCFRDays": "7", "intCalCDRDays": "7",
-                  "CircuitCourt": CIRCUIT_OF_STATE[state], "blnPrnWksOnAdd": "0", "blnPrnRopOnAdd": "0"}
+        values = {
+            "idnHloc": str(number),
+            "HEARING_LOC_CODE": code,
+            "HEARING_LOC_NAME": name,
+            "HEARING_CORR_TITLE": title,
+            "HEARING_CITY": city,
+            "HEARING_STATE": state,
+            "HEARING_BASE_CITY": court_code,
+            "Hear_Admin_Hear_Loc": "N",
+            "Hear_Det_Type": "D" if detention_site else "",
+            "Hear_Active_Flg": "Y",
+            "datCreatedOn": created,
+            "datModifiedOn": created,
+            "blnActive": "1",
+            "intCalDetainDays": "10",
+            "intCalINSAsyPDays": "45",
+            "intCalINSAsyMDays": "45",
+            "intCalINSDays": "60",
+            "intCalEOIRDays": "60",
+            "intCalCFRDays": "7",
+            "intCalCDRDays": "7",
+            "CircuitCourt": CIRCUIT_OF_STATE[state],
+            "blnPrnWksOnAdd": "0",
+            "blnPrnRopOnAdd": "0",
+        }
         rows.append([values.get(column, "") for column in release_format.HLOC_COLUMNS])
     return rows
 
@@ -392,10 +486,17 @@ def _decision_rows() -> list[list[str]]:
     rows = []
 
     def add(case_type, code, description, decision_type, final, active, created):
-        values = {"idnCourtDecision": str(len(rows) + 1), "strCaseType": case_type, "strDecCode": code,
-                  "strDecDescription": description, "strDecType": decision_type,
-                  "strFinalDisposition": final, "blnActive": active,
-                  "datCreatedOn": _timestamp(created), "datModifiedOn": _timestamp(created)}
+        values = {
+            "idnCourtDecision": str(len(rows) + 1),
+            "strCaseType": case_type,
+            "strDecCode": code,
+            "strDecDescription": description,
+            "strDecType": decision_type,
+            "strFinalDisposition": final,
+            "blnActive": active,
+            "datCreatedOn": _timestamp(created),
+            "datModifiedOn": _timestamp(created),
+        }
         rows.append([values[column] for column in release_format.DECISION_COLUMNS])
 
     for case_type, _, _ in CASE_TYPES:
@@ -414,8 +515,10 @@ def _decision_rows() -> list[list[str]]:
 
 def _case_type_rows() -> list[list[str]]:
     created = _timestamp("1997-04-01")
-    return [[str(number), code, description, "1", created, created, code[0]]
-            for number, (code, description, _) in enumerate(CASE_TYPES, 1)]
+    return [
+        [str(number), code, description, "1", created, created, code[0]]
+        for number, (code, description, _) in enumerate(CASE_TYPES, 1)
+    ]
 
 
 def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
@@ -510,10 +613,15 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
     cases = rows  # enough: a case has at least one proceeding
     pending = rng.random(cases) < PENDING_SHARE_OF_LAST
     fiscal_year = rng.choice(len(FISCAL_YEARS), size=cases, p=_shares(list(COMPLETIONS_PER_FISCAL_YEAR.values())))
-    comp = np.where(pending, -1, calendar.fiscal_year_first[fiscal_year]
-                    + (rng.random(cases) * calendar.fiscal_year_length[fiscal_year]).astype(int))
-    entered = np.where(pending, span - 1 - rng.exponential(400, cases).astype(int),
-                       comp - rng.exponential(250, cases).astype(int))
+    comp = np.where(
+        pending,
+        -1,
+        calendar.fiscal_year_first[fiscal_year]
+        + (rng.random(cases) * calendar.fiscal_year_length[fiscal_year]).astype(int),
+    )
+    entered = np.where(
+        pending, span - 1 - rng.exponential(400, cases).astype(int), comp - rng.exponential(250, cases).astype(int)
+    )
     court = rng.choice(n_courts, size=cases, p=tables.court_share)
     wanted = rng.choice(PREDECESSOR_COUNTS, size=cases, p=PREDECESSOR_SHARES)
     levels = [(comp, entered, court)]  # level 0: the last proceeding; level k: k steps before it
@@ -544,15 +652,20 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
     order = np.lexsort((np.arange(rows), entered))  # a predecessor ends before its successor starts
     file_row = np.empty(rows, dtype=int)
     file_row[order] = np.arange(rows)
-    grouped = {"case": case, "position": position, "last": steps_to_last == 0, "entered": entered,
-               "comp": comp_by_level[steps_to_last, case], "court": court_by_level[steps_to_last, case],
-               "previous": np.where(position > 0, file_row[np.arange(rows) - 1], -1),
-               "following": np.where(steps_to_last > 0, file_row[np.minimum(np.arange(rows) + 1, rows - 1)], -1)}
+    grouped = {
+        "case": case,
+        "position": position,
+        "last": steps_to_last == 0,
+        "entered": entered,
+        "comp": comp_by_level[steps_to_last, case],
+        "court": court_by_level[steps_to_last, case],
+        "previous": np.where(position > 0, file_row[np.arange(rows) - 1], -1),
+        "following": np.where(steps_to_last > 0, file_row[np.minimum(np.arange(rows) + 1, rows - 1)], -1),
+    }
     return {"n_cases": n_cases, **{name: values[order] for name, values in grouped.items()}}
 
 
-def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calendar: _Calendar,
-                    tables: _Tables):
+def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calendar: _Calendar, tables: _Tables):
     """Generate `rows` proceedings: returns (file bytes, records for the truth, quirk counts)."""
     timelines = _case_timelines(rng, rows, calendar, tables)
     n_cases, case, position = timelines["n_cases"], timelines["case"], timelines["position"]
@@ -573,8 +686,11 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     other_comp = np.zeros(rows, dtype=int)
     new_proceeding = completed & ~last
     other_comp[new_proceeding] = _draw_codes(rng, NEW_PROCEEDING_SHARES, new_proceeding.sum())
-    pd_probability = np.where(completed_last & PD_CASE_TYPES[case_type],
-                              tables.court_pd_rate[court] * calendar.pd_intensity(np.maximum(comp, 0)), 0.0)
+    pd_probability = np.where(
+        completed_last & PD_CASE_TYPES[case_type],
+        tables.court_pd_rate[court] * calendar.pd_intensity(np.maximum(comp, 0)),
+        0.0,
+    )
     order = np.lexsort((rng.random(rows), comp, court))
     expected = rng.random() + np.concatenate(([0.0], np.cumsum(pd_probability[order])))
     is_pd = np.zeros(rows, dtype=bool)
@@ -593,16 +709,19 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     # Custody: detention courts hold mostly detained respondents.
     custody_draw = rng.random(rows)
     detained_court = tables.court_detained[court]
-    custody = np.where(detained_court, np.where(custody_draw < 0.85, "D", np.where(custody_draw < 0.95, "R", "N")),
-                       np.where(custody_draw < 0.10, "D", np.where(custody_draw < 0.25, "R", "N"))).astype(object)
+    custody = np.where(
+        detained_court,
+        np.where(custody_draw < 0.85, "D", np.where(custody_draw < 0.95, "R", "N")),
+        np.where(custody_draw < 0.10, "D", np.where(custody_draw < 0.25, "R", "N")),
+    ).astype(object)
 
     # Planted quirks: pick disjoint sets of lines to damage; the damaged lines stay clean
     # otherwise, so that the one correct realignment of a tab-shifted line is unambiguous.
     damaged = _choose(rng, np.arange(rows), quota["tab_shifted"] + quota["two_stray_tabs"] + quota["truncated"])
     damaged = rng.permutation(damaged)
-    tab_shifted = np.sort(damaged[:quota["tab_shifted"]])
-    two_stray_tabs = np.sort(damaged[quota["tab_shifted"]:quota["tab_shifted"] + quota["two_stray_tabs"]])
-    truncated = np.sort(damaged[quota["tab_shifted"] + quota["two_stray_tabs"]:])
+    tab_shifted = np.sort(damaged[: quota["tab_shifted"]])
+    two_stray_tabs = np.sort(damaged[quota["tab_shifted"] : quota["tab_shifted"] + quota["two_stray_tabs"]])
+    truncated = np.sort(damaged[quota["tab_shifted"] + quota["two_stray_tabs"] :])
     clean = np.ones(rows, dtype=bool)
     clean[damaged] = False
     osc_present = rng.random(rows) >= 0.02  # a few proceedings have no OSC_DATE; shifted lines all do
@@ -617,12 +736,18 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     quarantined[truncated] = True
     valid_comp = completed.copy()
     valid_comp[junk_rows["COMP_DATE"]] = False
-    records = {"court": court, "comp_date": calendar.dates(np.maximum(comp, 0)), "valid_comp": valid_comp,
-               "other_comp": other_comp, "loaded": ~quarantined}
+    records = {
+        "court": court,
+        "comp_date": calendar.dates(np.maximum(comp, 0)),
+        "valid_comp": valid_comp,
+        "other_comp": other_comp,
+        "loaded": ~quarantined,
+    }
 
     # Text of every column.
     location = tables.first_location[court] + np.where(  # mostly the court's own location
-        rng.random(rows) < 0.7, 0, (rng.random(rows) * tables.location_count[court]).astype(int))
+        rng.random(rows) < 0.7, 0, (rng.random(rows) * tables.location_count[court]).astype(int)
+    )
     judge = tables.judge_codes[tables.first_judge[court] + (rng.random(rows) * tables.judge_count[court]).astype(int)]
     has_previous = previous >= 0
     hearing = np.where(completed, comp, span + rng.integers(1, 500, rows))
@@ -631,8 +756,9 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     is_decision = decision != ""
     removal_order = np.isin(decision, ["X", "D", "E"])
     appeal, in_absentia, charged = rng.random((3, rows))
-    appeal_reserved = np.where(is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175],
-                                                      ["A", "I", "B"], ""), "").astype(object)
+    appeal_reserved = np.where(
+        is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175], ["A", "I", "B"], ""), ""
+    ).astype(object)
     case_number = np.empty(n_cases, dtype=int)  # cases numbered in order of their first proceeding
     case_number[case[position == 0]] = np.arange(n_cases)
     case_ids = np.array([str(FIRST_IDNCASE + first_row + n) for n in case_number.tolist()], dtype=object)
@@ -651,8 +777,11 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         "TRANS_NBR": np.where(has_previous, position.astype(str), "").astype(object),
         "HEARING_DATE": calendar.strings(hearing),
         "HEARING_TIME": HEARING_TIMES[rng.integers(0, len(HEARING_TIMES), rows)],
-        "DEC_TYPE": np.where(is_decision, tables.decision_types[
-            rng.choice(len(tables.decision_types), size=rows, p=tables.decision_type_share)], ""),
+        "DEC_TYPE": np.where(
+            is_decision,
+            tables.decision_types[rng.choice(len(tables.decision_types), size=rows, p=tables.decision_type_share)],
+            "",
+        ),
         "DEC_CODE": decision,
         "DEPORTED_1": np.full(rows, "", dtype=object),
         "DEPORTED_2": np.full(rows, "", dtype=object),
@@ -681,8 +810,10 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         text[column][junk] = JUNK_DATES[rng.integers(0, len(JUNK_DATES), len(junk))]
     nul_counts, padded_counts = {}, {}
     nul_lines = np.zeros(rows, dtype=bool)
-    for column, mark, share, counts in [*((c, "\x00", NUL_SHARE, nul_counts) for c in NUL_COLUMNS),
-                                        *((c, " ", PADDED_SHARE, padded_counts) for c in PADDED_COLUMNS)]:
+    for column, mark, share, counts in [
+        *((c, "\x00", NUL_SHARE, nul_counts) for c in NUL_COLUMNS),
+        *((c, " ", PADDED_SHARE, padded_counts) for c in PADDED_COLUMNS),
+    ]:
         values = text[column]
         chosen = np.flatnonzero(clean & (values != "") & (rng.random(rows) < share))
         values[chosen] = [value + mark for value in values[chosen].tolist()]  # numpy would drop a trailing NUL
@@ -690,8 +821,9 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         if mark == "\x00":
             nul_lines[chosen] = True
 
-    lines = ["\t".join(fields)
-             for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))]
+    lines = [
+        "\t".join(fields) for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))
+    ]
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
@@ -701,10 +833,14 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     for row in truncated.tolist():
         lines[row] = "\t".join(lines[row].split("\t")[:TRUNCATED_FIELDS])
     quirks = {
-        "tab_shifted": len(tab_shifted), "two_stray_tabs": len(two_stray_tabs), "truncated": len(truncated),
+        "tab_shifted": len(tab_shifted),
+        "two_stray_tabs": len(two_stray_tabs),
+        "truncated": len(truncated),
         "junk_dates": {column: len(junk) for column, junk in junk_rows.items()},
         "junk_comp_dates_on_completions": int((~IS_NEW_PROCEEDING_CODE[other_comp[junk_rows["COMP_DATE"]]]).sum()),
-        "nul_fields": nul_counts, "space_padded_fields": padded_counts, "lines_with_nul": int(nul_lines.sum()),
+        "nul_fields": nul_counts,
+        "space_padded_fields": padded_counts,
+        "lines_with_nul": int(nul_lines.sum()),
     }
     return _encode_lines(lines), records, quirks
 
@@ -743,8 +879,12 @@ class _TruthTally:
         fiscal_year = day.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
         for fy in FISCAL_YEARS:
             in_year = counted & (fiscal_year == fy)
-            self.by_fiscal_year[fy] += [in_year.sum(), (in_year & ~completion).sum(),
-                                        (completion & in_year).sum(), (pd_closure & in_year).sum()]
+            self.by_fiscal_year[fy] += [
+                in_year.sum(),
+                (in_year & ~completion).sum(),
+                (completion & in_year).sum(),
+                (pd_closure & in_year).sum(),
+            ]
         self.without_valid_comp_date += int((records["loaded"] & ~records["valid_comp"]).sum())
 
     def to_dict(self) -> dict:
@@ -753,12 +893,19 @@ class _TruthTally:
 
         return {
             "national": {name: pair(*counts) for name, counts in self.national.items()},
-            "by_court": {name: {code: pair(*counts[:, i]) for i, (code, *_) in enumerate(COURTS)}
-                         for name, counts in self.by_court.items()},
-            "by_fiscal_year": {f"FY{fy}": {"rows_with_valid_comp_date": int(c[0]),
-                                           "change_of_venue_or_transfer": int(c[1]),
-                                           "completions": int(c[2]), "pd_closures": int(c[3])}
-                               for fy, c in self.by_fiscal_year.items()},
+            "by_court": {
+                name: {code: pair(*counts[:, i]) for i, (code, *_) in enumerate(COURTS)}
+                for name, counts in self.by_court.items()
+            },
+            "by_fiscal_year": {
+                f"FY{fy}": {
+                    "rows_with_valid_comp_date": int(c[0]),
+                    "change_of_venue_or_transfer": int(c[1]),
+                    "completions": int(c[2]),
+                    "pd_closures": int(c[3]),
+                }
+                for fy, c in self.by_fiscal_year.items()
+            },
             "loaded_rows_without_valid_comp_date": self.without_valid_comp_date,
         }
 
@@ -809,16 +956,25 @@ def _readme_text(seed: int, proceedings: int) -> str:
     )
 
 
-def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, manifest_path: Path,
-                   progress: bool = False) -> dict:
+def _write_release(
+    target: Path, *, proceedings: int, seed: int, zipped: bool, manifest_path: Path, progress: bool = False
+) -> dict:
     if proceedings < 1000:
         raise ParameterError(f"proceedings={proceedings}: need at least 1000 to plant the quirks")
     calendar, tables, tally = _Calendar(), _Tables(seed), _TruthTally()
     lookups = _lookup_tables()
     chunk_sizes = [min(CHUNK_ROWS, proceedings - start) for start in range(0, proceedings, CHUNK_ROWS)]
     quotas = _split_quota(_quirk_quota(proceedings), chunk_sizes)
-    quirks = {"tab_shifted": 0, "two_stray_tabs": 0, "truncated": 0, "lines_with_nul": 0,
-              "junk_comp_dates_on_completions": 0, "junk_dates": {}, "nul_fields": {}, "space_padded_fields": {}}
+    quirks = {
+        "tab_shifted": 0,
+        "two_stray_tabs": 0,
+        "truncated": 0,
+        "lines_with_nul": 0,
+        "junk_comp_dates_on_completions": 0,
+        "junk_dates": {},
+        "nul_fields": {},
+        "space_padded_fields": {},
+    }
     table_rows = {release_format.PROCEEDING_TABLE: proceedings, **{t: len(rows) for t, (_, rows) in lookups.items()}}
 
     writer = _ReleaseWriter(target, zipped)
@@ -846,13 +1002,22 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
         writer.close()
 
     quarantined = quirks["two_stray_tabs"] + quirks["truncated"]
-    tables_summary = {release_format.PROCEEDING_TABLE: {"path": TABLE_PATHS[release_format.PROCEEDING_TABLE],
-                                                        "rows": proceedings, "physical_data_lines": proceedings,
-                                                        "columns": len(release_format.PROCEEDING_COLUMNS)}}
+    tables_summary = {
+        release_format.PROCEEDING_TABLE: {
+            "path": TABLE_PATHS[release_format.PROCEEDING_TABLE],
+            "rows": proceedings,
+            "physical_data_lines": proceedings,
+            "columns": len(release_format.PROCEEDING_COLUMNS),
+        }
+    }
     for table, (columns, rows) in lookups.items():
         line_breaks = sum(value.count(release_format.LINE_END) for row in rows for value in row)
-        tables_summary[table] = {"path": TABLE_PATHS[table], "rows": len(rows),
-                                 "physical_data_lines": len(rows) + line_breaks, "columns": len(columns)}
+        tables_summary[table] = {
+            "path": TABLE_PATHS[table],
+            "rows": len(rows),
+            "physical_data_lines": len(rows) + line_breaks,
+            "columns": len(columns),
+        }
     manifest = {
         "synthetic": True,
         "warning": WARNING,
@@ -862,9 +1027,11 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
         "proceedings": proceedings,
         "zipped": zipped,
         "tables": tables_summary,
-        "count_file": {"path": f"{RELEASE_ROOT}/{COUNT_NAME}",
-                       "content": "one line per table: name TAB rows (records; a lookup record broken by a "
-                                  "line break inside a field is one row but two physical lines)"},
+        "count_file": {
+            "path": f"{RELEASE_ROOT}/{COUNT_NAME}",
+            "content": "one line per table: name TAB rows (records; a lookup record broken by a "
+            "line break inside a field is one row but two physical lines)",
+        },
         "proceedings_lines": {
             "lines": proceedings,
             "expected_loaded": proceedings - quarantined,
@@ -878,20 +1045,31 @@ def _write_release(target: Path, *, proceedings: int, seed: int, zipped: bool, m
             },
         },
         "quirks": {
-            "tab_shifted_lines": {"count": quirks["tab_shifted"], "kind": "one stray empty field right after IDNCASE",
-                                  "expected": "repaired"},
-            "two_stray_tabs_lines": {"count": quirks["two_stray_tabs"], "kind": "two stray empty fields after IDNCASE",
-                                     "expected": "quarantined"},
-            "truncated_lines": {"count": quirks["truncated"], "kind": f"line cut after {TRUNCATED_FIELDS} fields",
-                                "expected": "quarantined"},
+            "tab_shifted_lines": {
+                "count": quirks["tab_shifted"],
+                "kind": "one stray empty field right after IDNCASE",
+                "expected": "repaired",
+            },
+            "two_stray_tabs_lines": {
+                "count": quirks["two_stray_tabs"],
+                "kind": "two stray empty fields after IDNCASE",
+                "expected": "quarantined",
+            },
+            "truncated_lines": {
+                "count": quirks["truncated"],
+                "kind": f"line cut after {TRUNCATED_FIELDS} fields",
+                "expected": "quarantined",
+            },
             "junk_dates": quirks["junk_dates"],
             "junk_date_values": JUNK_DATES.tolist(),
             "junk_comp_dates_on_completions": quirks["junk_comp_dates_on_completions"],
             "nul_fields": quirks["nul_fields"],
             "lines_with_nul": quirks["lines_with_nul"],
             "space_padded_fields": quirks["space_padded_fields"],
-            "lookup_line_breaks": {release_format.HLOC_TABLE: "HEARING_CORR_TITLE of SEA",
-                                   release_format.DECISION_TABLE: "strDecDescription of EXC / O"},
+            "lookup_line_breaks": {
+                release_format.HLOC_TABLE: "HEARING_CORR_TITLE of SEA",
+                release_format.DECISION_TABLE: "strDecDescription of EXC / O",
+            },
             "inactive_duplicate_decision_key": {"strCaseType": "RMV", "strDecCode": "Y", "blnActive": "0"},
         },
         "method": {
@@ -919,8 +1097,9 @@ def _add_counts(total: dict, part: dict) -> None:
             total[key] = total.get(key, 0) + value
 
 
-def write_sample_release(dest, *, seed: int = DEFAULT_SEED, proceedings: int | None = None,
-                         zipped: bool = True, manifest_path=None) -> dict:
+def write_sample_release(
+    dest, *, seed: int = DEFAULT_SEED, proceedings: int | None = None, zipped: bool = True, manifest_path=None
+) -> dict:
     """Write a synthetic release (a zip, or with zipped=False a folder) and return its manifest.
 
     The manifest is also written as JSON: by default beside the zip (or inside the folder) as
@@ -929,48 +1108,69 @@ def write_sample_release(dest, *, seed: int = DEFAULT_SEED, proceedings: int | N
     dest = Path(dest)
     if manifest_path is None:
         manifest_path = (dest.parent if zipped else dest) / MANIFEST_NAME
-    return _write_release(dest, proceedings=proceedings or SAMPLE_PROCEEDINGS, seed=seed, zipped=zipped,
-                          manifest_path=Path(manifest_path))
+    return _write_release(
+        dest, proceedings=proceedings or SAMPLE_PROCEEDINGS, seed=seed, zipped=zipped, manifest_path=Path(manifest_path)
+    )
 
 
-def write_full_scale_release(dest_dir, *, proceedings: int = FULL_SCALE_PROCEEDINGS, seed: int = DEFAULT_SEED,
-                             progress: bool = False) -> dict:
+def write_full_scale_release(
+    dest_dir, *, proceedings: int = FULL_SCALE_PROCEEDINGS, seed: int = DEFAULT_SEED, progress: bool = False
+) -> dict:
     """Write a full-scale synthetic release as an unpacked folder, streaming; return the manifest."""
     dest_dir = Path(dest_dir)
-    return _write_release(dest_dir, proceedings=proceedings, seed=seed, zipped=False,
-                          manifest_path=dest_dir / MANIFEST_NAME, progress=progress)
+    return _write_release(
+        dest_dir,
+        proceedings=proceedings,
+        seed=seed,
+        zipped=False,
+        manifest_path=dest_dir / MANIFEST_NAME,
+        progress=progress,
+    )
 
 
 def _summary(manifest: dict, where: Path, seconds: float) -> str:
     window = manifest["truth"]["national"]["trac-2014"]
     rate = 100 * window["pd_closures"] / max(window["completions"], 1)
     lines = manifest["proceedings_lines"]
-    return (f"SYNTHETIC EOIR release (not EOIR data) written to {where}: {manifest['proceedings']:,} proceedings, "
-            f"seed {manifest['seed']}, {lines['expected_repaired']} tab-shifted + {lines['expected_quarantined']} "
-            f"unrepairable lines; planted PD rate Oct 2012-Mar 2014 {rate:.1f}% "
-            f"({window['pd_closures']:,} of {window['completions']:,}); {seconds:.1f} s")
+    return (
+        f"SYNTHETIC EOIR release (not EOIR data) written to {where}: {manifest['proceedings']:,} proceedings, "
+        f"seed {manifest['seed']}, {lines['expected_repaired']} tab-shifted + {lines['expected_quarantined']} "
+        f"unrepairable lines; planted PD rate Oct 2012-Mar 2014 {rate:.1f}% "
+        f"({window['pd_closures']:,} of {window['completions']:,}); {seconds:.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pdclosures.sample",
-                                     description="Write a SYNTHETIC EOIR case-data release (not EOIR data).")
-    parser.add_argument("--out", required=True, type=Path,
-                        help="zip file to write (sample), or folder (with --full-scale or --unzipped)")
+    parser = argparse.ArgumentParser(
+        prog="python -m pdclosures.sample", description="Write a SYNTHETIC EOIR case-data release (not EOIR data)."
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="zip file to write (sample), or folder (with --full-scale or --unzipped)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--proceedings", type=int, default=None,
-                        help=f"rows of B_TblProceeding (default {SAMPLE_PROCEEDINGS:,}; "
-                             f"{FULL_SCALE_PROCEEDINGS:,} with --full-scale)")
+    parser.add_argument(
+        "--proceedings",
+        type=int,
+        default=None,
+        help=f"rows of B_TblProceeding (default {SAMPLE_PROCEEDINGS:,}; {FULL_SCALE_PROCEEDINGS:,} with --full-scale)",
+    )
     parser.add_argument("--full-scale", action="store_true", help="stream a large release into the --out folder")
     parser.add_argument("--unzipped", action="store_true", help="write the sample as a folder, not a zip")
     args = parser.parse_args(argv)
+
     def write() -> None:
         started = time.perf_counter()
         if args.full_scale:
-            manifest = write_full_scale_release(args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS,
-                                                seed=args.seed, progress=True)
+            manifest = write_full_scale_release(
+                args.out, proceedings=args.proceedings or FULL_SCALE_PROCEEDINGS, seed=args.seed, progress=True
+            )
         else:
-            manifest = write_sample_release(args.out, seed=args.seed, proceedings=args.proceedings,
-                                            zipped=not args.unzipped)
+            manifest = write_sample_release(
+                args.out, seed=args.seed, proceedings=args.proceedings, zipped=not args.unzipped
+            )
         print(_summary(manifest, args.out, time.perf_counter() - started))
 
     return run_command(write)

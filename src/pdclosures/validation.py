@@ -39,13 +39,26 @@ from .rates import RATE_COLUMNS, RateCalculator, load_monthly, write_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
-PUBLISHED_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric",
-                     "value", "note"]
+PUBLISHED_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric", "value", "note"]
 
 PASS, FAIL, NOT_COMPUTABLE = "pass", "fail", "not computable"
-VALIDATION_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric",
-                      "published_value", "computed_value", "difference", "tolerance", "status", "basis",
-                      "detail", "note"]
+VALIDATION_COLUMNS = [
+    "source",
+    "url",
+    "published",
+    "window_start",
+    "window_end",
+    "geography",
+    "metric",
+    "published_value",
+    "computed_value",
+    "difference",
+    "tolerance",
+    "status",
+    "basis",
+    "detail",
+    "note",
+]
 
 # "About 30 percent": read as rounded to the nearest 5 points, so anything from 27.5 to 32.5 passes.
 APPROX_TOLERANCE_POINTS = 2.5
@@ -58,8 +71,7 @@ RATE_QUANTITIES = {"pd_rate_pct", "pd_rate_pct_of_pending"}
 PENDING_QUANTITIES = {"pending_at_start", "pd_rate_pct_of_pending"}
 FORMS = ("approx", "range")
 
-SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS,
-                       "description"]
+SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS, "description"]
 PD_CODE_SETS = (("Y",), ("Y", "M"), ("Y", "M", "I"))
 PENDING = "pending_at_start"
 
@@ -90,8 +102,10 @@ def parse_metric(metric: str) -> tuple[str, str]:
                 return quantity, form
     if metric in COUNT_QUANTITIES or metric in RATE_QUANTITIES:
         return metric, "exact"
-    raise ValueError(f"unknown metric {metric!r} (known: {', '.join(sorted(COUNT_QUANTITIES | RATE_QUANTITIES))}, "
-                     "and rates with _approx or _range)")
+    raise ValueError(
+        f"unknown metric {metric!r} (known: {', '.join(sorted(COUNT_QUANTITIES | RATE_QUANTITIES))}, "
+        "and rates with _approx or _range)"
+    )
 
 
 def check(metric: str, published_value: str, computed: float | None) -> tuple[str, float, str]:
@@ -120,7 +134,7 @@ def check(metric: str, published_value: str, computed: float | None) -> tuple[st
     else:
         low = high = float(text)
         decimals = len(text.split(".")[1]) if "." in text else 0
-        half_unit = 0.5 * 10 ** -decimals
+        half_unit = 0.5 * 10**-decimals
         tolerance = f"±{half_unit:.{decimals + 1}f} points (published to {decimals} decimal{'s' * (decimals != 1)})"
     if computed is None or (isinstance(computed, float) and math.isnan(computed)):
         return FAIL, float("nan"), tolerance
@@ -173,10 +187,17 @@ class Counts:
         return 100.0 * self.pd_closures / self.completions if self.completions else float("nan")
 
 
-def compare(published: pd.DataFrame, window: Window, national: pd.DataFrame, *,
-            courts: pd.DataFrame | None = None, fiscal_years: pd.DataFrame | None = None,
-            months: pd.DataFrame | None = None, pending: pd.DataFrame | dict | None = None,
-            restricted_courts: tuple[str, ...] | None = None) -> pd.DataFrame:
+def compare(
+    published: pd.DataFrame,
+    window: Window,
+    national: pd.DataFrame,
+    *,
+    courts: pd.DataFrame | None = None,
+    fiscal_years: pd.DataFrame | None = None,
+    months: pd.DataFrame | None = None,
+    pending: pd.DataFrame | dict | None = None,
+    restricted_courts: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """Every published figure beside its computed value, with difference, tolerance and status.
 
     national, courts, fiscal_years and months are shaped like the rates stage's CSVs (only the
@@ -187,24 +208,39 @@ def compare(published: pd.DataFrame, window: Window, national: pd.DataFrame, *,
     rows = []
     for figure in published.to_dict("records"):
         quantity, _ = parse_metric(figure["metric"])
-        counts, detail = _find_counts(figure, quantity, window, national, courts, fiscal_years, months,
-                                      pending, restricted_courts)
+        counts, detail = _find_counts(
+            figure, quantity, window, national, courts, fiscal_years, months, pending, restricted_courts
+        )
         row = {
-            **{k: figure[k] for k in ["source", "url", "published", "window_start", "window_end", "geography",
-                                      "metric", "note"]},
+            **{
+                k: figure[k]
+                for k in ["source", "url", "published", "window_start", "window_end", "geography", "metric", "note"]
+            },
             "published_value": figure["value"],
         }
         if counts is None:
             _, _, tolerance = check(figure["metric"], figure["value"], None)
-            row.update(computed_value=float("nan"), difference=float("nan"), tolerance=tolerance,
-                       status=NOT_COMPUTABLE, basis="", detail=detail)
+            row.update(
+                computed_value=float("nan"),
+                difference=float("nan"),
+                tolerance=tolerance,
+                status=NOT_COMPUTABLE,
+                basis="",
+                detail=detail,
+            )
         else:
             computed = counts.value(quantity)
             status, difference, tolerance = check(figure["metric"], figure["value"], computed)
             if math.isnan(computed):
                 detail = f"no completions in {counts.basis}"
-            row.update(computed_value=computed, difference=difference, tolerance=tolerance, status=status,
-                       basis=counts.basis, detail=detail)
+            row.update(
+                computed_value=computed,
+                difference=difference,
+                tolerance=tolerance,
+                status=status,
+                basis=counts.basis,
+                detail=detail,
+            )
         rows.append(row)
     return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
 
@@ -214,8 +250,10 @@ def _find_counts(figure, quantity, window, national, courts, fiscal_years, month
     start, end = dt.date.fromisoformat(figure["window_start"]), dt.date.fromisoformat(figure["window_end"])
     geography = figure["geography"]
     same_window = (start, end) == (window.start, window.end)
-    not_this_window = (f"not computable for this window: the run covers {window.start}..{window.end}; "
-                       f"this figure is for {start}..{end}")
+    not_this_window = (
+        f"not computable for this window: the run covers {window.start}..{window.end}; "
+        f"this figure is for {start}..{end}"
+    )
     if geography == "national":
         if restricted_courts:
             return None, f"run restricted to courts {', '.join(restricted_courts)}; national figures need all courts"
@@ -227,27 +265,32 @@ def _find_counts(figure, quantity, window, national, courts, fiscal_years, month
             if not fits:
                 return None, not_this_window
             row = pending if isinstance(pending, dict) else pending.iloc[0].to_dict()
-            return Counts(int(row["pd_closures"]), int(row["completions"]),
-                          f"sensitivity.csv {PENDING} (pending at {window.start})"), ""
+            return Counts(
+                int(row["pd_closures"]),
+                int(row["completions"]),
+                f"sensitivity.csv {PENDING} (pending at {window.start})",
+            ), ""
         if same_window:
             row = national.iloc[0]
             return Counts(int(row["pd_closures"]), int(row["completions"]), "national.csv"), ""
         if fiscal_years is not None and len(fiscal_years):
-            match = fiscal_years[(fiscal_years["period_start"].astype(str) == start.isoformat())
-                                 & (fiscal_years["period_end"].astype(str) == end.isoformat())]
+            match = fiscal_years[
+                (fiscal_years["period_start"].astype(str) == start.isoformat())
+                & (fiscal_years["period_end"].astype(str) == end.isoformat())
+            ]
             if len(match):
                 row = match.iloc[0]
                 fy = int(row["fiscal_year"])
                 partial = " (part in window)" if _truthy(row.get("partial", False)) else ""
-                return Counts(int(row["pd_closures"]), int(row["completions"]),
-                              f"fiscal_years.csv FY{fy}{partial}"), ""
+                return Counts(int(row["pd_closures"]), int(row["completions"]), f"fiscal_years.csv FY{fy}{partial}"), ""
         if months is not None and len(months) and _whole_months_inside(start, end, window):
             wanted = [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]
             match = months[months["month"].astype(str).isin(wanted)]
             if len(match) == len(wanted):
                 label = wanted[0] if len(wanted) == 1 else f"{wanted[0]}..{wanted[-1]}"
-                return Counts(int(match["pd_closures"].sum()), int(match["completions"].sum()),
-                              f"months.csv {label}"), ""
+                return Counts(
+                    int(match["pd_closures"].sum()), int(match["completions"].sum()), f"months.csv {label}"
+                ), ""
         return None, not_this_window
     if geography.startswith("court:"):
         code = geography.split(":", 1)[1].strip().upper()
@@ -276,19 +319,35 @@ def _truthy(value) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
 
-def validate_run(processed_dir: str | Path, window: Window, method: Method = Method(), *,
-                 pending: pd.DataFrame | dict | None = None, published: pd.DataFrame | None = None) -> pd.DataFrame:
+def validate_run(
+    processed_dir: str | Path,
+    window: Window,
+    method: Method = Method(),
+    *,
+    pending: pd.DataFrame | dict | None = None,
+    published: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """compare() on a run's processed tables (national, courts, fiscal_years, months CSVs)."""
     processed_dir = Path(processed_dir)
 
     def read(stem):
-        return pd.read_csv(processed_dir / f"{stem}.csv", dtype={"base_city_code": str, "month": str,
-                                                                   "period_start": str, "period_end": str},
-                           keep_default_na=False, na_values=[""])
+        return pd.read_csv(
+            processed_dir / f"{stem}.csv",
+            dtype={"base_city_code": str, "month": str, "period_start": str, "period_end": str},
+            keep_default_na=False,
+            na_values=[""],
+        )
 
-    return compare(published if published is not None else load_published(), window, read("national"),
-                   courts=read("courts"), fiscal_years=read("fiscal_years"), months=read("months"),
-                   pending=pending, restricted_courts=method.courts)
+    return compare(
+        published if published is not None else load_published(),
+        window,
+        read("national"),
+        courts=read("courts"),
+        fiscal_years=read("fiscal_years"),
+        months=read("months"),
+        pending=pending,
+        restricted_courts=method.courts,
+    )
 
 
 def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
@@ -296,9 +355,10 @@ def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     is_count = [parse_metric(m)[0] in COUNT_QUANTITIES for m in out["metric"]]
     for column in ("computed_value", "difference"):
-        out[column] = [("" if v is None or (isinstance(v, float) and math.isnan(v))
-                        else f"{v:.0f}" if count else f"{v:.3f}")
-                       for v, count in zip(out[column], is_count)]
+        out[column] = [
+            ("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}" if count else f"{v:.3f}")
+            for v, count in zip(out[column], is_count)
+        ]
     return out
 
 
@@ -308,8 +368,9 @@ def for_reading(frame: pd.DataFrame) -> pd.DataFrame:
     percentages in points. For notebooks and the report; validation.csv keeps format_validation's."""
     out = frame.copy()
     published, computed, difference = [], [], []
-    for metric, value, got, diff in zip(out["metric"], out["published_value"], out["computed_value"],
-                                        out["difference"]):
+    for metric, value, got, diff in zip(
+        out["metric"], out["published_value"], out["computed_value"], out["difference"]
+    ):
         quantity, form = parse_metric(metric)
         missing = got is None or math.isnan(got)
         if quantity in COUNT_QUANTITIES:
@@ -343,9 +404,12 @@ def summary(frame: pd.DataFrame) -> dict[str, int]:
 
 def published_national_rate(frame: pd.DataFrame) -> tuple[float, str] | None:
     """TRAC's published national PD rate (percent) for exactly the run's window, if there is one."""
-    candidates = frame[(frame["geography"] == "national") & (frame["status"] != NOT_COMPUTABLE)
-                       & frame["metric"].isin(["pd_rate_pct", "pd_rate_pct_approx"])
-                       & (frame["basis"] == "national.csv")]
+    candidates = frame[
+        (frame["geography"] == "national")
+        & (frame["status"] != NOT_COMPUTABLE)
+        & frame["metric"].isin(["pd_rate_pct", "pd_rate_pct_approx"])
+        & (frame["basis"] == "national.csv")
+    ]
     if not len(candidates):
         return None
     row = candidates.iloc[0]
@@ -374,39 +438,58 @@ class Definition:
                 filters.append(f"case types {', '.join(self.method.case_types)}")
             if self.method.courts:
                 filters.append(f"courts {', '.join(self.method.courts)}")
-            return (f"TRAC's 2012 backlog basis. Denominator: {unit} pending at the window's start (a valid "
-                    "INPUT_DATE, or OSC_DATE where INPUT_DATE is empty, before the start, and no valid COMP_DATE "
-                    "before the start), whatever their later outcome; numerator: those with "
-                    f"OTHER_COMP in {{{', '.join(self.method.pd_codes)}}} and COMP_DATE in the window"
-                    + (f"; {'; '.join(filters)}" if filters else ""))
+            return (
+                f"TRAC's 2012 backlog basis. Denominator: {unit} pending at the window's start (a valid "
+                "INPUT_DATE, or OSC_DATE where INPUT_DATE is empty, before the start, and no valid COMP_DATE "
+                "before the start), whatever their later outcome; numerator: those with "
+                f"OTHER_COMP in {{{', '.join(self.method.pd_codes)}}} and COMP_DATE in the window"
+                + (f"; {'; '.join(filters)}" if filters else "")
+            )
         return self.method.describe()
 
 
 def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
     """The run's method, then each alternative that changes one thing from it."""
-    out = [Definition("default", "Run's method" + (" (project default)" if method.is_default() else ""),
-                      method, is_default=True)]
+    out = [
+        Definition(
+            "default", "Run's method" + (" (project default)" if method.is_default() else ""), method, is_default=True
+        )
+    ]
 
     def add(name, label, changed: Method):
         if changed != method and all(d.method != changed or d.denominator != "completions" for d in out):
             out.append(Definition(name, label, changed))
 
     other_unit = "case" if method.unit == "proceeding" else "proceeding"
-    add(f"unit={other_unit}", "Unit: case (distinct IDNCASE)" if other_unit == "case" else "Unit: proceeding",
-        replace(method, unit=other_unit))
+    add(
+        f"unit={other_unit}",
+        "Unit: case (distinct IDNCASE)" if other_unit == "case" else "Unit: proceeding",
+        replace(method, unit=other_unit),
+    )
     for codes in PD_CODE_SETS:
-        add(f"pd_codes={','.join(codes)}", f"PD codes {{{', '.join(codes)}}}",
-            replace(method, pd_codes=codes, excluded_codes=tuple(c for c in method.excluded_codes if c not in codes)))
+        add(
+            f"pd_codes={','.join(codes)}",
+            f"PD codes {{{', '.join(codes)}}}",
+            replace(method, pd_codes=codes, excluded_codes=tuple(c for c in method.excluded_codes if c not in codes)),
+        )
     if method.excluded_codes:
         add("excluded_codes=none", "C and T kept in the denominator", replace(method, excluded_codes=()))
     else:
-        add("excluded_codes=C,T", "C and T excluded from the denominator",
-            replace(method, excluded_codes=tuple(c for c in definition.NEW_PROCEEDING_CODES_DEFAULT
-                                                 if c not in method.pd_codes)))
+        add(
+            "excluded_codes=C,T",
+            "C and T excluded from the denominator",
+            replace(
+                method,
+                excluded_codes=tuple(c for c in definition.NEW_PROCEEDING_CODES_DEFAULT if c not in method.pd_codes),
+            ),
+        )
     removal = tuple(release_format.REMOVAL_CASE_TYPES)
     if method.case_types is None or set(method.case_types) != set(removal):
-        add(f"case_types={','.join(removal)}", "Removal-type cases only (RMV, DEP, EXC)",
-            replace(method, case_types=removal))
+        add(
+            f"case_types={','.join(removal)}",
+            "Removal-type cases only (RMV, DEP, EXC)",
+            replace(method, case_types=removal),
+        )
     if method.case_types is not None:
         add("case_types=all", "All case types", replace(method, case_types=None))
     out.append(Definition(PENDING, "Denominator: pending at start (TRAC 2012)", method, denominator=PENDING))
@@ -426,7 +509,7 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
     is_pd = f"{definition.in_window_sql(window)} AND {definition.is_pd_sql(method)}"
     unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
     return f"""SELECT count({unit}) FILTER (WHERE {is_pd}) AS pd_closures, count({unit}) AS completions
-               FROM proceedings WHERE {' AND '.join(filters)}"""
+               FROM proceedings WHERE {" AND ".join(filters)}"""
 
 
 def pending_at_start(calculator: RateCalculator, method: Method | None = None) -> pd.DataFrame:
@@ -441,12 +524,19 @@ def sensitivity(ingest: IngestResult, window: Window, method: Method = Method())
     calculator = RateCalculator(ingest, window, method)
     try:
         for alternative in sensitivity_definitions(method):
-            result = (pending_at_start(calculator, alternative.method) if alternative.denominator == PENDING
-                      else calculator.national_for(alternative.method))
+            result = (
+                pending_at_start(calculator, alternative.method)
+                if alternative.denominator == PENDING
+                else calculator.national_for(alternative.method)
+            )
             row = result.iloc[0].to_dict()
-            row.update(definition=alternative.name, is_default=alternative.is_default, label=alternative.label,
-                       denominator="proceedings pending at start" if alternative.denominator == PENDING
-                       else "completions", description=alternative.description())
+            row.update(
+                definition=alternative.name,
+                is_default=alternative.is_default,
+                label=alternative.label,
+                denominator="proceedings pending at start" if alternative.denominator == PENDING else "completions",
+                description=alternative.description(),
+            )
             rows.append(row)
     finally:
         calculator.con.close()
@@ -473,8 +563,7 @@ def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series |
 # When the PD codes appear
 
 
-def pd_code_first_months(ingest: IngestResult,
-                         codes: tuple[str, ...] = definition.PD_CODES_DEFAULT) -> pd.DataFrame:
+def pd_code_first_months(ingest: IngestResult, codes: tuple[str, ...] = definition.PD_CODES_DEFAULT) -> pd.DataFrame:
     """Per fiscal year (by COMP_DATE), the first month each PD code closes a proceeding, and how many.
 
     One row per fiscal year from the first in which any of the codes appears to the last fiscal
@@ -511,11 +600,13 @@ def pd_code_lookup(ingest: IngestResult, codes: tuple[str, ...] = definition.PD_
     out = []
     for code in codes:
         part = rows[rows["strDecCode"] == code]
-        out.append({
-            "code": code,
-            "description": "; ".join(dict.fromkeys(part["strDecDescription"].astype(str))) or "(not in the lookup)",
-            "case_types": ", ".join(sorted(set(part["strCaseType"].astype(str)))),
-            "active": ", ".join(sorted(set(part["blnActive"].astype(str)))),
-            "first_created": min((c for c in part["created"] if c), default=""),
-        })
+        out.append(
+            {
+                "code": code,
+                "description": "; ".join(dict.fromkeys(part["strDecDescription"].astype(str))) or "(not in the lookup)",
+                "case_types": ", ".join(sorted(set(part["strCaseType"].astype(str)))),
+                "active": ", ".join(sorted(set(part["blnActive"].astype(str)))),
+                "first_created": min((c for c in part["created"] if c), default=""),
+            }
+        )
     return pd.DataFrame(out)
