@@ -22,6 +22,9 @@ Outputs (written by `write_tables`, into the run's data/processed/<RUN>/):
 
 from __future__ import annotations
 
+import argparse
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +32,24 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import definition, rates
+from . import definition, ingest, params, rates, release_format
 from .definition import Method, Window
+from .errors import ParameterError, UserError, run_command
 from .ingest import IngestResult
+from .release import open_release, sha256_file
 
 CHANGES = ["only_in_old", "only_in_new", "pd_status_changed", "comp_date_changed", "court_changed"]
 RELEASE_COLUMNS = ["release", "release_id", "release_name", "checksum_sha256"]
 SAMPLE_VALUES = ["IDNCASE", "COMP_DATE", "OTHER_COMP", "BASE_CITY_CODE", "CASE_TYPE", "is_pd", "counted_in_window"]
 SAMPLE_SIZE = 20
+# The SYNTHETIC sample and the later release derived from it (later_release.py): `make compare`'s defaults.
+SAMPLE_LATER_RELEASE = "data/sample/eoir_synthetic_sample_later.zip"
+DEFAULTS = {
+    "old": params.SAMPLE_RELEASE,
+    "new": SAMPLE_LATER_RELEASE,
+    **{key: value for key, value in params.DEFAULTS.items() if key != "release"},
+}
+RECORD = "compare.json"  # in the run's processed folder: both releases' ingest records
 
 
 @dataclass
@@ -228,3 +241,120 @@ class Comparison:
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
     return rates.write_tables(tables, out_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters and inputs, checked before any work
+
+
+def resolve(**overrides) -> dict:
+    """The comparison's parameters: DEFAULTS, then the given values (None or empty: the default),
+    checked as a run's are (params.resolve). `run` stays empty unless given: see default_run_name."""
+    values = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None and v != ""}}
+    unknown = sorted(set(values) - set(DEFAULTS))
+    if unknown:
+        raise ParameterError(f"unknown parameter {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
+    checked = params.resolve(
+        None, **{k: v for k, v in values.items() if k not in ("old", "new", "run")}, run=values["run"] or "compare"
+    )
+    checked.pop("release")
+    return {"old": params.as_text(values["old"]), "new": params.as_text(values["new"]), **checked, "run": values["run"]}
+
+
+def check_releases(old: Path, new: Path, courts: tuple[str, ...] | None = None) -> None:
+    """Before any work: both releases readable (ingest.preflight, one line naming the file), and not
+    the same release twice (the same path, or files with the same bytes)."""
+    for name, path in (("OLD", old), ("NEW", new)):
+        try:
+            ingest.preflight(path, courts)
+        except UserError as error:
+            raise type(error)(f"{name}={error}") from None
+    reason = _same_release(Path(old), Path(new))
+    if reason:
+        raise UserError(f"OLD and NEW are the same release ({reason}): nothing to compare")
+
+
+def _same_release(old: Path, new: Path) -> str | None:
+    if old.resolve() == new.resolve():
+        return f"both {old}"
+    a, b = open_release(old), open_release(new)
+    try:
+        if a.is_zip and b.is_zip:
+            if old.stat().st_size == new.stat().st_size and sha256_file(old) == sha256_file(new):
+                return "the two zip files have the same SHA-256"
+        elif not a.is_zip and not b.is_zip:
+            sizes = [[r.table_size(t) for t in release_format.TABLES] for r in (a, b)]
+            if sizes[0] == sizes[1] and a.checksum() == b.checksum():
+                return "the two folders' tables have the same SHA-256"
+    finally:
+        a.close()
+        b.close()
+    return None
+
+
+def release_id(path: Path) -> str:
+    release = open_release(path)
+    try:
+        return release.release_id(release_format.TABLES)
+    finally:
+        release.close()
+
+
+def default_run_name(old: Path, new: Path) -> str:
+    """<old release id>_vs_<new release id> (the ids of the caches), shortened to a valid run name."""
+    ids = [release_id(old), release_id(new)]
+    name = "_vs_".join(ids)
+    if len(name) > 80:  # params' limit: shorten the names, keep the digests that tell releases apart
+        parts = [re.match(r"(.*)-([0-9a-f]{12})$", i) for i in ids]
+        keep = (80 - 4 - 2 * 13) // 2
+        name = "_vs_".join(f"{m.group(1)[:keep].rstrip('-')}-{m.group(2)}" if m else i[:38] for m, i in zip(parts, ids))
+    return name
+
+
+def open_pair(old, new, interim_dir) -> tuple[IngestResult, IngestResult]:
+    """Both releases' caches, built first where missing (a path as a run's: params.Run)."""
+    return tuple(
+        ingest.ingest_release(params.Run.from_parameters(release=str(path)).release, interim_dir, progress=False)
+        for path in (old, new)
+    )
+
+
+def write_record(old: IngestResult, new: IngestResult, processed_dir) -> Path:
+    """compare.json: both releases' ingest records (with their cache folders), for the runner."""
+    record = {
+        side: {**ingested.manifest, "cache_dir": str(ingested.cache_dir)}
+        for side, ingested in (("old", old), ("new", new))
+    }
+    path = Path(processed_dir) / RECORD
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_record(processed_dir) -> dict[str, IngestResult]:
+    record = json.loads((Path(processed_dir) / RECORD).read_text())
+    return {side: IngestResult(Path(facts.pop("cache_dir")), facts) for side, facts in record.items()}
+
+
+def pair_label(old: IngestResult, new: IngestResult) -> str:
+    return f"{old.release_label} (old) and {new.release_label} (new)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import pipeline
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pdclosures.compare",
+        description="Compare two releases for the same window and method (make compare).",
+    )
+    for name in DEFAULTS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: {DEFAULTS[name]!r}")
+    args = parser.parse_args(argv)
+    overrides = {name: getattr(args, name) for name in DEFAULTS}
+    return run_command(
+        lambda: pipeline.run_compare(resolve(**overrides)),
+        interrupted="interrupted: previous outputs left as they were",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

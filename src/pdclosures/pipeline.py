@@ -9,6 +9,7 @@ before any notebook starts, with one line that names the parameter or file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -53,22 +54,16 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     release = _release_path(values["release"], paths.root)
     ingest.preflight(release, params.parse_courts(values["courts"]))  # before any folder is touched
     name = values["run"]
-    finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}
-    # A fixed staging name (no process id): the paths the notebooks see, and may print, are the same on every run.
-    staging = {key: final.with_name(f".{name}.tmp") for key, final in finals.items()}
-    available = {
-        **values,
-        "release": str(release),
-        "interim_dir": str(paths.interim),
-        "processed_dir": str(staging["processed"]),
-        "figures_dir": str(staging["figures"]),
-    }
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    try:
-        for folder in staging.values():
-            shutil.rmtree(folder, ignore_errors=True)  # left by a killed run
-            folder.mkdir(parents=True)
+    with staged_outputs(paths, name) as (staging, finals):
+        available = {
+            **values,
+            "release": str(release),
+            "interim_dir": str(paths.interim),
+            "processed_dir": str(staging["processed"]),
+            "figures_dir": str(staging["figures"]),
+        }
         for notebook in paths.notebook_files():
             log(f"[{name}] {notebook.stem} ...")
             began = time.perf_counter()
@@ -82,11 +77,78 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
         timings["report"] = round(time.perf_counter() - began, 2)
         timings["total"] = round(time.perf_counter() - started, 2)
         write_run_json(staging["processed"], values, release, ingested, timings)
+    log(
+        f"[{name}] done in {timings['total']:.1f} s: {_shown(finals['processed'], paths)}/, "
+        f"{_shown(finals['figures'], paths)}/, {_shown(finals['reports'], paths)}/report.html"
+    )
+    return finals["processed"]
+
+
+@contextlib.contextmanager
+def staged_outputs(paths: Paths, name: str):
+    """Hidden staging folders for a run's three output folders, published together only when the
+    body succeeds; removed in any case. Yields (staging, finals), each {processed, figures, reports}."""
+    finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}
+    # A fixed staging name (no process id): the paths the notebooks see, and may print, are the same on every run.
+    staging = {key: final.with_name(f".{name}.tmp") for key, final in finals.items()}
+    try:
+        for folder in staging.values():
+            shutil.rmtree(folder, ignore_errors=True)  # left by a killed run
+            folder.mkdir(parents=True)
+        yield staging, finals
         _publish(staging, finals)
         shutil.rmtree(paths.reports / f"{name}.failed", ignore_errors=True)  # an earlier failure's, now stale
     finally:
         for folder in staging.values():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+COMPARE_NOTEBOOK = "compare_releases.ipynb"
+
+
+def run_compare(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
+    """`make compare`: notebooks/compare_releases.ipynb for resolved parameters (compare.resolve),
+    staged and published like a run; returns data/processed/<RUN>/."""
+    from . import compare
+
+    old, new = (_release_path(values[side], paths.root) for side in ("old", "new"))
+    compare.check_releases(old, new, params.parse_courts(values["courts"]))  # before any folder is touched
+    values = {**values, "run": values["run"] or compare.default_run_name(old, new)}
+    name = values["run"]
+    notebook = paths.notebooks / COMPARE_NOTEBOOK
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with staged_outputs(paths, name) as (staging, finals):
+        available = {
+            **values,
+            "old": str(old),
+            "new": str(new),
+            "interim_dir": str(paths.interim),
+            "processed_dir": str(staging["processed"]),
+            "figures_dir": str(staging["figures"]),
+        }
+        log(f"[{name}] {notebook.stem} ...")
+        _execute(notebook, staging["reports"] / notebook.name, available, paths, name)
+        timings[notebook.stem] = round(time.perf_counter() - started, 2)
+        began = time.perf_counter()
+        pair = compare.load_record(staging["processed"])
+        label = compare.pair_label(pair["old"], pair["new"])
+        synthetic = pair["old"].synthetic or pair["new"].synthetic
+        combined = ingest.IngestResult(
+            pair["new"].cache_dir,
+            {"release_name": label, "synthetic": synthetic, "data_through": pair["new"].manifest.get("data_through")},
+        )
+        _write_reports(staging["reports"], values, combined)
+        timings["report"] = round(time.perf_counter() - began, 2)
+        timings["total"] = round(time.perf_counter() - started, 2)
+        record = {
+            "parameters": {key: values[key] for key in sorted(values)},
+            "releases": {side: release_facts(pair[side].manifest) for side in ("old", "new")},
+            "release_paths": {"old": str(old), "new": str(new)},
+            "synthetic_sample": synthetic,
+            **provenance(),
+        }
+        write_record(staging["processed"], record, timings, synthetic)
     log(
         f"[{name}] done in {timings['total']:.1f} s: {_shown(finals['processed'], paths)}/, "
         f"{_shown(finals['figures'], paths)}/, {_shown(finals['reports'], paths)}/report.html"
@@ -173,29 +235,49 @@ def write_run_json(processed: Path, values: dict, release: Path, ingested: inges
     facts = ingested.manifest
     record = {
         "parameters": {key: values[key] for key in sorted(values)},
-        "release": {
-            key: facts.get(key)
-            for key in [
-                "release_id",
-                "release_name",
-                "release_date",
-                "data_from",
-                "data_through",
-                "synthetic",
-                "checksum_sha256",
-                "checksum_of",
-            ]
-        },
+        "release": release_facts(facts),
         "release_path": str(release),
         "synthetic_sample": ingested.synthetic,
+        **provenance(),
+        "row_accounting": facts.get("accounting", []),
+    }
+    return write_record(processed, record, timings, ingested.synthetic)
+
+
+RELEASE_FACTS = [
+    "release_id",
+    "release_name",
+    "release_date",
+    "data_from",
+    "data_through",
+    "synthetic",
+    "checksum_sha256",
+    "checksum_of",
+]
+
+
+def release_facts(manifest: dict) -> dict:
+    """What run.json records of a release, from its cache's manifest."""
+    return {key: manifest.get(key) for key in RELEASE_FACTS}
+
+
+def provenance() -> dict:
+    """The code, Python and dependency versions a run used (run.json)."""
+    return {
         "code": {"package": "pdclosures", "version": __version__, "git_commit": _git_commit()},
         "python": platform.python_version(),
         "dependencies": dependency_versions(),
-        "row_accounting": facts.get("accounting", []),
+    }
+
+
+def write_record(processed: Path, record: dict, timings: dict, synthetic: bool) -> Path:
+    """Write run.json: the record, then the timings, the finishing time and the synthetic warning."""
+    record = {
+        **record,
         "timings_seconds": timings,
         "finished_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    if ingested.synthetic:
+    if synthetic:
         record["warning"] = "SYNTHETIC SAMPLE: these numbers come from generated data, not from EOIR records."
     path = processed / "run.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
