@@ -37,7 +37,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
 	@echo "Options for make all: RELEASE=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
-	@echo "Options for make compare: OLD=path NEW=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name"
+	@echo "Options for make compare: OLD=path NEW=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
 
 $(INSTALLED): requirements-lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,8 +52,8 @@ all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation,
 		$(if $(PARAMS),--params "$(PARAMS)") $(if $(RELEASE),--release "$(RELEASE)") \
 		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
 
-compare: $(INSTALLED) ## Compare two releases for one window: OLD=path NEW=path [START= END= RUN=] (default: the sample and its later release)
-	$(PY) -m pdclosures.compare $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)") \
+compare: $(INSTALLED) ## Compare two releases for one window: OLD=path NEW=path [START= END= RUN= PARAMS=] (default: the sample and its later release)
+	$(PY) -m pdclosures.compare $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)") $(if $(PARAMS),--params "$(PARAMS)") \
 		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
 
 sample-later: $(INSTALLED) ## Derive the later SYNTHETIC release in data/sample/ from the sample (after the sample changes)

@@ -169,3 +169,29 @@ def test_a_release_of_another_layout_compares_the_same(releases):
         pd.testing.assert_frame_equal(zipped[name], unpacked[name])
     columns = ["release", "pd_closures", "completions", "pd_rate"]
     pd.testing.assert_frame_equal(zipped["national_compare"][columns], unpacked["national_compare"][columns])
+
+
+def test_the_compare_notebook_is_committed_clean_with_the_comparisons_parameters():
+    import ast
+
+    import nbformat
+
+    from pdclosures import pipeline
+
+    notebook = nbformat.read(pipeline.PROJECT_ROOT / "notebooks" / pipeline.COMPARE_NOTEBOOK, as_version=4)
+    assert all(c.outputs == [] and c.execution_count is None for c in notebook.cells if c.cell_type == "code")
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    declared = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
+    assert set(declared) == set(compare.DEFAULTS) | {"interim_dir", "processed_dir", "figures_dir"}
+    for side in ("old", "new"):  # relative to notebooks/, where a notebook opened by hand runs
+        assert (pipeline.PROJECT_ROOT / "notebooks" / declared[side]).resolve() == (
+            pipeline.PROJECT_ROOT / compare.DEFAULTS[side]
+        )
+
+
+def test_a_preset_gives_the_window_and_method_and_explicit_values_win(tmp_path):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("release: other.zip\nstart: 2011-10-01\nend: 2012-09-30\npd_codes: [Y]\n")
+    values = compare.resolve(str(preset), end="2012-06-30")
+    assert (values["start"], values["end"], values["pd_codes"], values["run"]) == ("2011-10-01", "2012-06-30", "Y", "")
+    assert values["old"] == compare.DEFAULTS["old"] and "release" not in values

@@ -247,10 +247,12 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir) -> list[Path]:
 # Parameters and inputs, checked before any work
 
 
-def resolve(**overrides) -> dict:
-    """The comparison's parameters: DEFAULTS, then the given values (None or empty: the default),
-    checked as a run's are (params.resolve). `run` stays empty unless given: see default_run_name."""
-    values = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None and v != ""}}
+def resolve(preset=None, **overrides) -> dict:
+    """The comparison's parameters: DEFAULTS, then a preset's method and window (params/*.yaml; its
+    release and run are not used), then the given values (None or empty: the default), checked as a
+    run's are (params.resolve). `run` stays empty unless given: see default_run_name."""
+    from_preset = {k: v for k, v in params.load_preset(preset).items() if k not in ("release", "run")} if preset else {}
+    values = {**DEFAULTS, **from_preset, **{k: v for k, v in overrides.items() if v is not None and v != ""}}
     unknown = sorted(set(values) - set(DEFAULTS))
     if unknown:
         raise ParameterError(f"unknown parameter {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
@@ -346,12 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m pdclosures.compare",
         description="Compare two releases for the same window and method (make compare).",
     )
+    parser.add_argument("--params", help="preset YAML for the window and method, e.g. params/trac-2014.yaml")
     for name in DEFAULTS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: {DEFAULTS[name]!r}")
     args = parser.parse_args(argv)
     overrides = {name: getattr(args, name) for name in DEFAULTS}
     return run_command(
-        lambda: pipeline.run_compare(resolve(**overrides)),
+        lambda: pipeline.run_compare(resolve(args.params, **overrides)),
         interrupted="interrupted: previous outputs left as they were",
     )
 
