@@ -136,6 +136,13 @@ def test_a_later_release_derived_from_a_tiny_one_is_found_exactly(tmp_path):
     accounting = pair[1].accounting.set_index("table").loc["B_TblProceeding"]
     assert accounting["lines"] == 1000 - 15 + 20 and accounting["quarantined"] == 0
 
+    folder = tmp_path / "tiny_later_folder"  # a name without .zip: an unpacked folder (make bench's)
+    assert later_release.derive_later_release(source, folder, seed=7)["truth"] == manifest["truth"]
+    unpacked = ingest.ingest_release(folder, interim, progress=False)
+    assert unpacked.synthetic and (folder / "manifest.json").is_file()
+    again = compare.Comparison(pair[0], unpacked, window).proceedings_diff()
+    assert dict(zip(again["change"], again["proceedings"])) == manifest["truth"]["proceedings_diff"]
+
 
 def test_the_committed_later_sample_is_what_make_sample_later_makes_from_the_sample(tmp_path):
     """After the sample changes, `make sample-later` (and a commit of both files) brings this back."""

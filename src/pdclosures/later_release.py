@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import zipfile
-from collections import Counter
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy as np
 from . import definition, release_format
 from .errors import ReleaseError, run_command
 from .params import DEFAULTS
-from .release import SYNTHETIC_MARKER, open_release
+from .release import SYNTHETIC_MARKER, open_release, sha256_file
 
 DEFAULT_SEED = 20260401
 VERSION = 1
@@ -62,155 +62,68 @@ def _stamp(day: dt.date) -> bytes:
 
 
 def derive_later_release(source, dest, *, seed: int = DEFAULT_SEED, manifest_path=None) -> dict:
-    """Write a later synthetic release derived from `source` (zip or folder) as the zip `dest`;
-    returns its manifest, also written to manifest_path (default: <dest stem>_manifest.json beside it)."""
+    """Write a later synthetic release derived from `source` (zip or folder) as `dest`: a zip when its
+    name ends in .zip, else an unpacked folder. Returns its manifest, also written to manifest_path
+    (default: <dest stem>_manifest.json beside a zip, manifest.json inside a folder).
+
+    B_TblProceeding is streamed twice (once to choose, once to write), so a full-scale release needs
+    well under 2 GB of memory: per well-formed line, a few numbers are kept, not the line."""
     source, dest = Path(source), Path(dest)
+    zipped = dest.suffix.lower() == ".zip"
     release = open_release(source)
     try:
         members = {table: release.member(table) for table in release_format.TABLES}
-        tables = {table: release.read_table_bytes(table) for table in release_format.TABLES}
+        proceedings = members[release_format.PROCEEDING_TABLE]
         count_name = release.count_file
-        count_text = release._zip.read(count_name) if count_name and release.is_zip else None
-        if count_name and not release.is_zip:
-            count_text = (release.path / count_name).read_bytes()
+        count_text = None
+        if count_name:
+            count_text = release._zip.read(count_name) if release.is_zip else (release.path / count_name).read_bytes()
+        plan = _choose(release, seed)
+        outputs = {members[t]: release.read_table_bytes(t) for t in release_format.TABLES[1:]}
+        if count_text is not None:
+            delta = len(plan["added"]) - len(plan["removed"])
+            outputs[count_name] = re.sub(
+                rb"(?im)^(\s*" + release_format.PROCEEDING_TABLE.encode() + rb"(?:\.\w+)?\s*[\t,:=\s]\s*)([\d,]+)",
+                lambda m: m.group(1) + str(int(m.group(2).replace(b",", b"")) + delta).encode(),
+                count_text,
+            )
+        outputs[SYNTHETIC_MARKER] = _readme(source.name, seed).encode(release_format.ENCODING)
         source_sha256 = release.checksum()
+
+        staging = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True) if staging.is_dir() else staging.unlink(missing_ok=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if zipped:
+                with zipfile.ZipFile(staging, "w") as archive:
+                    for name in [SYNTHETIC_MARKER] + sorted(
+                        n for n in [*outputs, proceedings] if n != SYNTHETIC_MARKER
+                    ):
+                        info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+                        info.compress_type = zipfile.ZIP_DEFLATED
+                        info.external_attr = 0o644 << 16
+                        if name == proceedings:
+                            with archive.open(info, "w", force_zip64=True) as out:
+                                lines = _write_proceedings(release, plan, out)
+                        else:
+                            archive.writestr(info, outputs[name], compresslevel=9)
+            else:
+                for name, data in {**outputs, proceedings: None}.items():
+                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                    if data is None:
+                        with open(staging / name, "wb") as out:
+                            lines = _write_proceedings(release, plan, out)
+                    else:
+                        (staging / name).write_bytes(data)
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            os.replace(staging, dest)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True) if staging.is_dir() else staging.unlink(missing_ok=True)
     finally:
         release.close()
 
-    raw = tables[release_format.PROCEEDING_TABLE]
-    header_end = raw.find(b"\n") + 1
-    header = [name.strip(b"\r\x00 ").decode(release_format.ENCODING) for name in raw[:header_end].split(b"\t")]
-    needed = ["IDNPROCEEDING", "IDNCASE", "COMP_DATE", "OTHER_COMP", "BASE_CITY_CODE", "HEARING_LOC_CODE"]
-    missing = [c for c in needed if c not in header]
-    if missing:
-        raise ReleaseError(f"{source}: {release_format.PROCEEDING_TABLE} lacks column {', '.join(missing)}")
-    col = {name: header.index(name) for name in needed}
-    lines = raw[header_end:].split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-
-    # Well-formed lines: the only ones changed (and copied as templates for additions).
-    fields: dict[int, list[bytes]] = {}
-    dates: dict[int, dt.date | None] = {}
-    for number, line in enumerate(lines):
-        if not line.endswith(b"\r"):
-            continue
-        parts = line[:-1].split(b"\t")
-        if len(parts) != len(header) or not parts[col["IDNPROCEEDING"]] or not line.isascii():
-            continue
-        if not (ID.match(parts[col["IDNPROCEEDING"]]) and ID.match(parts[col["IDNCASE"]])):
-            continue
-        if not all(CODE.match(parts[col[c]]) for c in ("OTHER_COMP", "BASE_CITY_CODE", "HEARING_LOC_CODE")):
-            continue
-        day = _date(parts[col["COMP_DATE"]])
-        if day is False:
-            continue
-        fields[number], dates[number] = parts, day
-    repeated = {k for k, n in Counter(p[col["IDNPROCEEDING"]] for p in fields.values()).items() if n > 1}
-    if repeated:  # an id on several lines would make the planted truth ambiguous: leave those lines alone
-        fields = {n: p for n, p in fields.items() if p[col["IDNPROCEEDING"]] not in repeated}
-    if not fields:
-        raise ReleaseError(f"{source}: no well-formed {release_format.PROCEEDING_TABLE} line to derive from")
-
-    rng = np.random.default_rng(seed)
-    eligible = np.array(sorted(fields))
-    completed = np.array([n for n in eligible if dates[n] is not None])
-    sizes = {kind: int(round(share * len(eligible))) for kind, share in SHARES.items()}
-    excluded = [c.encode() for c in definition.NEW_PROCEEDING_CODES_DEFAULT]
-    pd_codes = [c.encode() for c in definition.PD_CODES_DEFAULT]
-    chosen = [int(n) for n in rng.permutation(completed)]
-    # Recodings: half of PD closures to other outcomes, half the other way.
-    pd_rows = [n for n in chosen if fields[n][col["OTHER_COMP"]] in pd_codes]
-    other_rows = [n for n in chosen if fields[n][col["OTHER_COMP"]] not in pd_codes + excluded]
-    half = sizes["recoded"] // 2
-    picks = {"recoded": sorted(pd_rows[:half] + other_rows[: sizes["recoded"] - half])}
-    others = [n for n in chosen if n not in set(picks["recoded"])]
-    picks["date_moved"] = sorted(others[: sizes["date_moved"]])
-    picks["court_changed"] = sorted(others[sizes["date_moved"] : sizes["date_moved"] + sizes["court_changed"]])
-    taken = {n for kind in picks for n in picks[kind]}
-    rest = np.array([n for n in eligible if n not in taken])
-    picks["removed"] = sorted(int(n) for n in rng.choice(rest, size=min(sizes["removed"], len(rest)), replace=False))
-
-    courts: dict[bytes, list[bytes]] = {}
-    for parts in fields.values():
-        courts.setdefault(parts[col["BASE_CITY_CODE"]], [])
-        if parts[col["HEARING_LOC_CODE"]] not in courts[parts[col["BASE_CITY_CODE"]]]:
-            courts[parts[col["BASE_CITY_CODE"]]].append(parts[col["HEARING_LOC_CODE"]])
-    court_codes = sorted(c for c in courts if c)
-
-    changes = []  # (kind, old (comp, other) or None, new (comp, other) or None)
-    new_lines = list(lines)
-    for number in picks["removed"]:
-        new_lines[number] = None
-        changes.append(("removed", (dates[number], fields[number][col["OTHER_COMP"]]), None))
-    for number in picks["recoded"]:
-        parts = list(fields[number])
-        before = parts[col["OTHER_COMP"]]
-        parts[col["OTHER_COMP"]] = b"" if before in pd_codes else pd_codes[int(rng.integers(len(pd_codes)))]
-        changes.append(("recoded", (dates[number], before), (dates[number], parts[col["OTHER_COMP"]])))
-        new_lines[number] = b"\t".join(parts) + b"\r"
-    for number in picks["date_moved"]:
-        parts = list(fields[number])
-        shift = int(rng.integers(1, 121)) * (1 if rng.random() < 0.5 else -1)
-        moved = dates[number] + dt.timedelta(days=shift)
-        parts[col["COMP_DATE"]] = _stamp(moved)
-        changes.append(("date_moved", (dates[number], parts[col["OTHER_COMP"]]), (moved, parts[col["OTHER_COMP"]])))
-        new_lines[number] = b"\t".join(parts) + b"\r"
-    court_moves = 0
-    for number in picks["court_changed"]:
-        parts = list(fields[number])
-        others = [c for c in court_codes if c != parts[col["BASE_CITY_CODE"]]]
-        if not others:
-            continue
-        court = others[int(rng.integers(len(others)))]
-        parts[col["BASE_CITY_CODE"]] = court
-        parts[col["HEARING_LOC_CODE"]] = courts[court][0] if courts[court] else court
-        key = (dates[number], parts[col["OTHER_COMP"]])
-        changes.append(("court_changed", key, key))
-        court_moves += 1
-        new_lines[number] = b"\t".join(parts) + b"\r"
-
-    # Additions: proceedings entered since (copies of completed ones with new ids), half completed in
-    # the source's own period, half in the six months after its last completion date.
-    next_id = max(int(p[col["IDNPROCEEDING"]]) for p in fields.values()) + 1
-    next_case = max(int(p[col["IDNCASE"]]) for p in fields.values()) + 1
-    last = max(d for d in dates.values() if d is not None)
-    added = []
-    for i, number in enumerate(rng.choice(completed, size=sizes["added"], replace=True)):
-        parts = list(fields[int(number)])
-        day = dates[int(number)] if i % 2 == 0 else last + dt.timedelta(days=int(rng.integers(1, 183)))
-        parts[col["IDNPROCEEDING"]] = str(next_id + i).encode()
-        parts[col["IDNCASE"]] = str(next_case + i).encode()
-        parts[col["COMP_DATE"]] = _stamp(day)
-        added.append(b"\t".join(parts) + b"\r")
-        changes.append(("added", None, (day, parts[col["OTHER_COMP"]])))
-
-    kept = [line for line in new_lines if line is not None] + added
-    body = raw[:header_end] + b"\n".join(kept) + (b"\n" if kept else b"")
-    outputs = {members[t]: tables[t] for t in release_format.TABLES}
-    outputs[members[release_format.PROCEEDING_TABLE]] = body
-    if count_text is not None:
-        delta = len(added) - len(picks["removed"])
-        outputs[count_name] = re.sub(
-            rb"(?im)^(\s*" + release_format.PROCEEDING_TABLE.encode() + rb"(?:\.\w+)?\s*[\t,:=\s]\s*)([\d,]+)",
-            lambda m: m.group(1) + str(int(m.group(2).replace(b",", b"")) + delta).encode(),
-            count_text,
-        )
-    outputs[SYNTHETIC_MARKER] = _readme(source.name, seed).encode(release_format.ENCODING)
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    try:
-        with zipfile.ZipFile(staging, "w") as archive:
-            for name in [SYNTHETIC_MARKER] + sorted(n for n in outputs if n != SYNTHETIC_MARKER):
-                info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, outputs[name], compresslevel=9)
-        os.replace(staging, dest)
-    finally:
-        staging.unlink(missing_ok=True)
-
+    changes = plan["changes"]
     counts = {kind: sum(1 for k, _, _ in changes if k == kind) for kind in SHARES}
     manifest = {
         "synthetic": True,
@@ -218,27 +131,172 @@ def derive_later_release(source, dest, *, seed: int = DEFAULT_SEED, manifest_pat
         "derived_from": {"name": source.name, "checksum_sha256": source_sha256},
         "seed": seed,
         "version": VERSION,
-        "proceedings_lines": len(kept),
+        "proceedings_lines": lines,
         "changes": counts,
         "truth": _truth(changes),
-        "sha256": hashlib.sha256(dest.read_bytes()).hexdigest(),
     }
-    manifest_path = Path(manifest_path) if manifest_path else dest.with_name(dest.stem + "_manifest.json")
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    if zipped:
+        manifest["sha256"] = sha256_file(dest)
+    if manifest_path is None:
+        manifest_path = dest.with_name(dest.stem + "_manifest.json") if zipped else dest / "manifest.json"
+    Path(manifest_path).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def _truth(changes) -> dict:
-    """What `make compare` must find for the default window and method, from the changes alone."""
-    start, end = (dt.date.fromisoformat(DEFAULTS[k]) for k in ("start", "end"))
-    excluded = [c.encode() for c in definition.NEW_PROCEEDING_CODES_DEFAULT]
+NEEDED = ["IDNPROCEEDING", "IDNCASE", "COMP_DATE", "OTHER_COMP", "BASE_CITY_CODE", "HEARING_LOC_CODE"]
+OTHER, PD, EXCLUDED = 0, 1, 2  # the OTHER_COMP classes the truth needs
+
+
+def _header(release, line: bytes) -> dict[str, int]:
+    header = [name.strip(b"\r\n\x00 ").decode(release_format.ENCODING) for name in line.split(b"\t")]
+    missing = [c for c in NEEDED if c not in header]
+    if missing:
+        raise ReleaseError(f"{release.describe(release_format.PROCEEDING_TABLE)}: lacks column {', '.join(missing)}")
+    return {"width": len(header), **{name: header.index(name) for name in NEEDED}}
+
+
+def _parts(line: bytes, col: dict) -> list[bytes] | None:
+    """A well-formed line's fields, or None: CRLF, the header's width, ASCII, whole-number ids,
+    clean codes, a valid or empty COMP_DATE."""
+    if not line.endswith(b"\r\n") or not line.isascii():
+        return None
+    parts = line[:-2].split(b"\t")
+    if len(parts) != col["width"]:
+        return None
+    if not (ID.match(parts[col["IDNPROCEEDING"]]) and ID.match(parts[col["IDNCASE"]])):
+        return None
+    if not all(CODE.match(parts[col[c]]) for c in ("OTHER_COMP", "BASE_CITY_CODE", "HEARING_LOC_CODE")):
+        return None
+    if _date(parts[col["COMP_DATE"]]) is False:
+        return None
+    return parts
+
+
+def _choose(release, seed: int) -> dict:
+    """First pass: which lines to remove, recode, move, send to another court, and copy as additions."""
     pd_codes = [c.encode() for c in definition.PD_CODES_DEFAULT]
+    excluded = [c.encode() for c in definition.NEW_PROCEEDING_CODES_DEFAULT]
+    numbers, ids, cases, days, classes = (array("q"), array("q"), array("q"), array("i"), array("b"))
+    courts: dict[bytes, bytes] = {}  # court -> its first hearing location
+    with release.open_table(release_format.PROCEEDING_TABLE) as stream:
+        col = _header(release, stream.readline())
+        for number, line in enumerate(stream):
+            parts = _parts(line, col)
+            if parts is None:
+                continue
+            day = _date(parts[col["COMP_DATE"]])
+            other = parts[col["OTHER_COMP"]]
+            numbers.append(number)
+            ids.append(int(parts[col["IDNPROCEEDING"]]))
+            cases.append(int(parts[col["IDNCASE"]]))
+            days.append(day.toordinal() if day else 0)
+            classes.append(PD if other in pd_codes else EXCLUDED if other in excluded else OTHER)
+            courts.setdefault(parts[col["BASE_CITY_CODE"]], parts[col["HEARING_LOC_CODE"]])
+    numbers, ids, days, classes = (np.frombuffer(a, dtype=a.typecode) for a in (numbers, ids, days, classes))
+    if not len(numbers):
+        raise ReleaseError(f"{release.describe(release_format.PROCEEDING_TABLE)}: no well-formed line to derive from")
+    unique, counts = np.unique(ids, return_counts=True)
+    single = ~np.isin(ids, unique[counts > 1])  # an id on several lines: left alone (the truth would be ambiguous)
+    next_id, next_case, last = int(ids.max()) + 1, int(max(cases)) + 1, int(days.max())
+    numbers, days, classes = numbers[single], days[single], classes[single]
+
+    rng = np.random.default_rng(seed)
+    sizes = {kind: int(round(share * len(numbers))) for kind, share in SHARES.items()}
+    order = rng.permutation(np.flatnonzero(days > 0))  # completed lines, shuffled (indexes into numbers)
+    half = sizes["recoded"] // 2
+    recoded = np.concatenate(
+        [order[classes[order] == PD][:half], order[classes[order] == OTHER][: sizes["recoded"] - half]]
+    )
+    rest = order[~np.isin(order, recoded)]
+    moved = rest[: sizes["date_moved"]]
+    other_court = rest[sizes["date_moved"] : sizes["date_moved"] + sizes["court_changed"]]
+    untouched = np.setdiff1d(np.arange(len(numbers)), np.concatenate([recoded, moved, other_court]))
+    removed = rng.choice(untouched, size=min(sizes["removed"], len(untouched)), replace=False)
+    templates = rng.choice(order, size=sizes["added"], replace=True)
+
+    def old(i):
+        return (dt.date.fromordinal(int(days[i])) if days[i] else None, int(classes[i]))
+
+    court_codes = sorted(c for c in courts if c)
+    actions, changes = {}, []
+    for i in sorted(removed):
+        actions[int(numbers[i])] = ("remove",)
+        changes.append(("removed", old(i), None))
+    for i in sorted(recoded):
+        code = b"" if classes[i] == PD else pd_codes[int(rng.integers(len(pd_codes)))]
+        actions[int(numbers[i])] = ("recode", code)
+        changes.append(("recoded", old(i), (old(i)[0], PD if code else OTHER)))
+    for i in sorted(moved):
+        shift = int(rng.integers(1, 121)) * (1 if rng.random() < 0.5 else -1)
+        day = old(i)[0] + dt.timedelta(days=shift)
+        actions[int(numbers[i])] = ("move", day)
+        changes.append(("date_moved", old(i), (day, old(i)[1])))
+    for i in sorted(other_court):
+        actions[int(numbers[i])] = ("court", int(rng.integers(len(court_codes) - 1)) if len(court_codes) > 1 else None)
+        changes.append(("court_changed", old(i), old(i)))
+    added = []
+    for k, i in enumerate(templates):
+        day = old(i)[0] if k % 2 == 0 else dt.date.fromordinal(last) + dt.timedelta(days=int(rng.integers(1, 183)))
+        added.append((int(numbers[i]), next_id + k, next_case + k, day))
+        changes.append(("added", None, (day, old(i)[1])))
+    return {
+        "col": col,
+        "actions": actions,
+        "added": added,
+        "removed": removed,
+        "courts": courts,
+        "court_codes": court_codes,
+        "changes": changes,
+    }
+
+
+def _write_proceedings(release, plan: dict, out) -> int:
+    """Second pass: the table with the plan's changes, then its additions; returns its data lines."""
+    col, actions, courts, court_codes = plan["col"], plan["actions"], plan["courts"], plan["court_codes"]
+    wanted = {number for number, *_ in plan["added"]}
+    templates, written = {}, 0
+    with release.open_table(release_format.PROCEEDING_TABLE) as stream:
+        out.write(stream.readline())
+        for number, line in enumerate(stream):
+            if number in wanted:
+                templates[number] = line[:-2].split(b"\t")
+            action = actions.get(number)
+            if action is None:
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+                written += 1
+                continue
+            if action[0] == "remove":
+                continue
+            parts = line[:-2].split(b"\t")
+            if action[0] == "recode":
+                parts[col["OTHER_COMP"]] = action[1]
+            elif action[0] == "move":
+                parts[col["COMP_DATE"]] = _stamp(action[1])
+            elif action[0] == "court" and action[1] is not None:
+                choices = [c for c in court_codes if c != parts[col["BASE_CITY_CODE"]]]
+                court = choices[min(action[1], len(choices) - 1)]
+                parts[col["BASE_CITY_CODE"]], parts[col["HEARING_LOC_CODE"]] = court, courts[court] or court
+            out.write(b"\t".join(parts) + b"\r\n")
+            written += 1
+    for number, new_id, new_case, day in plan["added"]:
+        parts = list(templates[number])
+        parts[col["IDNPROCEEDING"]], parts[col["IDNCASE"]] = str(new_id).encode(), str(new_case).encode()
+        parts[col["COMP_DATE"]] = _stamp(day)
+        out.write(b"\t".join(parts) + b"\r\n")
+        written += 1
+    return written
+
+
+def _truth(changes) -> dict:
+    """What `make compare` must find for the default window and method, from the changes alone:
+    each change is (kind, old, new), a side being (COMP_DATE, OTHER_COMP class) or None."""
+    start, end = (dt.date.fromisoformat(DEFAULTS[k]) for k in ("start", "end"))
 
     def counted(side) -> bool:
-        return side is not None and side[0] is not None and start <= side[0] <= end and side[1] not in excluded
+        return side is not None and side[0] is not None and start <= side[0] <= end and side[1] != EXCLUDED
 
     def pd(side) -> bool:
-        return counted(side) and side[1] in pd_codes
+        return counted(side) and side[1] == PD
 
     kinds = {
         "removed": "only_in_old",
