@@ -320,7 +320,10 @@ def later_release_for(release: Path) -> Path:
     later = release.with_name(release.name + "-later")
     if not (later / "manifest.json").is_file():
         print(f"deriving the later release for (g) into {later} ...", file=sys.stderr, flush=True)
-        code = f"from pdclosures import later_release; later_release.derive_later_release({str(release)!r}, {str(later)!r})"
+        code = (
+            "from pdclosures import later_release; "
+            f"later_release.derive_later_release({str(release)!r}, {str(later)!r})"
+        )
         subprocess.run([sys.executable, "-c", code], check=True)
     return later
 
@@ -375,7 +378,8 @@ def check_goals(results: dict) -> list[tuple[str, str, bool]]:
             f["wall_seconds"] <= GOAL_F_SECONDS,
         ),
         (
-            f"(g) `make compare` of two releases, caches built, ≤ {GOAL_G_SECONDS:g} s and ≤ {GOAL_G_RSS_MB / 1024:g} GB",
+            f"(g) `make compare` of two releases, caches built, ≤ {GOAL_G_SECONDS:g} s "
+            f"and ≤ {GOAL_G_RSS_MB / 1024:g} GB",
             f"{results['g']['wall_seconds']:.1f} s, {results['g']['peak_rss_mb']:.0f} MB",
             results["g"]["wall_seconds"] <= GOAL_G_SECONDS and results["g"]["peak_rss_mb"] <= GOAL_G_RSS_MB,
         ),
