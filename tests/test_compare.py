@@ -195,3 +195,25 @@ def test_a_preset_gives_the_window_and_method_and_explicit_values_win(tmp_path):
     values = compare.resolve(str(preset), end="2012-06-30")
     assert (values["start"], values["end"], values["pd_codes"], values["run"]) == ("2011-10-01", "2012-06-30", "Y", "")
     assert values["old"] == compare.DEFAULTS["old"] and "release" not in values
+
+
+def test_the_figure_states_the_national_change_and_draws_each_changed_court(releases, tmp_path):
+    from pdclosures import figures
+
+    tmp, old, new = releases
+    tables = comparison(tmp, old, new).all_tables()
+    ctx = figures.Context(FY2013, Method(), 100, "old.zip (old) and new.zip (new)", True)
+    fig = figures.release_change(tables["courts_compare"], tables["national_compare"], ctx)
+    title = fig.texts[0].get_text().replace("\n", " ")
+    assert "PD closures nationally changed by +2 (4 to 6) and completions by \u22121 (10 to 9)" in title
+    assert title.endswith("the PD rate went from 40.0% to 66.7%")
+    # Houston's counts did not change: not drawn
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["New York, NY", "Seattle, WA", "Tucson, AZ"]
+    assert sum(t.get_text() == figures.WATERMARK for t in fig.texts) == 1
+    first = [p.read_bytes() for p in figures.save(fig, tmp_path / "a", "compare_courts_change")]
+    again = figures.release_change(tables["courts_compare"], tables["national_compare"], ctx)
+    assert [p.read_bytes() for p in figures.save(again, tmp_path / "b", "compare_courts_change")] == first
+
+    unchanged = tables["courts_compare"].assign(pd_closures_change=0, completions_change=0)
+    fig = figures.release_change(unchanged, tables["national_compare"], ctx)
+    assert any("No court's counts changed" in t.get_text() for ax in fig.axes for t in ax.texts)
