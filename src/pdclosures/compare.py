@@ -361,3 +361,23 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def courts_for_reading(courts: pd.DataFrame) -> pd.DataFrame:
+    """courts_compare as a publication prints it: rates in percent, changes signed, the rate's change
+    in percentage points."""
+
+    def signed(n) -> str:
+        return f"{int(n):+,}" if n else "0"
+
+    out = pd.DataFrame({"Court": courts["court"], "Code": courts["base_city_code"]})
+    for side in ("old", "new"):
+        out[f"PD closures ({side})"] = [f"{int(n):,}" for n in courts[f"pd_closures_{side}"]]
+        out[f"Completions ({side})"] = [f"{int(n):,}" for n in courts[f"completions_{side}"]]
+        out[f"PD rate ({side})"] = [rates.percent(r) for r in courts[f"pd_rate_{side}"]]
+    out["Change in PD closures"] = [signed(n) for n in courts["pd_closures_change"]]
+    out["Change in completions"] = [signed(n) for n in courts["completions_change"]]
+    out["Change in PD rate"] = [
+        rates.MISSING if pd.isna(r) else f"{100 * r:+.1f} pts" for r in courts["pd_rate_change"]
+    ]
+    return out
