@@ -157,7 +157,10 @@ def test_the_committed_later_sample_is_what_make_sample_later_makes_from_the_sam
 def test_the_sample_pair_compares_to_the_planted_truth(tmp_path):
     root = pipeline.PROJECT_ROOT
     later = root / compare.SAMPLE_LATER_RELEASE
-    truth = json.loads(later.with_name(later.stem + "_manifest.json").read_text())["truth"]
+    manifest = json.loads(later.with_name(later.stem + "_manifest.json").read_text())
+    sample_sha256 = hashlib.sha256((root / params.SAMPLE_RELEASE).read_bytes()).hexdigest()
+    assert manifest["derived_from"]["checksum_sha256"] == sample_sha256, "the sample changed: run make sample-later"
+    truth = manifest["truth"]
     pair = [ingest.ingest_release(p, tmp_path, progress=False) for p in (root / params.SAMPLE_RELEASE, later)]
     assert all(r.synthetic for r in pair)
     tables = compare.Comparison(*pair, params.parse_window(truth["start"], truth["end"])).all_tables()
