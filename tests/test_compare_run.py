@@ -68,6 +68,14 @@ def test_make_compare_publishes_the_tables_the_figure_the_report_and_run_json(pr
     for folder in (paths.processed, paths.figures, paths.reports):  # nothing staged is left behind
         assert [p.name for p in folder.iterdir()] == [name]
 
+    def outputs():
+        files = [*out.glob("*.csv"), *(paths.figures / name).iterdir()]
+        return {p.name: p.read_bytes() for p in files}
+
+    first = outputs()
+    pipeline.run_compare(values, paths, log=quiet)  # again: the same bytes, published over the first
+    assert outputs() == first and len(first) == 8
+
 
 def test_the_same_release_twice_says_so_and_compares_nothing(project, tmp_path):
     paths, old, _ = project
