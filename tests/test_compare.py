@@ -140,6 +140,12 @@ def test_the_method_and_window_are_the_runs(releases):
     tmp_path, old, new = releases
     national = comparison(tmp_path, old, new, method=Method(pd_codes=("Y",))).national()
     assert national[["pd_closures", "completions"]].values.tolist() == [[3, 10], [6, 9], [3, -1]]  # 6 was M
+    by_case = comparison(tmp_path, old, new, method=Method(unit="case")).national()  # one proceeding per case
+    assert by_case[["pd_closures", "completions"]].values.tolist() == [[4, 10], [6, 9], [2, -1]]
+    seattle = comparison(tmp_path, old, new, method=Method(courts=("SEA",)))
+    assert seattle.courts()["base_city_code"].tolist() == ["SEA"]
+    # In Seattle: 1 2 9 14 before; 1 2 20 after -> 9 went to Tucson, 14 became a transfer, 20 was added
+    assert seattle.proceedings_diff()["proceedings"].tolist() == [0, 1, 0, 0, 1]
     q1 = Window(dt.date(2012, 10, 1), dt.date(2013, 3, 31))
     diff = comparison(tmp_path, old, new, window=q1).proceedings_diff()
     # old in the window: 1 2 3 9 12; new: 1 2 9 12 -> 3 removed, 12 moved within it, 9 changed court
