@@ -270,7 +270,7 @@ def check_releases(old: Path, new: Path, courts: tuple[str, ...] | None = None) 
         try:
             ingest.preflight(path, courts)
         except UserError as error:
-            raise type(error)(f"{name}={error}") from None
+            raise type(error)(f"{name}={str(error).replace('RELEASE=path', f'{name}=path')}") from None
     reason = _same_release(Path(old), Path(new))
     if reason:
         raise UserError(f"OLD and NEW are the same release ({reason}): nothing to compare")
