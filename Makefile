@@ -15,6 +15,8 @@ START ?=
 END ?=
 RUN ?=
 PARAMS ?=
+OLD ?=
+NEW ?=
 URL ?=
 FORCE ?=
 DEST ?= data/raw
@@ -27,7 +29,7 @@ NBSTRIPOUT := $(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.papermill 
 
 .DEFAULT_GOAL := help
 .PHONY: help setup all reproduce test test-fast lint fix lab report bench-data bench bench-smoke download \
-	clean-cache clean
+	clean-cache clean compare sample-later
 
 help: ## List the targets
 	@echo "PD closure rates from EOIR immigration-court data (default input: the SYNTHETIC sample)"
@@ -35,6 +37,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
 	@echo "Options for make all: RELEASE=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
+	@echo "Options for make compare: OLD=path NEW=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
 
 $(INSTALLED): requirements-lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +51,14 @@ all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation,
 	$(PY) -m pdclosures.pipeline \
 		$(if $(PARAMS),--params "$(PARAMS)") $(if $(RELEASE),--release "$(RELEASE)") \
 		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
+
+compare: $(INSTALLED) ## Compare two releases for one window: OLD=path NEW=path [START= END= RUN= PARAMS=] (default: the sample and its later release)
+	$(PY) -m pdclosures.compare $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)") $(if $(PARAMS),--params "$(PARAMS)") \
+		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
+
+sample-later: $(INSTALLED) ## Derive the later SYNTHETIC release in data/sample/ from the sample (after the sample changes)
+	$(PY) -m pdclosures.later_release --source data/sample/eoir_synthetic_sample.zip \
+		--out data/sample/eoir_synthetic_sample_later.zip
 
 reproduce: $(INSTALLED) ## Run every preset in params/ (TRAC's published windows)
 	@for preset in params/*.yaml; do \

@@ -14,6 +14,10 @@ the generator's planted truth when present. The baselines read latin-1, as the r
 where the table is plain ASCII, pandas with usecols and the DuckDB pass also run reading UTF-8,
 for reference. The pandas baselines are reported without goals. results.md and results.json
 describe the latest run only.
+
+(g) times `make compare` between the release and a later synthetic one derived from it
+(pdclosures.later_release, written once beside it as <release>-later/), both caches built, and checks
+the differences it finds against the changes planted in the later release.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ GOAL_C_SECONDS = 30.0  # (c)
 GOAL_F_SECONDS = 60.0  # (f)
 GOAL_RSS_MB = 1536  # every pipeline variant: (a), (b), (b′), (c), (f)
 PIPELINE_VARIANTS = ("a", "b", "b_days", "c", "f")
+# The goals of issue 22: `make compare` of two full-scale releases, caches built.
+GOAL_G_SECONDS = 30.0
+GOAL_G_RSS_MB = 2048
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +231,7 @@ def main(argv=None) -> int:
 
 
 # Counts and other results every run of a variant must repeat exactly.
-_STABLE_KEYS = ("national", "courts", "accounting", "without_repaired")
+_STABLE_KEYS = ("national", "courts", "accounting", "without_repaired", "proceedings_diff", "national_difference")
 
 
 def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
@@ -242,6 +249,7 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
     from pdclosures import params  # here, not at the top: each step's process imports only what it times
 
     sample = ROOT / params.SAMPLE_RELEASE
+    later = later_release_for(release)
     try:
         for round_number in range(repeat):
             print(f"round {round_number + 1} of {repeat}", file=sys.stderr, flush=True)
@@ -253,6 +261,9 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
             runs.setdefault("c", []).append(measure_chain(release, scratch, CHAIN_WINDOW, "bench-chain"))
             # (f) the chain on the sample in a project of its own: its first run, so its cache is built too.
             runs.setdefault("f", []).append(measure_chain(sample, scratch / f"sample-{round_number}", None, "default"))
+            if round_number == 0:  # (g) compares with the cache of (a) and one of the later release, built here
+                measure([sys.executable, "-c", _ingest_code(later, interim)])
+            runs.setdefault("g", []).append(measure_compare(release, later, scratch))
             runs.setdefault("d_usecols", []).append(run_step("pandas_usecols", str(release), str(interim)))
             for key, step in references:
                 runs.setdefault(key, []).append(run_step(step, str(release), str(interim)))
@@ -303,6 +314,41 @@ def measure_chain(release: Path, root: Path, window: tuple[str, str] | None, run
     return measure([sys.executable, "-c", code])
 
 
+def later_release_for(release: Path) -> Path:
+    """(g)'s later release: derived from the benchmark release by pdclosures.later_release into a
+    folder beside it (<release>-later, kept for the next run), unless it is there already."""
+    later = release.with_name(release.name + "-later")
+    if not (later / "manifest.json").is_file():
+        print(f"deriving the later release for (g) into {later} ...", file=sys.stderr, flush=True)
+        code = (
+            "from pdclosures import later_release; "
+            f"later_release.derive_later_release({str(release)!r}, {str(later)!r})"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+    return later
+
+
+def _ingest_code(release: Path, interim: Path) -> str:
+    return f"from pdclosures import ingest; ingest.ingest_release({str(release)!r}, {str(interim)!r}, progress=False)"
+
+
+def measure_compare(old: Path, new: Path, root: Path) -> dict:
+    """(g) `make compare` as the Makefile runs it (compare.resolve, then compare.run_compare) in the
+    scratch project `root`, whose data/interim holds both caches; prints the diff for the checks."""
+    code = (
+        "import json; from pathlib import Path; import pandas as pd; from pdclosures import compare, pipeline\n"
+        f"paths = pipeline.Paths(Path({str(root)!r}), notebooks=pipeline.PROJECT_ROOT / 'notebooks')\n"
+        f"values = compare.resolve(old={str(old)!r}, new={str(new)!r}, start={WINDOW[0]!r}, end={WINDOW[1]!r}, "
+        "run='bench-compare')\n"
+        "out = compare.run_compare(values, paths, log=lambda *a: None)\n"
+        "diff = pd.read_csv(out / 'proceedings_diff.csv')\n"
+        "national = pd.read_csv(out / 'national_compare.csv').set_index('release').loc['difference']\n"
+        "print(json.dumps({'proceedings_diff': dict(zip(diff['change'], map(int, diff['proceedings']))),\n"
+        "                  'national_difference': {k: int(national[k]) for k in ('pd_closures', 'completions')}}))\n"
+    )
+    return measure([sys.executable, "-c", code])
+
+
 def check_goals(results: dict) -> list[tuple[str, str, bool]]:
     """(goal, measured, met) for each goal of issue 18, on the medians."""
     a, e, c, f = results["a"], results["e"], results["c"], results["f"]
@@ -330,6 +376,12 @@ def check_goals(results: dict) -> list[tuple[str, str, bool]]:
             f"(f) `make all` on the sample after setup ≤ {GOAL_F_SECONDS:g} s",
             f"{f['wall_seconds']:.1f} s",
             f["wall_seconds"] <= GOAL_F_SECONDS,
+        ),
+        (
+            f"(g) `make compare` of two releases, caches built, ≤ {GOAL_G_SECONDS:g} s "
+            f"and ≤ {GOAL_G_RSS_MB / 1024:g} GB",
+            f"{results['g']['wall_seconds']:.1f} s, {results['g']['peak_rss_mb']:.0f} MB",
+            results["g"]["wall_seconds"] <= GOAL_G_SECONDS and results["g"]["peak_rss_mb"] <= GOAL_G_RSS_MB,
         ),
         (
             f"peak memory of any pipeline step ≤ {GOAL_RSS_MB / 1024:g} GB",
@@ -373,6 +425,12 @@ def check_counts(results: dict, release: Path) -> list[str]:
     for key in ["d_all", "d_usecols", "e", "d_usecols_utf8", "e_utf8"]:
         if key in results and results[key]["without_repaired"] != reference:
             problems.append(f"({key}) counts differ from the pipeline's on the same lines")
+    later = release.with_name(release.name + "-later") / "manifest.json"
+    if "g" in results and later.is_file():
+        planted = json.loads(later.read_text())["truth"]
+        for name in ("proceedings_diff", "national_difference"):
+            if results["g"].get(name) != planted[name]:
+                problems.append(f"(g) {name} {results['g'].get(name)} != the later release's planted {planted[name]}")
     truth = _planted_truth(release)
     if truth is not None:
         accounting, planted = results["a"]["accounting"], truth["lines"]
@@ -414,6 +472,7 @@ LABELS = {
     "b_days": "(b′) the same for a window that is not whole months (a scan of the cache)",
     "c": "(c) pipeline, whole notebook chain (`make all`), new window, from the cache",
     "f": "(f) `make all` on the synthetic sample, first run (builds its cache)",
+    "g": "(g) `make compare` of the release and a later one derived from it, both caches built",
     "e": "(e) bare DuckDB pass over the TSV (the floor)",
     "d_usecols": "(d) pandas read_csv + groupby, usecols (baseline, no goal)",
     "d_all": "(d) pandas read_csv + groupby, all columns (baseline, no goal)",

@@ -37,7 +37,18 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = out.read_text()
     assert "give identical national and per-court counts" in report
-    for variant in ["(a)", "(b)", "(b′)", "(c)", "(f)", "(d)", "(e)", "(d′)", "(e′)"]:  # ASCII: UTF-8 references too
+    for variant in [
+        "(a)",
+        "(b)",
+        "(b′)",
+        "(c)",
+        "(f)",
+        "(g)",
+        "(d)",
+        "(e)",
+        "(d′)",
+        "(e′)",
+    ]:  # ASCII: UTF-8 references too
         assert f"| {variant} " in report
     latest = json.loads(out.with_suffix(".json").read_text())  # this run only, one entry per variant
     assert latest["smoke"] is True and latest["problems"] == []
@@ -47,6 +58,7 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
         "b_days",
         "c",
         "f",
+        "g",
         "d_all",
         "d_usecols",
         "e",
@@ -54,8 +66,9 @@ def test_bench_script_runs_and_all_variants_agree(tmp_path):
         "e_utf8",
     }
     assert all(len(variant["wall_runs"]) == 1 for variant in latest["variants"].values())
-    assert [goal["goal"][:3] for goal in latest["goals"]] == ["(a)", "(b)", "(c)", "(f)", "pea"]
+    assert [goal["goal"][:3] for goal in latest["goals"]] == ["(a)", "(b)", "(c)", "(f)", "(g)", "pea"]
     assert latest["release"]["proceeding_lines"] == 30_000
+    assert (tmp_path / "bench release-later" / "manifest.json").is_file()  # (g)'s later release, derived
 
 
 def test_a_goals_ratio_is_never_rounded_in_the_goals_favour():

@@ -1354,3 +1354,75 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
         )
     ax.set_xlabel("PD closures as a share of the denominator (%)")
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing two releases (notebooks/compare_releases.ipynb)
+
+
+def _signed(n) -> str:
+    return f"{int(n):+,}".replace("-", "\u2212") if n else "0"
+
+
+@_in_house_style
+def release_change(courts: pd.DataFrame, national: pd.DataFrame, ctx: Context, top: int = 25) -> Figure:
+    """Per court, the change in PD closures and in completions from the old release to the new (tables
+    shaped like compare.py's courts_compare and national_compare), the largest change first; the
+    national change is stated in the title. ctx.release_label names both releases."""
+    old, new, diff = (national.set_index("release").loc[side] for side in ("old", "new", "difference"))
+    where = f"across courts {', '.join(ctx.method.courts)}" if ctx.method.courts else "nationally"
+    title = (
+        f"From the old release to the new, PD closures {where} changed by {_signed(diff['pd_closures'])} "
+        f"({count(old['pd_closures'])} to {count(new['pd_closures'])}) and completions by "
+        f"{_signed(diff['completions'])} ({count(old['completions'])} to {count(new['completions'])}); "
+        f"the PD rate went from {pct(old['pd_rate'])} to {pct(new['pd_rate'])}"
+    )
+    changed = courts[(courts["pd_closures_change"] != 0) | (courts["completions_change"] != 0)]
+    shown = changed.head(top)
+    subtitle = (
+        f"Change per immigration court in the {ctx.units} counted for {ctx.window}: new release minus old. "
+        f"{len(changed)} of {len(courts)} courts changed"
+        + (f"; the {len(shown)} with the largest change in PD closures shown" if len(shown) < len(changed) else "")
+        + "; largest change in PD closures first."
+    )
+    legend = [
+        Line2D([], [], color=BLUE, lw=6, label="More in the new release"),
+        Line2D([], [], color=VERMILLION, lw=6, label="Fewer in the new release"),
+    ]
+    if shown.empty:
+        fig = _frame(ctx, title, subtitle, 2.0)
+        _no_data(fig.add_subplot(), "No court's counts changed between the releases")
+        return fig
+    labels = _court_labels(courts)
+    names = [labels[code] for code in shown["base_city_code"]]
+    fig = _frame(ctx, title, subtitle, ROW * len(shown) + 0.9, legend=legend)
+    axes = fig.subplots(1, 2, sharey=True)
+    positions = np.arange(len(shown))
+    for ax, column, heading in (
+        (axes[0], "pd_closures_change", "Change in PD closures"),
+        (axes[1], "completions_change", "Change in completions"),
+    ):
+        values = shown[column].to_numpy()
+        ax.barh(positions, values, color=np.where(values >= 0, BLUE, VERMILLION), height=0.65, zorder=2)
+        ax.axvline(0, color=DARK, lw=0.8, zorder=3)
+        reach = max(1, int(np.abs(values).max()))
+        ax.set_xlim(-reach * 1.25, reach * 1.25)
+        for y, value in zip(positions, values):
+            ax.annotate(
+                _signed(value),
+                (value, y),
+                xytext=(3 if value >= 0 else -3, 0),
+                textcoords="offset points",
+                ha="left" if value >= 0 else "right",
+                va="center",
+                fontsize=7.5,
+                color=MUTED,
+            )
+        ax.set_title(heading, fontsize=9.5, loc="left")
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _signed(value) if value else "0"))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, symmetric=True))
+    axes[0].set_yticks(positions, names)
+    axes[0].tick_params(axis="y", length=0)
+    axes[0].invert_yaxis()
+    return fig
