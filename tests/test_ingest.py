@@ -213,8 +213,9 @@ def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
         "quarantined": 0,
     }
     decisions = pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))
-    assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
-    assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
+    # The cached lookup is sorted by its key (strCaseType, strDecCode, strDecType): C, T, Y.
+    assert decisions["strDecCode"].tolist() == ["C", "T", "Y"]
+    assert decisions.loc[2, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
 
 
 def test_count_file_mismatch_is_reported(tmp_path):
@@ -541,7 +542,8 @@ def test_a_column_under_its_old_name_loads_through_the_alias_map(tmp_path, monke
     result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     frame = proceedings(result)
     assert frame["OTHER_COMP"].tolist()[0] == "Y" and frame["BASE_CITY_CODE"].tolist() == ["TUC", "SEA"]
-    assert pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))["strDecCode"].tolist() == ["Y", "C", "T"]
+    # sorted by key: C, T, Y
+    assert pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))["strDecCode"].tolist() == ["C", "T", "Y"]
 
 
 def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch):
@@ -550,7 +552,8 @@ def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch
     monkeypatch.setattr(release_format, "COLUMN_ALIASES", {"BASE_CITY": "BASE_CITY_CODE"})
     result = ingest(tmp_path, [proceeding_line(proceeding(1))])
     base_city = pd.read_parquet(result.lookup_path(release_format.BASE_CITY_TABLE))
-    assert base_city[["BASE_CITY_CODE", "BASE_CITY"]].values.tolist()[:2] == [["SEA", "SEATTLE"], ["TUC", "TUCSON"]]
+    # sorted by code: HOU, NYC, SEA, TUC
+    assert base_city[["BASE_CITY_CODE", "BASE_CITY"]].values.tolist()[2:] == [["SEA", "SEATTLE"], ["TUC", "TUCSON"]]
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,6 +51,20 @@ def proceeding_line(row: dict, columns=release_format.PROCEEDING_COLUMNS) -> str
     return "\t".join(row.get(c, "") for c in columns)
 
 
+LOOKUP_COLUMNS = {
+    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
+    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
+    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
+    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
+}
+
+
+def lookup_lines(table: str, rows: list[dict]) -> list[str]:
+    """A lookup's header and one line per row (a dict of column -> text; other columns empty)."""
+    columns = LOOKUP_COLUMNS[table]
+    return ["\t".join(columns), *("\t".join(row.get(c, "") for c in columns) for row in rows)]
+
+
 def lookup_tables() -> dict[str, list[str]]:
     def line(values: dict, columns):
         return "\t".join(values.get(c, "") for c in columns)

@@ -281,6 +281,57 @@ def lookup_records(table: str, lines: list[str], columns: int) -> tuple[list[lis
     return records, accounting, quarantined
 
 
+# --- Lookups with repeated keys: one row per key, by one stated rule ---------------------------
+
+REPEATED_KEY = "repeated key: one row kept (active, then latest datModifiedOn, then highest id)"
+SHARED_HLOC_CODE = "code listed for several base cities (each proceeding takes its own court's row)"
+_ACTIVE_TEXT = {"1", "TRUE", "T", "Y", "YES"}
+
+
+def reduce_lookup(frame, table: str, accounting: TableAccounting | None = None):
+    """One row per key (release_format.LOOKUP_KEYS) of a lookup read as text.
+
+    Among rows with the same key: an active row (blnActive 1/True/Y) before an inactive one, then
+    the latest datModifiedOn (a junk or empty date counts as the oldest), then the highest id, then
+    the row's text (so that even rows equal in all of these give one answer). The pick depends on
+    the rows only, never on their order in the file. Keys that repeat are counted, per table, in
+    accounting.issues. Sorted by key, so the cached lookup is the same whatever the file's order."""
+    import pandas as pd
+
+    keys = [k for k in release_format.LOOKUP_KEYS[table] if k in frame.columns]
+    if frame.empty or not keys:
+        return frame.reset_index(drop=True)
+    active_col, modified_col, id_col = release_format.LOOKUP_ROW_ORDER[table]
+    text = frame.astype("string").fillna("")
+
+    def column(name):
+        return text[name] if name in text.columns else pd.Series("", index=text.index, dtype="string")
+
+    modified = column(modified_col).str.slice(0, 23)
+    modified = modified.where(modified.str.match(r"^\d{4}-\d{2}-\d{2}"), "")
+    order = pd.DataFrame(
+        {
+            "_active": column(active_col).str.strip().str.upper().isin(_ACTIVE_TEXT),
+            "_modified": modified,
+            "_id": pd.to_numeric(column(id_col).str.strip(), errors="coerce").fillna(-1),
+            "_row": text.apply(lambda row: "\t".join(row), axis=1) if len(text) else "",
+        },
+        index=text.index,
+    )
+    ranked = pd.concat([text, order], axis=1).sort_values(
+        [*keys, "_active", "_modified", "_id", "_row"],
+        ascending=[True] * len(keys) + [False, False, False, True],
+        kind="mergesort",
+    )
+    repeated = ranked.duplicated(keys, keep=False)
+    if accounting is not None and repeated.any():
+        accounting.issues[("+".join(keys), REPEATED_KEY)] += int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
+        dropped = int(repeated.sum()) - int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
+        accounting.issues[("+".join(keys), "rows dropped as repeats of a kept key")] += dropped
+    kept = ranked.drop_duplicates(keys, keep="first").drop(columns=list(order.columns))
+    return kept.reset_index(drop=True)
+
+
 # --- The quarantine file: line, reason, raw_line; escapes keep each line one row ---------------
 
 QUARANTINE_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n", "\x00": "\\0"}

@@ -38,7 +38,9 @@ from .release import Release, iter_line_chunks, open_release, require_columns, s
 #    18 digits named as such.
 # 4: ids such as -5, 0x7 or of 19 digits are quarantined in every piece (before: loaded when every
 #    other id of their piece was plain digits).
-CACHE_VERSION = 4
+# 5: lookups reduced to one row per key (cleaning.reduce_lookup); dates after the release date
+#    nulled; tab-shifted lines realigned wherever the stray field sits.
+CACHE_VERSION = 5
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 INGEST_RECORD = "ingest.json"
@@ -178,6 +180,11 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
         accountings = []
         for table, filename in LOOKUP_FILES.items():
             frame, accounting, quarantined = read_lookup(release, table)
+            frame = cleaning.reduce_lookup(frame, table, accounting)
+            if table == release_format.HLOC_TABLE:
+                shared = int((frame.groupby("HEARING_LOC_CODE").size() > 1).sum())
+                if shared:
+                    accounting.issues[("HEARING_LOC_CODE", cleaning.SHARED_HLOC_CODE)] += shared
             frame.to_parquet(staging / filename, index=False)
             cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
             accountings.append(accounting)
