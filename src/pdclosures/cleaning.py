@@ -9,7 +9,8 @@ Each data line ends up in exactly one place, and lines = loaded + quarantined (c
 - quarantined with its reason: a wrong number of fields, an empty line, ids that are not whole
   numbers of at most 18 digits. Listed in quarantine/<table>.tsv, escaped as QUARANTINE_ESCAPES says.
 In loaded lines, codes lose NUL bytes and padding (empty becomes null), and junk dates (year 1900
-or earlier, impossible days such as 2013-02-30, text) become null, counted per column.
+or earlier, impossible days such as 2013-02-30, text) and dates after the release's own date
+(Release.latest_valid_date) become null, counted per column.
 The reading machinery (ingest.py) applies these rules; it decides nothing itself.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +34,7 @@ EMPTY_LINE = "empty line"
 REALIGNED = "tab-shifted line realigned (stray empty field removed)"
 REJOINED = "line break inside a field rejoined"
 JUNK_DATE = "junk date set to null"
+FUTURE_DATE = "date after the release date set to null"
 
 
 @dataclass
@@ -158,10 +161,12 @@ def bad_id_reason(record: dict[str, str]) -> str:
 _DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$"
 
 
-def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
-    """Dates, and how many non-empty values were junk (nulled). strptime alone would roll
-    2013-02-30 over to March 2, so a parsed date must read back as its own text."""
-    dates, junk = [], 0
+def parse_dates(values, latest: date | None = None) -> tuple[pa.ChunkedArray, int, int]:
+    """Dates; how many non-empty values were junk (nulled); how many were real days after
+    `latest`, the release's own date (nulled too: a release cannot record what has not happened).
+    strptime alone would roll 2013-02-30 over to March 2, so a parsed date must read back as its
+    own text."""
+    dates, junk, future = [], 0, 0
     for chunk in _dictionary_chunks(values):
         text = strip_codes(chunk.dictionary)
         day_text = pc.utf8_slice_codeunits(text, 0, 10)
@@ -173,11 +178,16 @@ def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
             ),
             pc.greater(pc.year(parsed), LAST_JUNK_YEAR),
         )
-        distinct = pc.if_else(pc.fill_null(valid, False), parsed, pa.scalar(None, pa.date32()))
+        valid = pc.fill_null(valid, False)
+        if latest is not None:
+            after = pc.and_(valid, pc.fill_null(pc.greater(parsed, pa.scalar(latest, pa.date32())), False))
+            future += pc.sum(pc.take(after, chunk.indices)).as_py() or 0
+            valid = pc.and_(valid, pc.invert(after))
+        distinct = pc.if_else(valid, parsed, pa.scalar(None, pa.date32()))
         distinct_junk = pc.and_(pc.is_null(distinct), pc.not_equal(text, ""))
         junk += pc.sum(pc.take(distinct_junk, chunk.indices)).as_py() or 0
         dates.append(pc.take(distinct, chunk.indices))
-    return pa.chunked_array(dates, pa.date32()), junk
+    return pa.chunked_array(dates, pa.date32()), junk - future, future
 
 
 def _dictionary_chunks(values) -> list[pa.DictionaryArray]:

@@ -189,8 +189,9 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
             accountings.append(accounting)
         table = release_format.PROCEEDING_TABLE
+        latest, latest_rule = release.latest_valid_date()
         accounting, quarantined, digest, data_range = read_proceedings(
-            release, staging / PROCEEDINGS_FILE, progress=progress
+            release, staging / PROCEEDINGS_FILE, progress=progress, latest=latest
         )
         cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
         accountings.insert(0, accounting)
@@ -203,6 +204,8 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "release_path": str(release.path.resolve()),
             "release_name": release.name,
             "release_date": release.release_date(),
+            "dates_valid_through": latest.isoformat(),
+            "dates_valid_through_from": latest_rule,
             "data_from": data_range[0],
             "data_through": data_range[1],
             "synthetic": release.synthetic,
@@ -280,7 +283,9 @@ _PARSED_TYPES = {
 }
 
 
-def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20):
+def read_proceedings(
+    release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20, latest=None
+):
     """Stream B_TblProceeding into Parquet.
 
     A reading thread reads, hashes and counts pieces of whole lines; PARSE_THREADS workers
@@ -289,7 +294,8 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
 
     Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE).
     The sha256 is None for a zip release: its checksum is the zip file's, so the table's text is
-    not hashed (2 CPU-seconds at full scale)."""
+    not hashed (2 CPU-seconds at full scale). Dates after `latest` (the release's own date) are
+    nulled and counted."""
     from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook, and warns without
 
     table = release_format.PROCEEDING_TABLE
@@ -334,7 +340,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
                     chunk, line_feeds = chunk[end:], line_feeds - chunk[:end].count(b"\n")
                 if not chunk:
                     continue
-                in_flight.append(workers.submit(_parse_piece, chunk, line_feeds, header, lines_before, where))
+                in_flight.append(workers.submit(_parse_piece, chunk, line_feeds, header, lines_before, where, latest))
                 lines_before += line_feeds + (chunk[-1:] != b"\n")
                 if len(in_flight) > 2 * PARSE_THREADS:
                     write_next()
@@ -394,7 +400,7 @@ def _count_line_feeds(piece) -> int:
     return sum(int(np.count_nonzero(values[i : i + step] == 10)) for i in range(0, len(values), step))
 
 
-def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, where: str):
+def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, where: str, latest=None):
     """Parse and clean one piece of whole lines (runs in a worker thread).
 
     Returns (cleaned table, this piece's accounting, its quarantined lines)."""
@@ -457,7 +463,7 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     # Repaired lines keep a flag, so any count can be told with and without them.
     flags = np.zeros(parsed.num_rows, dtype=bool)
     flags[parsed.num_rows - len(repaired_rows) :] = True
-    cleaned, bad_ids = _clean_proceedings(parsed, pa.array(flags), accounting)
+    cleaned, bad_ids = _clean_proceedings(parsed, pa.array(flags), accounting, latest)
     if bad_ids:
         quarantine.extend(_quarantine_bad_ids(bad_ids, searchable or bytes(text), header, lines_before))
     for _, reason, _ in quarantine:
@@ -467,7 +473,7 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     return cleaned, accounting, quarantine
 
 
-def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting):
+def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting, latest=None):
     """The cache's typed columns (cleaning.py's rules); rows whose ids are not whole numbers are
     split off for quarantine, as (reason, {column: text})."""
     parsed = parsed.unify_dictionaries()  # one dictionary per column: each column cleaned in one go
@@ -486,9 +492,11 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         ids = {name: pc.filter(values, ids_ok) for name, values in ids.items()}
     out = {name: pc.cast(values, pa.int64()) for name, values in ids.items()}
     for name in release_format.PROCEEDING_DATE_COLUMNS:
-        out[name], junk = cleaning.parse_dates(parsed[name])
+        out[name], junk, future = cleaning.parse_dates(parsed[name], latest)
         if junk:
             accounting.issues[(name, cleaning.JUNK_DATE)] += junk
+        if future:
+            accounting.issues[(name, cleaning.FUTURE_DATE)] += future
     for name in release_format.PROCEEDING_CODE_COLUMNS:
         out[name] = cleaning.clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags
