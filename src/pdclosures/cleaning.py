@@ -3,8 +3,9 @@
 Each data line ends up in exactly one place, and lines = loaded + quarantined (checked):
 - loaded: the header's number of fields, and (B_TblProceeding) both ids whole numbers of 1 to 18
   digits once NUL bytes and padding are stripped;
-- repaired, counted within loaded: a tab-shifted line whose one stray empty field can be removed
-  in only one way that leaves every column well formed (B_TblProceeding); a lookup record split by
+- repaired, counted within loaded: a tab-shifted line whose one stray field (wherever it sits,
+  empty or not) can be removed in only one way that leaves every column well formed
+  (B_TblProceeding; the removed value is counted in data_quality.csv); a lookup record split by
   a line break inside a field, rejoined;
 - quarantined with its reason: a wrong number of fields, an empty line, ids that are not whole
   numbers of at most 18 digits. Listed in quarantine/<table>.tsv, escaped as QUARANTINE_ESCAPES says.
@@ -226,31 +227,70 @@ def field_is_well_formed(column: str, value: str) -> bool:
         return bool(_DATE_TEXT.match(value) or _CODE_TEXT.match(value))
     if column == "HEARING_TIME":
         return bool(_TIME_TEXT.match(value))
+    if column in release_format.CODE_MAX_LENGTH:
+        return len(value) <= release_format.CODE_MAX_LENGTH[column] and bool(_CODE_TEXT.match(value))
     return bool(_CODE_TEXT.match(value))
 
 
-def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
-    """The line without its one stray empty field, if exactly one realignment fits; else None.
+@dataclass
+class Realignment:
+    """A tab-shifted line put right: its fields, and the stray field removed (its value, and the
+    column it was found in front of)."""
 
-    Candidates are the removals of one empty field that leave every column well formed, compared
-    on the columns the cache keeps: removing any empty of a run of empties, or any of several
-    that differ only in columns nobody reads, gives the same kept values."""
+    fields: list[str]
+    position: int
+    removed: str
+
+    def issue(self, header: list[str]) -> tuple[str, str]:
+        """The (column, issue) counted in data_quality.csv: the stray field's value, and the column
+        it sat in front of ('' at the end of the line)."""
+        column = header[self.position] if self.position < len(header) else ""
+        value = clean_code(self.removed)
+        if not value:
+            return column, REALIGNED
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return column, f"tab-shifted line realigned (stray field {shown!r} removed)"
+
+
+def realign(fields: list[str], header: list[str]) -> Realignment | None:
+    """The line without its one stray field, if exactly one realignment fits; else None.
+
+    Candidates are the removals of one field that leave every column well formed
+    (field_is_well_formed: ids whole numbers, dates date-shaped, codes of their column's length),
+    compared on the columns the cache keeps: removing any field of a run of empties, or any of
+    several removals that differ only in columns nobody reads, gives the same kept values and
+    counts as one. The removals of an empty field are tried first; only when none of them fits are
+    the removals of a non-empty field tried (public loaders find the stray cells of real releases
+    before COMP_DATE, and nobody has shown that they are always empty). Exactly one outcome in the
+    first pass that has any is a repair; more than one is ambiguous (quarantined). The removal
+    recorded is the first (leftmost) of those that give the kept values."""
     if len(fields) != len(header) + 1:
         return None
     kept = [header.index(c) for c in release_format.PROCEEDING_CACHE_COLUMNS if c in header]
-    results = {}
-    for position, value in enumerate(fields):
-        if clean_code(value) != "":
-            continue
-        candidate = fields[:position] + fields[position + 1 :]
-        if all(map(field_is_well_formed, header, candidate)):
-            results.setdefault(tuple(candidate[i] for i in kept), candidate)
-    return next(iter(results.values())) if len(results) == 1 else None
+    for want_empty in (True, False):
+        results: dict[tuple, Realignment] = {}
+        for position, value in enumerate(fields):
+            if (clean_code(value) == "") != want_empty:
+                continue
+            candidate = fields[:position] + fields[position + 1 :]
+            if all(map(field_is_well_formed, header, candidate)):
+                results.setdefault(tuple(candidate[i] for i in kept), Realignment(candidate, position, value))
+                if len(results) > 1:
+                    return None
+        if results:
+            return next(iter(results.values()))
+    return None
 
 
-def realign_or_reason(fields: list[str], header: list[str]) -> tuple[list[str] | None, str | None]:
-    """A line with the wrong number of fields: (realigned fields, None) or (None, why quarantined)."""
-    fixed = realign_shifted_fields(fields, header)
+def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
+    """realign()'s fields, or None."""
+    fixed = realign(fields, header)
+    return None if fixed is None else fixed.fields
+
+
+def realign_or_reason(fields: list[str], header: list[str]) -> tuple[Realignment | None, str | None]:
+    """A line with the wrong number of fields: (realignment, None) or (None, why quarantined)."""
+    fixed = realign(fields, header)
     if fixed is not None:
         return fixed, None
     reason = wrong_field_count(len(fields), len(header))

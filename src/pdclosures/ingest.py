@@ -441,7 +441,8 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     for row in invalid:
         fixed, reason = cleaning.realign_or_reason(row.text.split(release_format.DELIMITER), header)
         if fixed is not None:
-            repaired_rows.append(fixed)
+            repaired_rows.append(fixed.fields)
+            accounting.issues[fixed.issue(header)] += 1
         else:
             unrepaired.append((reason, row.text))
     # Quarantined lines are found in a bytes copy of the piece, for their line numbers; a piece whose
@@ -458,7 +459,6 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
         )
         parsed = pa.concat_tables([parsed, extra])
         accounting.repaired += len(repaired_rows)
-        accounting.issues[("", cleaning.REALIGNED)] += len(repaired_rows)
 
     # Repaired lines keep a flag, so any count can be told with and without them.
     flags = np.zeros(parsed.num_rows, dtype=bool)
