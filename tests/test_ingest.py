@@ -489,7 +489,7 @@ def test_release_checksum_takes_the_download_record_only_while_size_and_mtime_ma
 
 def test_release_checksum_of_a_folder_is_the_sha256_of_sha256sum_output(tmp_path):
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], folder="EOIR Case Data/")
-    members = {"B_TblProceeding": "EOIR Case Data/Data/B_TblProceeding.csv"} | {
+    members = {"B_TblProceeding": "EOIR Case Data/B_TblProceeding.csv"} | {
         t: f"EOIR Case Data/Lookup/{t}.csv" for t in TABLE_ORDER[1:]
     }
     digests = {t: hashlib.sha256((folder / members[t]).read_bytes()).hexdigest() for t in TABLE_ORDER}
