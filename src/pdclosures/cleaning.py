@@ -182,8 +182,9 @@ def parse_dates(values, latest: date | None = None) -> tuple[pa.ChunkedArray, in
         valid = pc.fill_null(valid, False)
         if latest is not None:
             after = pc.and_(valid, pc.fill_null(pc.greater(parsed, pa.scalar(latest, pa.date32())), False))
-            future += pc.sum(pc.take(after, chunk.indices)).as_py() or 0
-            valid = pc.and_(valid, pc.invert(after))
+            if pc.any(after).as_py():  # counted over the rows only when some distinct value is late
+                future += pc.sum(pc.take(after, chunk.indices)).as_py() or 0
+                valid = pc.and_(valid, pc.invert(after))
         distinct = pc.if_else(valid, parsed, pa.scalar(None, pa.date32()))
         distinct_junk = pc.and_(pc.is_null(distinct), pc.not_equal(text, ""))
         junk += pc.sum(pc.take(distinct_junk, chunk.indices)).as_py() or 0
