@@ -255,3 +255,14 @@ def test_default_lookups_are_unchanged_by_the_reduction(tmp_path):
     release = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], lookups=lookup_tables())
     result = ingest.ingest_release(release, tmp_path / "interim", progress=False)
     assert not (result.data_quality["issue"] == cleaning.REPEATED_KEY).any()
+
+
+def test_the_13_case_types_are_known_to_the_parameters():
+    # AOC, CDR, CFR, CSR, DCC, DDC, DEP, EXC, NAC, REC, RFR, RMV, WHO (tblLookupCaseType), and the
+    # synthetic sample's lookup has exactly these.
+    from pdclosures import sample
+
+    real = {"AOC", "CDR", "CFR", "CSR", "DCC", "DDC", "DEP", "EXC", "NAC", "REC", "RFR", "RMV", "WHO"}
+    assert real <= release_format.KNOWN_CASE_TYPES
+    assert {code for code, _, _ in sample.CASE_TYPES} == real
+    assert params.resolve(case_types="DDC,RMV")["case_types"]

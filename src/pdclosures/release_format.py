@@ -188,8 +188,10 @@ CODE_MAX_LENGTH = {"BASE_CITY_CODE": 3, "HEARING_LOC_CODE": 3, "OTHER_COMP": 1, 
 REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
 
 # Codes the parameters accept: OTHER_COMP codes that occur in the release (tblLookupCourtDecision,
-# strDecType 'O'), and the case types of tblLookupCaseType.
+# strDecType 'O'), and the 13 case types of tblLookupCaseType (AOC, CDR, CFR, CSR, DCC, DDC, DEP,
+# EXC, NAC, REC, RFR, RMV, WHO: deportationdata/eoir lookup dump, October 2025) plus AOL, a stray
+# value the proceedings hold (2 rows).
 KNOWN_OTHER_COMP_CODES = frozenset("ACFHIKMOPRTWXY")
 KNOWN_CASE_TYPES = frozenset(
-    {"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL", "DCC"}
+    {"AOC", "CDR", "CFR", "CSR", "DCC", "DDC", "DEP", "EXC", "NAC", "REC", "RFR", "RMV", "WHO", "AOL"}
 )
