@@ -883,9 +883,20 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     lines = [
         "\t".join(fields) for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))
     ]
+    # Public loaders find the stray cells of real releases before COMP_DATE: planted there on the
+    # merits completions where that realignment is the only one (no OTHER_COMP, no APPEAL_RSVD to
+    # slide into OTHER_COMP, a HEARING_TIME that cannot pass for a date); after IDNCASE elsewhere.
+    before_comp = (
+        is_decision & (OTHER_COMP_VALUES[other_comp] == "") & (text["APPEAL_RSVD"] == "")
+        & (text["COMP_DATE"] != "") & (text["HEARING_TIME"] != "")
+    )  # fmt: skip
+    comp_position = release_format.PROCEEDING_COLUMNS.index("COMP_DATE")
+    shifted_before_comp = 0
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
-        lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
+        at = comp_position if before_comp[row] else 2
+        shifted_before_comp += bool(before_comp[row])
+        lines[row] = "\t".join(fields[:at] + [""] + fields[at:])
     for row in two_stray_tabs.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + ["", ""] + fields[2:])
@@ -893,6 +904,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         lines[row] = "\t".join(lines[row].split("\t")[:TRUNCATED_FIELDS])
     quirks = {
         "tab_shifted": len(tab_shifted),
+        "tab_shifted_before_comp_date": shifted_before_comp,
         "two_stray_tabs": len(two_stray_tabs),
         "truncated": len(truncated),
         "junk_dates": {column: len(junk) for column, junk in junk_rows.items()},
@@ -1047,6 +1059,7 @@ def _write_release(
     quotas = _split_quota(_quirk_quota(proceedings), chunk_sizes)
     quirks = {
         "tab_shifted": 0,
+        "tab_shifted_before_comp_date": 0,
         "two_stray_tabs": 0,
         "truncated": 0,
         "lines_with_nul": 0,
@@ -1127,7 +1140,9 @@ def _write_release(
         "quirks": {
             "tab_shifted_lines": {
                 "count": quirks["tab_shifted"],
-                "kind": "one stray empty field right after IDNCASE",
+                "kind": "one stray empty field: right before COMP_DATE on merits completions without "
+                "OTHER_COMP or APPEAL_RSVD, right after IDNCASE on the others",
+                "before_comp_date": quirks["tab_shifted_before_comp_date"],
                 "expected": "repaired",
             },
             "two_stray_tabs_lines": {
