@@ -190,14 +190,14 @@ def test_corrupt_member_data_fails_during_ingest_with_the_file_named(tmp_path):
     lines = [proceeding_line(proceeding(i, other="Y" if i % 2 else "", NAT=f"N{i % 97}")) for i in range(1, 20000)]
     release = write_release(tmp_path / "damaged.zip", lines, zipped=True)
     with zipfile.ZipFile(release) as archive:
-        info = archive.getinfo(f"EOIR Case Data/Data/{release_format.PROCEEDING_TABLE}.csv")
+        info = archive.getinfo(f"EOIR Case Data/{release_format.PROCEEDING_TABLE}.csv")
     data = bytearray(release.read_bytes())
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     middle = start + info.compress_size // 2
     data[middle : middle + 64] = bytes(64)
     release.write_bytes(bytes(data))
     paths = pipeline.Paths(tmp_path / "project", notebooks=pipeline.PROJECT_ROOT / "notebooks")
-    with pytest.raises(UserError, match=r"damaged.zip:EOIR Case Data/Data/B_TblProceeding.csv: cannot read"):
+    with pytest.raises(UserError, match=r"damaged.zip:EOIR Case Data/B_TblProceeding.csv: cannot read"):
         pipeline.run(params.resolve(release=str(release), run="damaged"), paths, log=lambda *_: None)
     for folder in (paths.processed, paths.figures, paths.reports):  # nothing staged left, no .failed copy
         assert list(folder.iterdir()) == []

@@ -213,8 +213,9 @@ def test_lookup_with_a_line_break_inside_a_description_parses(tmp_path):
         "quarantined": 0,
     }
     decisions = pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))
-    assert decisions.loc[0, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
-    assert decisions["strDecCode"].tolist() == ["Y", "C", "T"]
+    # The cached lookup is sorted by its key (strCaseType, strDecCode, strDecType): C, T, Y.
+    assert decisions["strDecCode"].tolist() == ["C", "T", "Y"]
+    assert decisions.loc[2, "strDecDescription"] == "Prosecutorial Discretion - Admin Close"
 
 
 def test_count_file_mismatch_is_reported(tmp_path):
@@ -488,7 +489,7 @@ def test_release_checksum_takes_the_download_record_only_while_size_and_mtime_ma
 
 def test_release_checksum_of_a_folder_is_the_sha256_of_sha256sum_output(tmp_path):
     folder = write_release(tmp_path / "r", [proceeding_line(proceeding(1))], folder="EOIR Case Data/")
-    members = {"B_TblProceeding": "EOIR Case Data/Data/B_TblProceeding.csv"} | {
+    members = {"B_TblProceeding": "EOIR Case Data/B_TblProceeding.csv"} | {
         t: f"EOIR Case Data/Lookup/{t}.csv" for t in TABLE_ORDER[1:]
     }
     digests = {t: hashlib.sha256((folder / members[t]).read_bytes()).hexdigest() for t in TABLE_ORDER}
@@ -541,7 +542,8 @@ def test_a_column_under_its_old_name_loads_through_the_alias_map(tmp_path, monke
     result = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
     frame = proceedings(result)
     assert frame["OTHER_COMP"].tolist()[0] == "Y" and frame["BASE_CITY_CODE"].tolist() == ["TUC", "SEA"]
-    assert pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))["strDecCode"].tolist() == ["Y", "C", "T"]
+    # sorted by key: C, T, Y
+    assert pd.read_parquet(result.lookup_path(release_format.DECISION_TABLE))["strDecCode"].tolist() == ["C", "T", "Y"]
 
 
 def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch):
@@ -550,7 +552,8 @@ def test_an_old_name_beside_its_current_name_is_left_alone(tmp_path, monkeypatch
     monkeypatch.setattr(release_format, "COLUMN_ALIASES", {"BASE_CITY": "BASE_CITY_CODE"})
     result = ingest(tmp_path, [proceeding_line(proceeding(1))])
     base_city = pd.read_parquet(result.lookup_path(release_format.BASE_CITY_TABLE))
-    assert base_city[["BASE_CITY_CODE", "BASE_CITY"]].values.tolist()[:2] == [["SEA", "SEATTLE"], ["TUC", "TUCSON"]]
+    # sorted by code: HOU, NYC, SEA, TUC
+    assert base_city[["BASE_CITY_CODE", "BASE_CITY"]].values.tolist()[2:] == [["SEA", "SEATTLE"], ["TUC", "TUCSON"]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -616,3 +619,65 @@ def test_quarantined_lists_every_table_with_line_numbers_and_reasons(tmp_path):
         ["tblLookupHloc", 7, "4 fields, expected 28"],
     ]
     assert frame["raw_line"].tolist()[-1] == "99\\tXX\\tA\\tB"
+
+
+# --------------------------------------------------------------------------------------------
+# Tab shifts wherever the stray cell sits (public loaders find them before COMP_DATE)
+
+
+def stray_before(row: dict, column: str, value: str = "") -> str:
+    fields = proceeding_line(row).split("\t")
+    fields.insert(release_format.PROCEEDING_COLUMNS.index(column), value)
+    return "\t".join(fields)
+
+
+def test_a_stray_field_before_comp_date_is_repaired(tmp_path):
+    # A merits completion: every removal of an empty field up to the stray gives the same kept
+    # values (OTHER_COMP empty, COMP_DATE the date); any removal after it puts the date in ABSENTIA.
+    line = stray_before(proceeding(1, dec="X", court="TUC"), "COMP_DATE")
+    result = ingest(tmp_path, [line, proceeding_line(proceeding(2))])
+    assert accounting(result) == {"lines": 2, "loaded": 2, "repaired": 1, "quarantined": 0}
+    row = proceedings(result).iloc[0]
+    assert (str(row["COMP_DATE"]), row["BASE_CITY_CODE"], row["CASE_TYPE"], row["REPAIRED"]) == (
+        "2013-01-15",
+        "TUC",
+        "RMV",
+        True,
+    )
+    assert pd.isna(row["OTHER_COMP"])
+
+
+def test_a_stray_field_that_is_not_empty_is_removed_and_its_value_recorded(tmp_path):
+    # 'ZZ' in front of OSC_DATE: no removal of an empty field fits (OSC_DATE would hold 'ZZ'), and
+    # of the others only removing 'ZZ' itself leaves every column well formed.
+    line = stray_before(proceeding(1, other="Y"), "OSC_DATE", "ZZ")
+    result = ingest(tmp_path, [line])
+    assert accounting(result) == {"lines": 1, "loaded": 1, "repaired": 1, "quarantined": 0}
+    row = proceedings(result).iloc[0]
+    assert (str(row["OSC_DATE"]), row["OTHER_COMP"], row["BASE_CITY_CODE"]) == ("2012-01-05", "Y", "SEA")
+    quality = result.data_quality.set_index(["column", "issue"])["rows"]
+    assert quality[("OSC_DATE", "tab-shifted line realigned (stray field 'ZZ' removed)")] == 1
+
+
+def test_an_ambiguous_stray_field_before_comp_date_is_quarantined(tmp_path):
+    # A PD closure (OTHER_COMP Y) with an empty stray before COMP_DATE: removing the stray gives
+    # OTHER_COMP Y, but removing the empty DEPORTED_2 instead moves Y into DEPORTED_2 and leaves
+    # OTHER_COMP empty, and that row is well formed too. Two answers: quarantined, not guessed.
+    line = stray_before(proceeding(1, other="Y"), "COMP_DATE")
+    result = ingest(tmp_path, [proceeding_line(proceeding(2)), line])
+    assert accounting(result) == {"lines": 2, "loaded": 1, "repaired": 0, "quarantined": 1}
+    assert quarantine(result) == [
+        (3, "39 fields, expected 38; stray field position ambiguous", line.replace("\t", "\\t"))
+    ]
+
+
+def test_codes_of_the_wrong_length_rule_a_realignment_out():
+    header = release_format.PROCEEDING_COLUMNS
+    assert cleaning.field_is_well_formed("BASE_CITY_CODE", "SEA")
+    assert not cleaning.field_is_well_formed("BASE_CITY_CODE", "SEAT")
+    assert not cleaning.field_is_well_formed("OTHER_COMP", "YY")
+    assert not cleaning.field_is_well_formed("COMP_DATE", "X")
+    fields = stray_before(proceeding(1, other="Y"), "OSC_DATE", "ZZ").split("\t")
+    fixed = cleaning.realign(fields, header)
+    assert (fixed.position, fixed.removed) == (2, "ZZ")
+    assert fixed.fields == proceeding_line(proceeding(1, other="Y")).split("\t")

@@ -27,7 +27,7 @@ LOOKUP_COLUMNS = {
 MEMBER_ORDER = [
     sample.README_NAME,
     f"{ROOT}/Count.txt",
-    f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv",
+    f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv",
     *(f"{ROOT}/Lookup/{table}.csv" for table in LOOKUP_COLUMNS),
 ]
 DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) 00:00:00\.000$")
@@ -70,7 +70,9 @@ def _proceedings(lines: list[str], columns: list[str]):
     for line in lines:
         fields = line.split("\t")
         if len(fields) == len(release_format.PROCEEDING_COLUMNS) + 1:
-            del fields[2]  # where the generator plants the stray field
+            # Where the generator plants the stray field: after IDNCASE (OSC_DATE is then empty
+            # and INPUT_DATE holds OSC_DATE's date), or right before COMP_DATE.
+            del fields[2 if fields[2] == "" else COMP]
         if len(fields) == len(release_format.PROCEEDING_COLUMNS):
             yield {column: fields[i].replace("\x00", "").strip() for column, i in zip(columns, positions)}
 
@@ -94,7 +96,7 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
     members = _members(path)
     assert "not EOIR data" in members[sample.README_NAME].decode(release_format.ENCODING)
     tables = {
-        f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv": release_format.PROCEEDING_COLUMNS,
+        f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv": release_format.PROCEEDING_COLUMNS,
         **{f"{ROOT}/Lookup/{table}.csv": columns for table, columns in LOOKUP_COLUMNS.items()},
     }
     for name, columns in tables.items():
@@ -114,7 +116,7 @@ def test_zip_has_the_release_layout_and_file_format(default_sample):
 def test_manifest_agrees_with_the_files(default_sample):
     path, manifest = default_sample
     members = _members(path)
-    lines = _data_lines(members[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
+    lines = _data_lines(members[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])
     field_counts = Counter(line.count("\t") + 1 for line in lines)
     expected = manifest["proceedings_lines"]
     assert {str(k): v for k, v in field_counts.items()} == expected["lines_by_field_count"]
@@ -137,7 +139,7 @@ def test_manifest_agrees_with_the_files(default_sample):
 
 def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
     path, manifest = default_sample
-    lines = _data_lines(_members(path)[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
+    lines = _data_lines(_members(path)[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])
     rows = list(_proceedings(lines, [*sample.JUNK_DATE_COLUMNS, "OTHER_COMP", "BASE_CITY_CODE"]))
     assert len(rows) == manifest["proceedings_lines"]["expected_loaded"]
     junk = Counter(
@@ -165,12 +167,27 @@ def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
         assert counts == {key: by_court[court, key] for key in ("pd_closures", "completions")}, court
 
 
+COMP = release_format.PROCEEDING_COLUMNS.index("COMP_DATE")
+
+
 def test_tab_shifted_lines_have_one_well_formed_realignment(default_sample):
-    path, _ = default_sample
-    lines = _data_lines(_members(path)[f"{ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv"])
+    path, manifest = default_sample
+    lines = _data_lines(_members(path)[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])
     shifted = [line.split("\t") for line in lines if line.count("\t") == 38]
-    assert shifted
+    before_comp = [fields for fields in shifted if fields[2] != ""]
+    # Some strays sit before COMP_DATE, as in the real release: a date right after an empty field
+    # where COMP_DATE belongs, and the OTHER_COMP and APPEAL_RSVD that a removal further left would
+    # slide into OTHER_COMP both empty, so that every such removal gives the same kept values.
+    assert len(before_comp) == manifest["quirks"]["tab_shifted_lines"]["before_comp_date"] > 0
+    for fields in before_comp:
+        assert fields[COMP] == "" and _valid_date(fields[COMP + 1])
+        other_comp = release_format.PROCEEDING_COLUMNS.index("OTHER_COMP")
+        assert fields[other_comp] == fields[other_comp + 1] == ""
+        # Removing a field after the stray instead would put the date in ABSENTIA.
+        assert not re.fullmatch(r"[A-Za-z0-9 ]{0,12}", fields[COMP + 1])
     for fields in shifted:
+        if fields[2] != "":
+            continue
         assert fields[2] == ""
         repaired = dict(zip(release_format.PROCEEDING_COLUMNS, fields[:2] + fields[3:]))
         assert _valid_date(repaired["OSC_DATE"]) and _valid_date(repaired["INPUT_DATE"])
@@ -232,7 +249,7 @@ def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
     for name in MEMBER_ORDER:
         assert (tmp_path / name).is_file(), name
     assert json.loads((tmp_path / sample.MANIFEST_NAME).read_text()) == manifest
-    lines = _data_lines((tmp_path / ROOT / "Data" / f"{release_format.PROCEEDING_TABLE}.csv").read_bytes())
+    lines = _data_lines((tmp_path / ROOT / f"{release_format.PROCEEDING_TABLE}.csv").read_bytes())
     assert len(lines) == 50_000 == manifest["proceedings"]
     field_counts = Counter(str(line.count("\t") + 1) for line in lines)
     assert dict(field_counts) == manifest["proceedings_lines"]["lines_by_field_count"]

@@ -64,3 +64,55 @@ def test_fiscal_year_counts(ingested):
     found = counts(calculator.fiscal_years().assign(fy=lambda f: "FY" + f["fiscal_year"].astype(str)), "fy")
     planted = {fy: {k: v[k] for k in ("pd_closures", "completions")} for fy, v in TRUTH["by_fiscal_year"].items()}
     assert found == planted
+
+
+@pytest.mark.parametrize("window", sorted(TRUTH["by_circuit"]))
+def test_circuit_counts_per_window(ingested, window):
+    # The shared code IAD has a row per court (and an inactive duplicate for SEA in circuit 1):
+    # the circuits come out right only if each IAD proceeding gets its own court's active row.
+    calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"][window]))
+    assert counts(calculator.circuits(), "circuit") == TRUTH["by_circuit"][window]
+
+
+@pytest.mark.parametrize("window", sorted(TRUTH["by_court_at_IAD"]))
+def test_the_shared_hearing_code_gives_each_court_its_own_location(ingested, window):
+    calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"][window]))
+    frame = calculator.hearing_locations().query("hearing_loc_code == 'IAD'")
+    found = {
+        row["base_city_code"]: {
+            "pd_closures": int(row["pd_closures"]),
+            "completions": int(row["completions"]),
+            "hearing_location": row["hearing_location"],
+        }
+        for _, row in frame.iterrows()
+    }
+    planted = {
+        code: {
+            "pd_closures": v["pd_closures"],
+            "completions": v["completions"],
+            "hearing_location": f"IAD HLOC -{code}, {ingested_city(ingested, code)}",
+        }
+        for code, v in TRUTH["by_court_at_IAD"][window].items()
+        if v["completions"]
+    }
+    assert found == planted
+
+
+def ingested_city(ingested, code):
+    import pandas as pd
+
+    lookup = pd.read_parquet(ingested.lookup_path(release_format.BASE_CITY_TABLE))
+    return lookup.set_index("BASE_CITY_CODE").loc[code, "BASE_CITY"]
+
+
+def test_repeated_lookup_keys_are_counted(ingested):
+    quality = ingested.data_quality
+    repeated = quality[quality["issue"].str.startswith("repeated key")]
+    assert dict(zip(repeated["table"], repeated["rows"])) == MANIFEST["quirks"]["repeated_lookup_keys"]
+    courts = pd_courts(ingested)
+    assert courts["SEA"] == "Seattle, WA"  # not the inactive OLD SEATTLE, ZZ
+
+
+def pd_courts(ingested):
+    calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"]["trac-2014"]))
+    return dict(zip(calculator.courts()["base_city_code"], calculator.courts()["court"]))

@@ -51,6 +51,20 @@ def proceeding_line(row: dict, columns=release_format.PROCEEDING_COLUMNS) -> str
     return "\t".join(row.get(c, "") for c in columns)
 
 
+LOOKUP_COLUMNS = {
+    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
+    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
+    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
+    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
+}
+
+
+def lookup_lines(table: str, rows: list[dict]) -> list[str]:
+    """A lookup's header and one line per row (a dict of column -> text; other columns empty)."""
+    columns = LOOKUP_COLUMNS[table]
+    return ["\t".join(columns), *("\t".join(row.get(c, "") for c in columns) for row in rows)]
+
+
 def lookup_tables() -> dict[str, list[str]]:
     def line(values: dict, columns):
         return "\t".join(values.get(c, "") for c in columns)
@@ -124,20 +138,24 @@ def write_release(
     lookups: dict[str, list[str] | bytes] | None = None,
     extra_files: dict[str, bytes] | None = None,
     drop_tables: tuple[str, ...] = (),
+    data_folder: str = "",
 ) -> Path:
-    """Write a release (a zip, a Deflate64 zip, or a folder) with the given B_TblProceeding data lines."""
+    """Write a release (a zip, a Deflate64 zip, or a folder) with the given B_TblProceeding data lines.
+
+    The layout is the current one (April 2026): data tables directly in `folder` ("EOIR Case Data/"),
+    lookups in its Lookup/; data_folder="Data/" gives the older layout with a Data/ folder."""
     files = {}
     if isinstance(proceeding_lines, bytes):
-        files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = proceeding_lines
+        files[f"{data_folder}{release_format.PROCEEDING_TABLE}.csv"] = proceeding_lines
     else:
         head = header if header is not None else "\t".join(release_format.PROCEEDING_COLUMNS)
-        files[f"Data/{release_format.PROCEEDING_TABLE}.csv"] = _encode([head, *proceeding_lines])
+        files[f"{data_folder}{release_format.PROCEEDING_TABLE}.csv"] = _encode([head, *proceeding_lines])
     for table, lines in {**lookup_tables(), **(lookups or {})}.items():
         files[f"Lookup/{table}.csv"] = lines if isinstance(lines, bytes) else _encode(lines)
     files = {
         folder + (name.lower() if lower_case else name): data
         for name, data in files.items()
-        if not any(name.endswith(f"/{t}.csv") for t in drop_tables)
+        if not any(("/" + name).endswith(f"/{t}.csv") for t in drop_tables)
     }
     files.update(extra_files or {})
     if deflate64:

@@ -3,13 +3,15 @@
 Each data line ends up in exactly one place, and lines = loaded + quarantined (checked):
 - loaded: the header's number of fields, and (B_TblProceeding) both ids whole numbers of 1 to 18
   digits once NUL bytes and padding are stripped;
-- repaired, counted within loaded: a tab-shifted line whose one stray empty field can be removed
-  in only one way that leaves every column well formed (B_TblProceeding); a lookup record split by
+- repaired, counted within loaded: a tab-shifted line whose one stray field (wherever it sits,
+  empty or not) can be removed in only one way that leaves every column well formed
+  (B_TblProceeding; the removed value is counted in data_quality.csv); a lookup record split by
   a line break inside a field, rejoined;
 - quarantined with its reason: a wrong number of fields, an empty line, ids that are not whole
   numbers of at most 18 digits. Listed in quarantine/<table>.tsv, escaped as QUARANTINE_ESCAPES says.
 In loaded lines, codes lose NUL bytes and padding (empty becomes null), and junk dates (year 1900
-or earlier, impossible days such as 2013-02-30, text) become null, counted per column.
+or earlier, impossible days such as 2013-02-30, text) and dates after the release's own date
+(Release.latest_valid_date) become null, counted per column.
 The reading machinery (ingest.py) applies these rules; it decides nothing itself.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +35,7 @@ EMPTY_LINE = "empty line"
 REALIGNED = "tab-shifted line realigned (stray empty field removed)"
 REJOINED = "line break inside a field rejoined"
 JUNK_DATE = "junk date set to null"
+FUTURE_DATE = "date after the release date set to null"
 
 
 @dataclass
@@ -158,10 +162,12 @@ def bad_id_reason(record: dict[str, str]) -> str:
 _DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?$"
 
 
-def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
-    """Dates, and how many non-empty values were junk (nulled). strptime alone would roll
-    2013-02-30 over to March 2, so a parsed date must read back as its own text."""
-    dates, junk = [], 0
+def parse_dates(values, latest: date | None = None) -> tuple[pa.ChunkedArray, int, int]:
+    """Dates; how many non-empty values were junk (nulled); how many were real days after
+    `latest`, the release's own date (nulled too: a release cannot record what has not happened).
+    strptime alone would roll 2013-02-30 over to March 2, so a parsed date must read back as its
+    own text."""
+    dates, junk, future = [], 0, 0
     for chunk in _dictionary_chunks(values):
         text = strip_codes(chunk.dictionary)
         day_text = pc.utf8_slice_codeunits(text, 0, 10)
@@ -173,11 +179,17 @@ def parse_dates(values) -> tuple[pa.ChunkedArray, int]:
             ),
             pc.greater(pc.year(parsed), LAST_JUNK_YEAR),
         )
-        distinct = pc.if_else(pc.fill_null(valid, False), parsed, pa.scalar(None, pa.date32()))
+        valid = pc.fill_null(valid, False)
+        if latest is not None:
+            after = pc.and_(valid, pc.fill_null(pc.greater(parsed, pa.scalar(latest, pa.date32())), False))
+            if pc.any(after).as_py():  # counted over the rows only when some distinct value is late
+                future += pc.sum(pc.take(after, chunk.indices)).as_py() or 0
+                valid = pc.and_(valid, pc.invert(after))
+        distinct = pc.if_else(valid, parsed, pa.scalar(None, pa.date32()))
         distinct_junk = pc.and_(pc.is_null(distinct), pc.not_equal(text, ""))
         junk += pc.sum(pc.take(distinct_junk, chunk.indices)).as_py() or 0
         dates.append(pc.take(distinct, chunk.indices))
-    return pa.chunked_array(dates, pa.date32()), junk
+    return pa.chunked_array(dates, pa.date32()), junk - future, future
 
 
 def _dictionary_chunks(values) -> list[pa.DictionaryArray]:
@@ -216,31 +228,70 @@ def field_is_well_formed(column: str, value: str) -> bool:
         return bool(_DATE_TEXT.match(value) or _CODE_TEXT.match(value))
     if column == "HEARING_TIME":
         return bool(_TIME_TEXT.match(value))
+    if column in release_format.CODE_MAX_LENGTH:
+        return len(value) <= release_format.CODE_MAX_LENGTH[column] and bool(_CODE_TEXT.match(value))
     return bool(_CODE_TEXT.match(value))
 
 
-def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
-    """The line without its one stray empty field, if exactly one realignment fits; else None.
+@dataclass
+class Realignment:
+    """A tab-shifted line put right: its fields, and the stray field removed (its value, and the
+    column it was found in front of)."""
 
-    Candidates are the removals of one empty field that leave every column well formed, compared
-    on the columns the cache keeps: removing any empty of a run of empties, or any of several
-    that differ only in columns nobody reads, gives the same kept values."""
+    fields: list[str]
+    position: int
+    removed: str
+
+    def issue(self, header: list[str]) -> tuple[str, str]:
+        """The (column, issue) counted in data_quality.csv: the stray field's value, and the column
+        it sat in front of ('' at the end of the line)."""
+        column = header[self.position] if self.position < len(header) else ""
+        value = clean_code(self.removed)
+        if not value:
+            return column, REALIGNED
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return column, f"tab-shifted line realigned (stray field {shown!r} removed)"
+
+
+def realign(fields: list[str], header: list[str]) -> Realignment | None:
+    """The line without its one stray field, if exactly one realignment fits; else None.
+
+    Candidates are the removals of one field that leave every column well formed
+    (field_is_well_formed: ids whole numbers, dates date-shaped, codes of their column's length),
+    compared on the columns the cache keeps: removing any field of a run of empties, or any of
+    several removals that differ only in columns nobody reads, gives the same kept values and
+    counts as one. The removals of an empty field are tried first; only when none of them fits are
+    the removals of a non-empty field tried (public loaders find the stray cells of real releases
+    before COMP_DATE, and nobody has shown that they are always empty). Exactly one outcome in the
+    first pass that has any is a repair; more than one is ambiguous (quarantined). The removal
+    recorded is the first (leftmost) of those that give the kept values."""
     if len(fields) != len(header) + 1:
         return None
     kept = [header.index(c) for c in release_format.PROCEEDING_CACHE_COLUMNS if c in header]
-    results = {}
-    for position, value in enumerate(fields):
-        if clean_code(value) != "":
-            continue
-        candidate = fields[:position] + fields[position + 1 :]
-        if all(map(field_is_well_formed, header, candidate)):
-            results.setdefault(tuple(candidate[i] for i in kept), candidate)
-    return next(iter(results.values())) if len(results) == 1 else None
+    for want_empty in (True, False):
+        results: dict[tuple, Realignment] = {}
+        for position, value in enumerate(fields):
+            if (clean_code(value) == "") != want_empty:
+                continue
+            candidate = fields[:position] + fields[position + 1 :]
+            if all(map(field_is_well_formed, header, candidate)):
+                results.setdefault(tuple(candidate[i] for i in kept), Realignment(candidate, position, value))
+                if len(results) > 1:
+                    return None
+        if results:
+            return next(iter(results.values()))
+    return None
 
 
-def realign_or_reason(fields: list[str], header: list[str]) -> tuple[list[str] | None, str | None]:
-    """A line with the wrong number of fields: (realigned fields, None) or (None, why quarantined)."""
-    fixed = realign_shifted_fields(fields, header)
+def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
+    """realign()'s fields, or None."""
+    fixed = realign(fields, header)
+    return None if fixed is None else fixed.fields
+
+
+def realign_or_reason(fields: list[str], header: list[str]) -> tuple[Realignment | None, str | None]:
+    """A line with the wrong number of fields: (realignment, None) or (None, why quarantined)."""
+    fixed = realign(fields, header)
     if fixed is not None:
         return fixed, None
     reason = wrong_field_count(len(fields), len(header))
@@ -279,6 +330,57 @@ def lookup_records(table: str, lines: list[str], columns: int) -> tuple[list[lis
             quarantined.append((start + 2, reason, record))  # the header is line 1
             accounting.quarantine(reason)
     return records, accounting, quarantined
+
+
+# --- Lookups with repeated keys: one row per key, by one stated rule ---------------------------
+
+REPEATED_KEY = "repeated key: one row kept (active, then latest datModifiedOn, then highest id)"
+SHARED_HLOC_CODE = "code listed for several base cities (each proceeding takes its own court's row)"
+_ACTIVE_TEXT = {"1", "TRUE", "T", "Y", "YES"}
+
+
+def reduce_lookup(frame, table: str, accounting: TableAccounting | None = None):
+    """One row per key (release_format.LOOKUP_KEYS) of a lookup read as text.
+
+    Among rows with the same key: an active row (blnActive 1/True/Y) before an inactive one, then
+    the latest datModifiedOn (a junk or empty date counts as the oldest), then the highest id, then
+    the row's text (so that even rows equal in all of these give one answer). The pick depends on
+    the rows only, never on their order in the file. Keys that repeat are counted, per table, in
+    accounting.issues. Sorted by key, so the cached lookup is the same whatever the file's order."""
+    import pandas as pd
+
+    keys = [k for k in release_format.LOOKUP_KEYS[table] if k in frame.columns]
+    if frame.empty or not keys:
+        return frame.reset_index(drop=True)
+    active_col, modified_col, id_col = release_format.LOOKUP_ROW_ORDER[table]
+    text = frame.astype("string").fillna("")
+
+    def column(name):
+        return text[name] if name in text.columns else pd.Series("", index=text.index, dtype="string")
+
+    modified = column(modified_col).str.slice(0, 23)
+    modified = modified.where(modified.str.match(r"^\d{4}-\d{2}-\d{2}"), "")
+    order = pd.DataFrame(
+        {
+            "_active": column(active_col).str.strip().str.upper().isin(_ACTIVE_TEXT),
+            "_modified": modified,
+            "_id": pd.to_numeric(column(id_col).str.strip(), errors="coerce").fillna(-1),
+            "_row": text.apply(lambda row: "\t".join(row), axis=1) if len(text) else "",
+        },
+        index=text.index,
+    )
+    ranked = pd.concat([text, order], axis=1).sort_values(
+        [*keys, "_active", "_modified", "_id", "_row"],
+        ascending=[True] * len(keys) + [False, False, False, True],
+        kind="mergesort",
+    )
+    repeated = ranked.duplicated(keys, keep=False)
+    if accounting is not None and repeated.any():
+        accounting.issues[("+".join(keys), REPEATED_KEY)] += int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
+        dropped = int(repeated.sum()) - int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
+        accounting.issues[("+".join(keys), "rows dropped as repeats of a kept key")] += dropped
+    kept = ranked.drop_duplicates(keys, keep="first").drop(columns=list(order.columns))
+    return kept.reset_index(drop=True)
 
 
 # --- The quarantine file: line, reason, raw_line; escapes keep each line one row ---------------

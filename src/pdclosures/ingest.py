@@ -38,7 +38,9 @@ from .release import Release, iter_line_chunks, open_release, require_columns, s
 #    18 digits named as such.
 # 4: ids such as -5, 0x7 or of 19 digits are quarantined in every piece (before: loaded when every
 #    other id of their piece was plain digits).
-CACHE_VERSION = 4
+# 5: lookups reduced to one row per key (cleaning.reduce_lookup); dates after the release date
+#    nulled; tab-shifted lines realigned wherever the stray field sits.
+CACHE_VERSION = 5
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 INGEST_RECORD = "ingest.json"
@@ -178,12 +180,18 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
         accountings = []
         for table, filename in LOOKUP_FILES.items():
             frame, accounting, quarantined = read_lookup(release, table)
+            frame = cleaning.reduce_lookup(frame, table, accounting)
+            if table == release_format.HLOC_TABLE:
+                shared = int((frame.groupby("HEARING_LOC_CODE").size() > 1).sum())
+                if shared:
+                    accounting.issues[("HEARING_LOC_CODE", cleaning.SHARED_HLOC_CODE)] += shared
             frame.to_parquet(staging / filename, index=False)
             cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
             accountings.append(accounting)
         table = release_format.PROCEEDING_TABLE
+        latest, latest_rule = release.latest_valid_date()
         accounting, quarantined, digest, data_range = read_proceedings(
-            release, staging / PROCEEDINGS_FILE, progress=progress
+            release, staging / PROCEEDINGS_FILE, progress=progress, latest=latest
         )
         cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
         accountings.insert(0, accounting)
@@ -196,6 +204,8 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "release_path": str(release.path.resolve()),
             "release_name": release.name,
             "release_date": release.release_date(),
+            "dates_valid_through": latest.isoformat(),
+            "dates_valid_through_from": latest_rule,
             "data_from": data_range[0],
             "data_through": data_range[1],
             "synthetic": release.synthetic,
@@ -273,7 +283,9 @@ _PARSED_TYPES = {
 }
 
 
-def read_proceedings(release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20):
+def read_proceedings(
+    release: Release, out_path: Path, *, progress: bool = True, chunk_bytes: int = 16 << 20, latest=None
+):
     """Stream B_TblProceeding into Parquet.
 
     A reading thread reads, hashes and counts pieces of whole lines; PARSE_THREADS workers
@@ -282,7 +294,8 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
 
     Returns (accounting, quarantined lines, sha256 of the table, (first, last) valid COMP_DATE).
     The sha256 is None for a zip release: its checksum is the zip file's, so the table's text is
-    not hashed (2 CPU-seconds at full scale)."""
+    not hashed (2 CPU-seconds at full scale). Dates after `latest` (the release's own date) are
+    nulled and counted."""
     from tqdm import tqdm  # text bars: tqdm.auto wants ipywidgets in a notebook, and warns without
 
     table = release_format.PROCEEDING_TABLE
@@ -327,7 +340,7 @@ def read_proceedings(release: Release, out_path: Path, *, progress: bool = True,
                     chunk, line_feeds = chunk[end:], line_feeds - chunk[:end].count(b"\n")
                 if not chunk:
                     continue
-                in_flight.append(workers.submit(_parse_piece, chunk, line_feeds, header, lines_before, where))
+                in_flight.append(workers.submit(_parse_piece, chunk, line_feeds, header, lines_before, where, latest))
                 lines_before += line_feeds + (chunk[-1:] != b"\n")
                 if len(in_flight) > 2 * PARSE_THREADS:
                     write_next()
@@ -387,7 +400,7 @@ def _count_line_feeds(piece) -> int:
     return sum(int(np.count_nonzero(values[i : i + step] == 10)) for i in range(0, len(values), step))
 
 
-def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, where: str):
+def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, where: str, latest=None):
     """Parse and clean one piece of whole lines (runs in a worker thread).
 
     Returns (cleaned table, this piece's accounting, its quarantined lines)."""
@@ -428,7 +441,8 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     for row in invalid:
         fixed, reason = cleaning.realign_or_reason(row.text.split(release_format.DELIMITER), header)
         if fixed is not None:
-            repaired_rows.append(fixed)
+            repaired_rows.append(fixed.fields)
+            accounting.issues[fixed.issue(header)] += 1
         else:
             unrepaired.append((reason, row.text))
     # Quarantined lines are found in a bytes copy of the piece, for their line numbers; a piece whose
@@ -445,12 +459,11 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
         )
         parsed = pa.concat_tables([parsed, extra])
         accounting.repaired += len(repaired_rows)
-        accounting.issues[("", cleaning.REALIGNED)] += len(repaired_rows)
 
     # Repaired lines keep a flag, so any count can be told with and without them.
     flags = np.zeros(parsed.num_rows, dtype=bool)
     flags[parsed.num_rows - len(repaired_rows) :] = True
-    cleaned, bad_ids = _clean_proceedings(parsed, pa.array(flags), accounting)
+    cleaned, bad_ids = _clean_proceedings(parsed, pa.array(flags), accounting, latest)
     if bad_ids:
         quarantine.extend(_quarantine_bad_ids(bad_ids, searchable or bytes(text), header, lines_before))
     for _, reason, _ in quarantine:
@@ -460,7 +473,7 @@ def _parse_piece(chunk, line_feeds: int, header: list[str], lines_before: int, w
     return cleaned, accounting, quarantine
 
 
-def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting):
+def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: TableAccounting, latest=None):
     """The cache's typed columns (cleaning.py's rules); rows whose ids are not whole numbers are
     split off for quarantine, as (reason, {column: text})."""
     parsed = parsed.unify_dictionaries()  # one dictionary per column: each column cleaned in one go
@@ -479,9 +492,11 @@ def _clean_proceedings(parsed: pa.Table, repaired_flags: pa.Array, accounting: T
         ids = {name: pc.filter(values, ids_ok) for name, values in ids.items()}
     out = {name: pc.cast(values, pa.int64()) for name, values in ids.items()}
     for name in release_format.PROCEEDING_DATE_COLUMNS:
-        out[name], junk = cleaning.parse_dates(parsed[name])
+        out[name], junk, future = cleaning.parse_dates(parsed[name], latest)
         if junk:
             accounting.issues[(name, cleaning.JUNK_DATE)] += junk
+        if future:
+            accounting.issues[(name, cleaning.FUTURE_DATE)] += future
     for name in release_format.PROCEEDING_CODE_COLUMNS:
         out[name] = cleaning.clean_codes(parsed[name])
     out["REPAIRED"] = repaired_flags

@@ -23,6 +23,12 @@ from .definition import Method, Window
 from .errors import ParameterError
 from .ingest import IngestResult
 
+# A proceeding's hearing location (and so its hearing city and federal circuit): the lookup row of
+# its HEARING_LOC_CODE for its own court (HEARING_BASE_CITY = BASE_CITY_CODE); if the lookup has no
+# such row, the code's row when the code has only one row, for whichever court; else none.
+HLOC_JOIN = (
+    "h.HEARING_LOC_CODE = c.HEARING_LOC_CODE AND (h.HEARING_BASE_CITY = c.BASE_CITY_CODE OR h.rows_for_code = 1)"
+)
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
 # cleaned release (the version is in the name: a new layout gets a new file).
@@ -74,14 +80,15 @@ class RateCalculator:
         self.con.execute(
             f"CREATE VIEW proceedings AS SELECT * FROM read_parquet('{sql_path(ingest.proceedings_path)}')"
         )
-        # One row per code; where a code repeats (inactive duplicates), the first wins.
-        for table, view, code in [
-            (release_format.BASE_CITY_TABLE, "base_city", "BASE_CITY_CODE"),
-            (release_format.HLOC_TABLE, "hloc", "HEARING_LOC_CODE"),
-        ]:
-            self.con.execute(f"""CREATE VIEW {view} AS SELECT * EXCLUDE (rn) FROM (
-                SELECT *, row_number() OVER (PARTITION BY {code} ORDER BY {code}) rn
-                FROM read_parquet('{sql_path(ingest.lookup_path(table))}')) WHERE rn = 1""")
+        # The cache holds one lookup row per key (cleaning.reduce_lookup): per court code, and per
+        # (hearing-location code, base city). A hearing location is the row of its code for the
+        # proceeding's own court; where the lookup has no such row, the code's one row if the code
+        # has only one, else none (an unknown location): see hearing_location_join.
+        self.con.execute(f"""CREATE VIEW base_city AS
+            SELECT * FROM read_parquet('{sql_path(ingest.lookup_path(release_format.BASE_CITY_TABLE))}')""")
+        self.con.execute(f"""CREATE VIEW hloc AS
+            SELECT *, count(*) OVER (PARTITION BY HEARING_LOC_CODE) AS rows_for_code
+            FROM read_parquet('{sql_path(ingest.lookup_path(release_format.HLOC_TABLE))}')""")
         self._check_courts()
         # Counts per court, hearing location and month: every table of the run is a sum over
         # this small table, so the counting happens once.
@@ -145,7 +152,7 @@ class RateCalculator:
             SELECT {keys + "," if keys else ""} coalesce(sum(c.pd_closures), 0)::BIGINT AS pd_closures,
                    coalesce(sum(c.completions), 0)::BIGINT AS completions
             FROM completions c LEFT JOIN base_city b ON b.BASE_CITY_CODE = c.BASE_CITY_CODE
-                               LEFT JOIN hloc h ON h.HEARING_LOC_CODE = c.HEARING_LOC_CODE
+                               LEFT JOIN hloc h ON {HLOC_JOIN}
             {"GROUP BY " + group if group else ""}""").df()
 
     def national_row(self, counts: pd.DataFrame) -> pd.DataFrame:
@@ -190,11 +197,14 @@ class RateCalculator:
         frame = self._summed(
             """c.HEARING_LOC_CODE AS hearing_loc_code, any_value(h.HEARING_LOC_NAME) AS hearing_location,
                any_value(h.HEARING_CITY) AS hearing_city, any_value(h.HEARING_STATE) AS hearing_state,
+               count(h.HEARING_LOC_CODE) > 0 AS hloc_matched,
+               c.HEARING_LOC_CODE IN (SELECT HEARING_LOC_CODE FROM hloc) AS hloc_in_lookup,
                c.BASE_CITY_CODE AS base_city_code, any_value(b.BASE_CITY) AS city,
                any_value(b.BASE_STATE) AS state, count(b.BASE_CITY_CODE) > 0 AS in_lookup""",
             group="c.HEARING_LOC_CODE, c.BASE_CITY_CODE",
         )
         frame["court"] = court_names(frame)
+        frame["hearing_location"] = hearing_location_names(frame)
         return rank(add_rates(frame), min_completions, "hearing_loc_code", "base_city_code")[
             [
                 "hearing_loc_code",
@@ -286,15 +296,40 @@ def rank(frame: pd.DataFrame, min_completions: int, *tie_keys: str) -> pd.DataFr
 
 def court_names(frame: pd.DataFrame) -> list[str]:
     """'Seattle, WA' from the lookup's BASE_CITY and BASE_STATE (BASE_CITY_NAME is generic), for each
-    row of a frame with base_city_code, city, state and in_lookup; codes not in the lookup are kept."""
+    row of a frame with base_city_code, city, state and in_lookup. A code missing from the lookup is
+    '(unknown code XYZ)'; a code in the lookup without a city is '(code XYZ, no city in lookup)'."""
     names = []
     for code, city, state, in_lookup in zip(frame.base_city_code, frame.city, frame.state, frame.in_lookup):
         if pd.isna(code):
             names.append("(no court code)")
-        elif not in_lookup or not isinstance(city, str) or not city:
+        elif not in_lookup:
             names.append(f"(unknown code {code})")
+        elif not isinstance(city, str) or not city:
+            names.append(f"(code {code}, no city in lookup)")
         else:
             names.append(city.title() + (f", {state}" if isinstance(state, str) and state else ""))
+    return names
+
+
+def hearing_location_names(frame: pd.DataFrame) -> list[str]:
+    """The lookup's HEARING_LOC_NAME of each row's hearing location (joined as HLOC_JOIN says); else
+    '(no hearing location code)', '(unknown code XYZ)' for a code missing from the lookup,
+    '(code XYZ, not listed for this court)' for a code the lookup lists only for other courts (more
+    than one), '(code XYZ, no name in lookup)' for a row without a name."""
+    names = []
+    for code, name, matched, in_lookup in zip(
+        frame.hearing_loc_code, frame.hearing_location, frame.hloc_matched, frame.hloc_in_lookup
+    ):
+        if pd.isna(code):
+            names.append("(no hearing location code)")
+        elif matched and isinstance(name, str) and name:
+            names.append(name)
+        elif matched:
+            names.append(f"(code {code}, no name in lookup)")
+        elif in_lookup:
+            names.append(f"(code {code}, not listed for this court)")
+        else:
+            names.append(f"(unknown code {code})")
     return names
 
 

@@ -8,6 +8,7 @@ download.py); this module reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -160,6 +161,25 @@ class Release:
             return record["last_modified_date"]
         newest = max((info.date_time for info in self._zip.infolist()), default=None)
         return "%04d-%02d-%02d" % newest[:3] if newest and newest[0] > 1990 else None
+
+    def latest_valid_date(self, today: dt.date | None = None) -> tuple[dt.date, str]:
+        """The last day a date in the release can be: (the day, where it comes from).
+
+        The release date (release_date()) if known; else the newest modification time of the table
+        files (a folder) or of the zip file: the day they were written, never before the release was
+        published, so a date after it cannot be real. Never later than today (UTC): a date in the
+        future is not plausible whatever the files say."""
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        published = self.release_date()
+        if published:
+            return min(dt.date.fromisoformat(published), today), "release date"
+        if self.is_zip:
+            stamps, rule = [self.path.stat().st_mtime], "modification time of the zip file"
+        else:
+            stamps = [(self.path / self.member(t)).stat().st_mtime for t in release_format.TABLES if self.has_table(t)]
+            rule = "newest modification time of the table files"
+        newest = dt.datetime.fromtimestamp(max(stamps), dt.timezone.utc).date()
+        return min(newest, today), rule
 
     def close(self) -> None:
         if self._zip is not None:

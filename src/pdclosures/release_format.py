@@ -159,12 +159,39 @@ LOOKUP_NEEDED_COLUMNS = {
     CASE_TYPE_TABLE: ["strCode", "strDescription"],
 }
 
+# The key of each lookup: the columns that name one thing. Real lookups repeat keys (public loaders
+# of the 2022-2026 releases, deportationdata/eoir and ian-nason/eoir-database): tblLookupHloc lists
+# one hearing-location code once per base city (IAD: 87 rows), tblLookupBaseCity and
+# tblLookupCourtDecision hold inactive duplicates of active rows. cleaning.reduce_lookup keeps one
+# row per key, by LOOKUP_ROW_ORDER.
+LOOKUP_KEYS = {
+    BASE_CITY_TABLE: ["BASE_CITY_CODE"],
+    HLOC_TABLE: ["HEARING_LOC_CODE", "HEARING_BASE_CITY"],
+    DECISION_TABLE: ["strCaseType", "strDecCode", "strDecType"],
+    CASE_TYPE_TABLE: ["strCode"],
+}
+# Each lookup's (active flag, last-modified date, row id) columns, for the pick among repeated keys.
+LOOKUP_ROW_ORDER = {
+    BASE_CITY_TABLE: ("blnActive", "datModifiedOn", "idnBaseCity"),
+    HLOC_TABLE: ("blnActive", "datModifiedOn", "idnHloc"),
+    DECISION_TABLE: ("blnActive", "datModifiedOn", "idnCourtDecision"),
+    CASE_TYPE_TABLE: ("blnActive", "datModifiedOn", "idnCaseType"),
+}
+
+# Longest text of the codes the cache keeps, as the release's column types give them (varchar(3) for
+# the court and hearing-location codes; one letter for OTHER_COMP; 3 for CASE_TYPE), used to tell a
+# well-formed row when a tab-shifted line is realigned. Real OTHER_COMP and CASE_TYPE values are
+# within these (deportationdata/eoir value counts, October 2025).
+CODE_MAX_LENGTH = {"BASE_CITY_CODE": 3, "HEARING_LOC_CODE": 3, "OTHER_COMP": 1, "CASE_TYPE": 3}
+
 # OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O').
 REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
 
 # Codes the parameters accept: OTHER_COMP codes that occur in the release (tblLookupCourtDecision,
-# strDecType 'O'), and the case types of tblLookupCaseType.
+# strDecType 'O'), and the 13 case types of tblLookupCaseType (AOC, CDR, CFR, CSR, DCC, DDC, DEP,
+# EXC, NAC, REC, RFR, RMV, WHO: deportationdata/eoir lookup dump, October 2025) plus AOL, a stray
+# value the proceedings hold (2 rows).
 KNOWN_OTHER_COMP_CODES = frozenset("ACFHIKMOPRTWXY")
 KNOWN_CASE_TYPES = frozenset(
-    {"RMV", "DEP", "EXC", "CFR", "WHO", "RFR", "AOC", "REC", "CSR", "NAC", "CDR", "AOL", "DCC"}
+    {"AOC", "CDR", "CFR", "CSR", "DCC", "DDC", "DEP", "EXC", "NAC", "REC", "RFR", "RMV", "WHO", "AOL"}
 )

@@ -33,7 +33,7 @@ import numpy as np
 from . import definition, release_format
 from .errors import ParameterError, run_command
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: the 2026 layout, three-character hearing codes (IAD shared), 13 case types
 DEFAULT_SEED = 20140424
 SAMPLE_PROCEEDINGS = 80_000
 FULL_SCALE_PROCEEDINGS = 16_500_000
@@ -44,7 +44,9 @@ README_NAME = "SYNTHETIC_SAMPLE_README.txt"
 MANIFEST_NAME = "sample_manifest.json"
 COUNT_NAME = "Count.txt"
 TABLE_PATHS = {
-    release_format.PROCEEDING_TABLE: f"{RELEASE_ROOT}/Data/{release_format.PROCEEDING_TABLE}.csv",
+    # The current layout (April 2026 release): data tables directly in EOIR Case Data/, lookups in
+    # EOIR Case Data/Lookup/ (public loaders: deportationdata/eoir, daeseong/eoir-analytics).
+    release_format.PROCEEDING_TABLE: f"{RELEASE_ROOT}/{release_format.PROCEEDING_TABLE}.csv",
     release_format.BASE_CITY_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv",
     release_format.HLOC_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.HLOC_TABLE}.csv",
     release_format.DECISION_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.DECISION_TABLE}.csv",
@@ -173,30 +175,38 @@ CIRCUIT_OF_STATE = {
 # EOIR's strRegion splits the courts in two; here: states west of the Mississippi are Western.
 WESTERN_STATES = {"AZ", "CA", "CO", "GU", "HI", "LA", "MN", "MO", "NE", "NV", "OR", "TX", "UT", "WA"}
 
-# Hearing locations after the court's own: (code suffix, name pattern, detention site).
+# Hearing locations after the court's own: (name pattern, detention site). Real hearing-location
+# codes have three characters (varchar(3)); here a digit and the court code's last two letters
+# (1EA for Seattle's first), the digit raised until the code is unused.
 EXTRA_HEARING_LOCATIONS = [
-    ("D", "{city} DETENTION CENTER", True),
-    ("J", "{city} COUNTY JAIL", True),
-    ("V", "{city} VIDEO HEARINGS", False),
+    ("{city} DETENTION CENTER", True),
+    ("{city} COUNTY JAIL", True),
+    ("{city} VIDEO HEARINGS", False),
 ]
+# A hearing-location code listed once per court, each row with the court's own city and circuit,
+# as the real tblLookupHloc lists IAD 87 times ("IAD HLOC -SEA, WASHINGTON", ...). One proceeding
+# in SHARED_HLOC_EVERY (by position, so no random draw changes) is heard there.
+SHARED_HLOC_CODE = "IAD"
+SHARED_HLOC_EVERY = 40
 
 # --------------------------------------------------------------------------------------------
 # Codes
 
-# OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O'), meanings as in the
-# reference compiled from EOIR's lookup. "" (no administrative completion) is index 0.
+# OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O'), with the descriptions of the
+# real lookup as public loaders dumped it (deportationdata/eoir, October 2025; I from an older
+# lookup, the PyPI package eoir 0.0.1). "" (no administrative completion) is index 0.
 OTHER_COMP_MEANINGS = {
-    "C": "Change of venue",
+    "C": "Change of Venue",
     "T": "Transfer",
-    "A": "Administrative closing - other",
-    "F": "Failure to prosecute (DHS cases only)",
+    "A": "Administrative Closing - Other",
+    "F": "Failure to Prosecute (DHS cases only)",
     "Y": "Prosecutorial Discretion - Admin Close",
-    "X": "Zero bond / other",
+    "X": "ZERO BOND",
     "P": "Temporary Protected Status",
-    "O": "Other administrative completion",
+    "O": "Other Administrative Completion",
     "M": "In Court Prosecutorial Discretion - Admin Closure",
-    "K": "Administrative closure",
-    "H": "Other",
+    "K": "Administrative Closure",
+    "H": "Haitian",
     "I": "Prosecutorial Discretion - Terminated",
 }
 OTHER_COMP_VALUES = np.array([""] + list(OTHER_COMP_MEANINGS), dtype=object)
@@ -243,18 +253,24 @@ MERITS_DECISIONS = {
 }
 DECISION_TYPES = {"O": 4_710_142, "W": 4_196_206, "7": 693_552, "6": 135_995}
 
-# Case types with descriptions and all-years counts (October 2025 release; odd codes left out).
+# The 13 case types of tblLookupCaseType with their real descriptions, and all-years counts
+# (October 2025 release, deportationdata/eoir; DDC has none there; the stray values D, N, R, C,
+# T, AOL of under 60 rows are left out). The last three come after the others so that the draws of
+# the first ten are those of earlier samples.
 CASE_TYPES = [
     ("RMV", "Removal", 13_512_456),
     ("DEP", "Deportation", 1_455_103),
     ("EXC", "Exclusion", 259_543),
     ("CFR", "Credible Fear Review", 205_845),
     ("WHO", "Withholding Only", 58_901),
-    ("RFR", "Reasonable Fear Review", 36_451),
-    ("AOC", "Asylum Only", 27_328),
+    ("RFR", "Reasonable Fear Case", 36_451),
+    ("AOC", "Asylum Only Case", 27_328),
     ("REC", "Rescission", 2_837),
     ("CSR", "Claimed Status Review", 1_385),
-    ("NAC", "NACARA Section 203", 488),
+    ("NAC", "NACARA Adjustment", 488),
+    ("CDR", "Continued Detention Review", 48),
+    ("DCC", "Departure Control", 1),
+    ("DDC", "DD Appeal", 0),
 ]
 CASE_TYPE_CODES = np.array([code for code, _, _ in CASE_TYPES], dtype=object)
 PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, release_format.REMOVAL_CASE_TYPES)  # PD closes removal cases
@@ -402,14 +418,23 @@ class _Calendar:
 
 
 def _hearing_locations():
-    """(court index, code, name, city, state, detention site) for 1-4 locations per court."""
+    """(court index, code, name, city, state, detention site) for 1-4 locations per court, each
+    code of three characters."""
     locations = []
+    used = {code for code, *_ in COURTS} | {SHARED_HLOC_CODE}
     for court_index, (code, city, state, weight, _, detained) in enumerate(COURTS):
         locations.append((court_index, code, f"{city} IMMIGRATION COURT", city, state, detained))
         extras = (weight >= 10) + (weight >= 20) + (weight >= 40)
-        for suffix, name, detention_site in EXTRA_HEARING_LOCATIONS[:extras]:
-            locations.append((court_index, code + suffix, name.format(city=city), city, state, detention_site))
+        for name, detention_site in EXTRA_HEARING_LOCATIONS[:extras]:
+            digit = 1
+            while f"{digit}{code[1:]}" in used:
+                digit += 1
+            used.add(f"{digit}{code[1:]}")
+            locations.append((court_index, f"{digit}{code[1:]}", name.format(city=city), city, state, detention_site))
     return locations
+
+
+INACTIVE_DUPLICATE_COURT = "SEA"  # tblLookupBaseCity repeats this code in an inactive row
 
 
 def _base_city_rows() -> list[list[str]]:
@@ -436,14 +461,45 @@ def _base_city_rows() -> list[list[str]]:
         }
         values.update({column: "0" for column in release_format.BASE_CITY_PRINT_FORM_COLUMNS})
         rows.append([values.get(column, "") for column in release_format.BASE_CITY_COLUMNS])
+        if code == INACTIVE_DUPLICATE_COURT:
+            # An inactive duplicate, newer and with a higher id, with another city, state and region:
+            # it must never win over the active row (the real lookup has 97 rows for 96 codes).
+            stale = {
+                **values,
+                "idnBaseCity": "900",
+                "BASE_CITY": "OLD " + city,
+                "BASE_STATE": "ZZ",
+                "strRegion": "Eastern",
+                "blnActive": "0",
+                "datModifiedOn": _timestamp("2025-01-01"),
+            }
+            rows.append([stale.get(column, "") for column in release_format.BASE_CITY_COLUMNS])
     return rows
 
 
 def _hloc_rows() -> list[list[str]]:
     created = _timestamp("1997-04-01")
     rows = []
-    for number, (court_index, code, name, city, state, detention_site) in enumerate(_hearing_locations(), 1):
+    shared = [
+        (court_index, SHARED_HLOC_CODE, f"{SHARED_HLOC_CODE} HLOC -{code}, {city}", city, state, False)
+        for court_index, (code, city, state, *_) in enumerate(COURTS)
+    ]
+    # An inactive duplicate of (IAD, SEA), newer and with a higher id, in another circuit.
+    stale = [
+        (
+            COURTS.index(next(c for c in COURTS if c[0] == INACTIVE_DUPLICATE_COURT)),
+            SHARED_HLOC_CODE,
+            f"{SHARED_HLOC_CODE} HLOC (superseded)",
+            "NOWHERE",
+            "ZZ",
+            False,
+        )
+    ]
+    for number, (court_index, code, name, city, state, detention_site) in enumerate(
+        _hearing_locations() + shared + stale, 1
+    ):
         court_code = COURTS[court_index][0]
+        inactive = name.endswith("(superseded)")
         title = "COURT ADMINISTRATOR"
         if code == "SEA":  # the real lookups sometimes break a description over two lines
             title = "COURT ADMINISTRATOR\r\nSEATTLE IMMIGRATION COURT"
@@ -459,8 +515,8 @@ def _hloc_rows() -> list[list[str]]:
             "Hear_Det_Type": "D" if detention_site else "",
             "Hear_Active_Flg": "Y",
             "datCreatedOn": created,
-            "datModifiedOn": created,
-            "blnActive": "1",
+            "datModifiedOn": _timestamp("2025-01-01") if inactive else created,
+            "blnActive": "0" if inactive else "1",
             "intCalDetainDays": "10",
             "intCalINSAsyPDays": "45",
             "intCalINSAsyMDays": "45",
@@ -468,7 +524,7 @@ def _hloc_rows() -> list[list[str]]:
             "intCalEOIRDays": "60",
             "intCalCFRDays": "7",
             "intCalCDRDays": "7",
-            "CircuitCourt": CIRCUIT_OF_STATE[state],
+            "CircuitCourt": "1" if inactive else CIRCUIT_OF_STATE[state],
             "blnPrnWksOnAdd": "0",
             "blnPrnRopOnAdd": "0",
         }
@@ -492,9 +548,10 @@ def _decision_rows() -> list[list[str]]:
             "strDecCode": code,
             "strDecDescription": description,
             "strDecType": decision_type,
-            "strFinalDisposition": final,
+            "strFinalDisposition": "",  # empty in the 2026 releases
             "blnActive": active,
-            "datCreatedOn": _timestamp(created),
+            # datCreatedOn is null in about 22% of the real rows: here in every fourth merits row.
+            "datCreatedOn": "" if decision_type == "C" and len(rows) % 4 == 0 else _timestamp(created),
             "datModifiedOn": _timestamp(created),
         }
         rows.append([values[column] for column in release_format.DECISION_COLUMNS])
@@ -743,6 +800,8 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         "other_comp": other_comp,
         "loaded": ~quarantined,
     }
+    shared_hloc = (first_row + np.arange(rows)) % SHARED_HLOC_EVERY == SHARED_HLOC_EVERY // 2
+    records["shared_hloc"] = shared_hloc
 
     # Text of every column.
     location = tables.first_location[court] + np.where(  # mostly the court's own location
@@ -768,7 +827,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         "OSC_DATE": calendar.strings(entered - rng.integers(0, 30, rows), osc_present),
         "INPUT_DATE": calendar.strings(entered),
         "BASE_CITY_CODE": tables.court_codes[court],
-        "HEARING_LOC_CODE": tables.location_codes[location],
+        "HEARING_LOC_CODE": np.where(shared_hloc, SHARED_HLOC_CODE, tables.location_codes[location]),
         "IJ_CODE": judge,
         "TRANS_IN_DATE": calendar.strings(entered, has_previous),
         "PREV_HEARING_LOC": np.where(has_previous, tables.location_codes[location[previous]], ""),
@@ -824,9 +883,20 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     lines = [
         "\t".join(fields) for fields in zip(*(text[column].tolist() for column in release_format.PROCEEDING_COLUMNS))
     ]
+    # Public loaders find the stray cells of real releases before COMP_DATE: planted there on the
+    # merits completions where that realignment is the only one (no OTHER_COMP, no APPEAL_RSVD to
+    # slide into OTHER_COMP, a HEARING_TIME that cannot pass for a date); after IDNCASE elsewhere.
+    before_comp = (
+        is_decision & (OTHER_COMP_VALUES[other_comp] == "") & (text["APPEAL_RSVD"] == "")
+        & (text["COMP_DATE"] != "") & (text["HEARING_TIME"] != "")
+    )  # fmt: skip
+    comp_position = release_format.PROCEEDING_COLUMNS.index("COMP_DATE")
+    shifted_before_comp = 0
     for row in tab_shifted.tolist():
         fields = lines[row].split("\t")
-        lines[row] = "\t".join(fields[:2] + [""] + fields[2:])
+        at = comp_position if before_comp[row] else 2
+        shifted_before_comp += bool(before_comp[row])
+        lines[row] = "\t".join(fields[:at] + [""] + fields[at:])
     for row in two_stray_tabs.tolist():
         fields = lines[row].split("\t")
         lines[row] = "\t".join(fields[:2] + ["", ""] + fields[2:])
@@ -834,6 +904,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         lines[row] = "\t".join(lines[row].split("\t")[:TRUNCATED_FIELDS])
     quirks = {
         "tab_shifted": len(tab_shifted),
+        "tab_shifted_before_comp_date": shifted_before_comp,
         "two_stray_tabs": len(two_stray_tabs),
         "truncated": len(truncated),
         "junk_dates": {column: len(junk) for column, junk in junk_rows.items()},
@@ -862,6 +933,8 @@ class _TruthTally:
         self.national = {name: np.zeros(2, dtype=np.int64) for name in TRUTH_WINDOWS}
         self.by_court = {name: np.zeros((2, n_courts), dtype=np.int64) for name in COURT_TRUTH_WINDOWS}
         self.by_fiscal_year = {fy: np.zeros(4, dtype=np.int64) for fy in FISCAL_YEARS}
+        # Proceedings heard at the shared hearing-location code, per court (COURT_TRUTH_WINDOWS).
+        self.shared_hloc = {name: np.zeros((2, n_courts), dtype=np.int64) for name in COURT_TRUTH_WINDOWS}
         self.without_valid_comp_date = 0
 
     def add(self, records: dict) -> None:
@@ -875,6 +948,9 @@ class _TruthTally:
             if name in self.by_court:
                 for i, flags in enumerate((pd_closure, completion)):
                     self.by_court[name][i] += np.bincount(records["court"][flags & inside], minlength=len(COURTS))
+                    self.shared_hloc[name][i] += np.bincount(
+                        records["court"][flags & inside & records["shared_hloc"]], minlength=len(COURTS)
+                    )
         months = day.astype("datetime64[M]").astype(int) % 12 + 1
         fiscal_year = day.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
         for fy in FISCAL_YEARS:
@@ -907,6 +983,22 @@ class _TruthTally:
                 for fy, c in self.by_fiscal_year.items()
             },
             "loaded_rows_without_valid_comp_date": self.without_valid_comp_date,
+            # Every hearing location of a court is in the court's state, so a proceeding's federal
+            # circuit is its court's: right only if each IAD proceeding gets its own court's IAD row.
+            "by_circuit": {
+                name: {
+                    circuit: pair(*counts[:, [CIRCUIT_OF_STATE[c[2]] == circuit for c in COURTS]].sum(axis=1))
+                    for circuit in sorted({CIRCUIT_OF_STATE[c[2]] for c in COURTS})
+                }
+                for name, counts in self.by_court.items()
+            },
+            f"by_court_at_{SHARED_HLOC_CODE}": {
+                name: {
+                    code: {**pair(*counts[:, i]), "circuit": CIRCUIT_OF_STATE[state]}
+                    for i, (code, _, state, *_) in enumerate(COURTS)
+                }
+                for name, counts in self.shared_hloc.items()
+            },
         }
 
 
@@ -967,6 +1059,7 @@ def _write_release(
     quotas = _split_quota(_quirk_quota(proceedings), chunk_sizes)
     quirks = {
         "tab_shifted": 0,
+        "tab_shifted_before_comp_date": 0,
         "two_stray_tabs": 0,
         "truncated": 0,
         "lines_with_nul": 0,
@@ -1047,7 +1140,9 @@ def _write_release(
         "quirks": {
             "tab_shifted_lines": {
                 "count": quirks["tab_shifted"],
-                "kind": "one stray empty field right after IDNCASE",
+                "kind": "one stray empty field: right before COMP_DATE on merits completions without "
+                "OTHER_COMP or APPEAL_RSVD, right after IDNCASE on the others",
+                "before_comp_date": quirks["tab_shifted_before_comp_date"],
                 "expected": "repaired",
             },
             "two_stray_tabs_lines": {
@@ -1071,6 +1166,22 @@ def _write_release(
                 release_format.DECISION_TABLE: "strDecDescription of EXC / O",
             },
             "inactive_duplicate_decision_key": {"strCaseType": "RMV", "strDecCode": "Y", "blnActive": "0"},
+            "inactive_duplicate_base_city": {
+                "BASE_CITY_CODE": INACTIVE_DUPLICATE_COURT,
+                "expected": "the active row wins (repeated keys counted in data_quality.csv)",
+            },
+            "repeated_lookup_keys": {
+                release_format.BASE_CITY_TABLE: 1,
+                release_format.HLOC_TABLE: 1,
+                release_format.DECISION_TABLE: 1,
+            },
+            "shared_hearing_location_code": {
+                "HEARING_LOC_CODE": SHARED_HLOC_CODE,
+                "rows_in_lookup": len(COURTS) + 1,
+                "inactive_duplicate_for": INACTIVE_DUPLICATE_COURT,
+                "proceedings": f"every {SHARED_HLOC_EVERY}th, at its own court",
+                "expected": "each court's own row (truth by_court_at_IAD, by_circuit)",
+            },
         },
         "method": {
             "unit": "proceeding",
