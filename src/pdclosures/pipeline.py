@@ -78,7 +78,7 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
                 _warn_about_coverage(values, staging["processed"], log)
         began = time.perf_counter()
         ingested = ingest.load_ingest(staging["processed"])
-        _write_reports(staging["reports"], values, ingested)
+        _write_reports(staging["reports"], values, ingested, staging["processed"])
         timings["report"] = round(time.perf_counter() - began, 2)
         timings["total"] = round(time.perf_counter() - started, 2)
         write_run_json(staging["processed"], values, release, ingested, timings)
@@ -94,13 +94,13 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     return finals["processed"]
 
 
-def _write_reports(reports: Path, values: dict, ingested: ingest.IngestResult) -> None:
+def _write_reports(reports: Path, values: dict, ingested: ingest.IngestResult, processed: Path) -> None:
     """Each executed notebook as HTML, and report.html."""
     from . import report  # nbconvert: imported only once there is a report, so that a typo fails fast
 
     executed = report.notebooks_in(reports)
     report.export_notebooks(executed)
-    report.build_report(reports, executed, parameters=values, ingested=ingested)
+    report.build_report(reports, executed, parameters=values, ingested=ingested, processed=processed)
 
 
 def _release_path(value: str, root: Path) -> Path:
