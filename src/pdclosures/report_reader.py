@@ -336,11 +336,18 @@ def _datatable(itables_js, frame: pd.DataFrame, table_id: str) -> str:
         showIndex=False,
         display_logo_when_loading=False,
         classes="display compact",
-        layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"},
+        # Every table has its search box, however short (itables drops it from its default layout)
+        layout={
+            "topStart": "pageLength" if len(frame) > 25 else None,
+            "topEnd": {"search": {"placeholder": "text in any column"}},
+            "bottomStart": "info",
+            "bottomEnd": "paging" if len(frame) > 25 else None,
+        },
         lengthMenu=[10, 25, 100, -1],
         pageLength=10 if len(frame) > 25 else 25,
         order=[],
         maxBytes=0,
+        text_in_header_can_be_selected=False,  # a click anywhere on a heading sorts by it
         style="width:100%; margin:0",
     )
 
