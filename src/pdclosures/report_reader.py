@@ -111,7 +111,8 @@ class Outputs:
         path = self.processed / name
         if not path.is_file():
             return None
-        return pd.read_csv(path, dtype={"circuit": str, "base_city_code": str, "hearing_loc_code": str})
+        text = ["circuit", "base_city_code", "hearing_loc_code", "published_value", "computed_value", "difference"]
+        return pd.read_csv(path, dtype=dict.fromkeys(text, str))  # values as the CSV writes them
 
     @property
     def min_completions(self) -> int:
@@ -177,9 +178,8 @@ def _courts_html(outputs: Outputs) -> str:
     if courts is None or courts.empty:
         return ""
     least = outputs.min_completions
-    ranked = courts[courts["completions"] >= least].sort_values(
-        ["pd_rate", "completions", "base_city_code"], ascending=[False, False, True]
-    )
+    eligible = (courts["completions"] >= least) & (courts["completions"] > 0)
+    ranked = courts[eligible].sort_values(["pd_rate", "completions", "base_city_code"], ascending=[False, False, True])
     if ranked.empty:
         return f"<p>No court has {least:,} completions or more in the window, so none is ranked.</p>"
     shown = min(SHOWN_COURTS, len(ranked) // 2 or 1)
@@ -288,7 +288,7 @@ def tables_html(outputs: Outputs) -> str:
         shown = validation[[c for c in VALIDATION_COLUMNS if c in validation.columns]].rename(
             columns=VALIDATION_COLUMNS
         )
-        shown = shown.astype(object).where(shown.notna(), "")
+        shown = shown.astype(object).map(_text)
         parts.append('<h3 id="pd-table-validation-heading">Validation</h3>')
         parts.append(
             '<p class="pd-table-note">Each figure TRAC published, beside the one computed here; pass means equal '
