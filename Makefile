@@ -71,7 +71,7 @@ fix: $(INSTALLED) ## Apply ruff's safe fixes and its formatting, and strip the n
 	$(NBSTRIPOUT) $(NOTEBOOKS)
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 report: $(INSTALLED) ## Rebuild reports/<RUN>/report.html from that run's executed notebooks
 	$(PY) -m pdclosures.report "reports/$(or $(RUN),default)"

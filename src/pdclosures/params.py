@@ -208,7 +208,7 @@ class Run:
         window, method, min_completions = _parsed(values)
         return cls(
             name=values["run"],
-            release=_project_path(values["release"]),
+            release=project_path(values["release"]),
             window=window,
             method=method,
             min_completions=min_completions,
@@ -221,8 +221,10 @@ class Run:
         return f"Window {self.window}; {self.method.describe()}"
 
 
-def _project_path(value: str) -> Path:
-    """A path as given when it exists from here (or is absolute), else relative to the project root,
-    so a notebook run from notebooks/ finds data/sample/... as the Makefile does."""
+def project_path(value: str, root: Path = PROJECT_ROOT) -> Path:
+    """An absolute path: as given when it exists from here (the user's directory), else relative to the
+    project root, so `make all` and a notebook run from notebooks/ both find data/sample/..."""
     path = Path(value).expanduser()
-    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+    if path.is_absolute():
+        return path
+    return path.resolve() if path.exists() else Path(root) / path

@@ -29,6 +29,10 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 # Recorded in run.json, beside the runtime dependencies pyproject.toml declares.
 RECORDED = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "ipykernel"]
+# The release's facts that run.json repeats from the ingest record.
+RELEASE_FACTS = (
+    "release_id release_name release_date data_from data_through synthetic checksum_sha256 checksum_of".split()
+)
 # Errors raised inside a notebook that are the user's to fix: re-raised as one line, no .failed copy.
 USER_ERRORS = {cls.__name__: cls for cls in (UserError, ParameterError, ReleaseError)}
 
@@ -50,7 +54,7 @@ class Paths:
 
 def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     """Run the notebooks for resolved parameters (params.resolve) and publish; returns data/processed/<RUN>/."""
-    release = _release_path(values["release"], paths.root)
+    release = params.project_path(values["release"], paths.root)
     ingest.preflight(release, params.parse_courts(values["courts"]))  # before any folder is touched
     name = values["run"]
     finals = {"processed": paths.processed / name, "figures": paths.figures / name, "reports": paths.reports / name}
@@ -101,14 +105,6 @@ def _write_reports(reports: Path, values: dict, ingested: ingest.IngestResult, p
     executed = report.notebooks_in(reports)
     report.export_notebooks(executed)
     report.build_report(reports, executed, parameters=values, ingested=ingested, processed=processed)
-
-
-def _release_path(value: str, root: Path) -> Path:
-    """Absolute: as given if it exists from here (the user's directory), else relative to the project."""
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        return path
-    return (Path.cwd() / path).resolve() if (Path.cwd() / path).exists() else root / path
 
 
 def _execute(notebook: Path, executed: Path, available: dict, paths: Paths, name: str) -> None:
@@ -173,19 +169,7 @@ def write_run_json(processed: Path, values: dict, release: Path, ingested: inges
     facts = ingested.manifest
     record = {
         "parameters": {key: values[key] for key in sorted(values)},
-        "release": {
-            key: facts.get(key)
-            for key in [
-                "release_id",
-                "release_name",
-                "release_date",
-                "data_from",
-                "data_through",
-                "synthetic",
-                "checksum_sha256",
-                "checksum_of",
-            ]
-        },
+        "release": {key: facts.get(key) for key in RELEASE_FACTS},
         "release_path": str(release),
         "synthetic_sample": ingested.synthetic,
         "code": {"package": "pdclosures", "version": __version__, "git_commit": _git_commit()},
