@@ -28,7 +28,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 NBSTRIPOUT := $(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.papermill cell.metadata.papermill"
 
 .DEFAULT_GOAL := help
-.PHONY: help setup all reproduce test test-fast lint fix lab report bench-data bench bench-smoke download \
+.PHONY: help setup all reproduce test test-fast lint fix lab report bench-data bench bench-smoke download check-release \
 	clean-cache clean compare sample-later
 
 help: ## List the targets
@@ -89,6 +89,9 @@ report: $(INSTALLED) ## Rebuild reports/<RUN>/report.html from that run's execut
 
 download: $(INSTALLED) ## Fetch the current EOIR release zip into data/raw/ (resumable)
 	$(PY) -m pdclosures.download $(if $(URL),--url "$(URL)") --dest "$(DEST)" $(if $(FORCE),--force)
+
+check-release: $(INSTALLED) ## Ask the server (HEAD, nothing downloaded) whether a newer EOIR release is out
+	$(PY) -m pdclosures.download --check $(if $(URL),--url "$(URL)") --dest "$(DEST)"
 
 bench-data: $(INSTALLED) ## Write a full-scale SYNTHETIC release (16.5M proceedings) to data/bench/
 	$(PY) -m pdclosures.sample --full-scale --proceedings $(BENCH_PROCEEDINGS) --out "$(BENCH_DIR)"

@@ -45,6 +45,7 @@ class ServedFile:
     etag: str = '"v1"'
     last_modified: str = "Wed, 01 Apr 2026 12:00:00 GMT"
     status: int = 200  # anything else: every request fails with it
+    head: bool = True  # answer HEAD requests (else 405, as some servers do)
     ranges: bool = True  # answer Range requests with 206
     honour_if_range: bool = True  # send the whole file (200) when If-Range does not match
     cut_requests: int = 0  # this many first requests send only CUT_AFTER bytes of their body
@@ -62,6 +63,18 @@ class ServedFile:
 
 
 class Handler(BaseHTTPRequestHandler):
+    def do_HEAD(self):
+        served: ServedFile = self.server.served
+        served.requests.append({"method": "HEAD"})
+        if served.status != 200 or not served.head:
+            self.send_error(served.status if served.status != 200 else 405)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(served.body)))
+        self.send_header("ETag", served.etag)
+        self.send_header("Last-Modified", served.last_modified)
+        self.end_headers()
+
     def do_GET(self):
         served: ServedFile = self.server.served
         served.requests.append({key: self.headers.get(key) for key in ("Range", "If-Range")})
@@ -70,9 +83,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         start = served.range_start(self.headers)
         body = served.body[start:]
-        self.send_response(206 if start else 200)
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(served.body) - 1}/{len(served.body)}")
+        first_byte = self.headers.get("Range") == "bytes=0-0" and served.ranges
+        if first_byte:
+            body = served.body[:1]
+        self.send_response(206 if start or first_byte else 200)
+        if start or first_byte:
+            end = len(served.body) - 1 if start else 0
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(served.body)}")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", served.etag)
         self.send_header("Last-Modified", served.last_modified)
@@ -361,3 +378,100 @@ def test_destination_is_the_unquoted_basename():
     assert dl.destination(dl.DEFAULT_URL, "data/raw") == Path("data/raw") / NAME
     with pytest.raises(ReleaseError, match="cannot tell the file name"):
         dl.destination("https://example.org/", "data/raw")
+
+
+# --------------------------------------------------------------------------------------------
+# make check-release
+
+
+def check(served: ServedFile, dest: Path, capsys) -> tuple[int, str, str]:
+    code = dl.main(["--check", "--url", served.url, "--dest", str(dest)])
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def test_check_release_before_any_download_asks_nothing(server, tmp_path, capsys):
+    assert check(server, tmp_path / "raw", capsys) == (
+        0,
+        f"no release downloaded yet in {tmp_path / 'raw'} (make download fetches it)",
+        "",
+    )
+    assert server.requests == []
+
+
+def test_check_release_up_to_date_with_a_head_request_only(server, tmp_path, capsys):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+    served_before = len(server.requests)
+
+    code, out, err = check(server, tmp_path, capsys)
+
+    assert (code, err) == (0, "")
+    assert out == f"up to date: {NAME}, published 2026-04-01, {len(server.body):,} bytes"
+    assert server.requests[served_before:] == [{"method": "HEAD"}]  # nothing downloaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NAME, NAME + ".download.json"]
+
+
+@pytest.mark.parametrize("change", ["date", "size"])
+def test_check_release_sees_a_newer_release(server, tmp_path, capsys, change):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+    if change == "date":
+        server.last_modified = "Fri, 01 May 2026 12:00:00 GMT"
+    else:
+        server.body = server.body + b"more"
+
+    code, out, err = check(server, tmp_path, capsys)
+
+    assert (code, err) == (0, "")
+    date = "2026-05-01" if change == "date" else "2026-04-01"
+    assert out.startswith(
+        f"newer release published {date} ({len(server.body):,} bytes; yours: {NAME}, published 2026-04-01"
+    )
+    assert out.endswith("make download FORCE=1 fetches it")
+    assert (tmp_path / NAME).stat().st_size == len(make_zip(seed=1))  # the zip in DEST is untouched
+
+
+def test_check_release_on_a_server_that_refuses_head_asks_for_one_byte(server, tmp_path, capsys):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+    server.head = False
+    served_before = len(server.requests)
+
+    code, out, _ = check(server, tmp_path, capsys)
+
+    assert code == 0 and out.startswith("up to date: ")
+    assert server.requests[served_before:] == [{"method": "HEAD"}, {"Range": "bytes=0-0", "If-Range": None}]
+
+
+def test_check_release_finds_the_record_of_a_zip_under_another_name(server, tmp_path, capsys):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+    moved = server.url.replace("EOIR%20Case%20Data.zip", "case-data-2026.zip")
+    assert dl.check_release(moved, tmp_path).startswith(f"up to date: {NAME}, ")
+
+
+def test_check_release_unreachable_server_is_one_line(tmp_path, capsys):
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    zip_path = tmp_path / NAME
+    zip_path.write_bytes(b"zip")
+    (tmp_path / (NAME + ".download.json")).write_text('{"size": 3, "last_modified": "x"}')
+    url = f"http://127.0.0.1:{port}/EOIR%20Case%20Data.zip"
+
+    assert dl.main(["--check", "--url", url, "--dest", str(tmp_path)]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert re.fullmatch(rf"error: cannot reach 127\.0\.0\.1:{port}: .*; check your connection\n", err)
+
+
+def test_check_release_not_found_names_the_foia_library_page(server, tmp_path, capsys):
+    fetch(server, tmp_path)
+    capsys.readouterr()
+    server.status = 404
+    code, out, err = check(server, tmp_path, capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {server.url} not found (404)") and len(err.splitlines()) == 1

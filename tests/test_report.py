@@ -226,3 +226,115 @@ def test_each_executed_notebook_is_exported_with_its_code(report_dir):
     assert [p.name for p in written] == ["01_first.html", "02_second.html"]
     text = written[0].read_text(encoding="utf-8")
     assert "HIDDEN_CODE_1" in text and "printed result 1" in text
+
+
+# --------------------------------------------------------------------------------------------
+# The reader's part: the answer first, charts with hover, sortable tables (report_reader.py)
+
+
+def run_outputs(folder: Path) -> Path:
+    """A run's CSVs, as 02_rates and 04_validate write them, for four courts and three months."""
+    folder.mkdir(parents=True)
+    rate = "pd_closures,completions,pd_rate,ci_low,ci_high"
+    (folder / "national.csv").write_text(f"start,end,{rate}\n2012-10-01,2012-12-31,60,1000,0.06,0.047,0.076\n")
+    (folder / "courts.csv").write_text(
+        f"base_city_code,court,state,{rate}\n"
+        'TUC,"Tucson, AZ",AZ,30,100,0.3,0.22,0.39\n'
+        'SEA,"Seattle, WA",WA,20,200,0.1,0.066,0.149\n'
+        'HOU,"Houston, TX",TX,10,650,0.015385,0.0084,0.0281\n'
+        'XYZ,"(unknown code XYZ)",,0,50,0.0,0.0,0.0711\n'
+    )
+    (folder / "months.csv").write_text(
+        f"month,fiscal_year,{rate}\n2012-10,2013,20,300,0.066667,0.0435,0.1008\n"
+        "2012-11,2013,40,700,0.057143,0.0423,0.0768\n2012-12,2013,0,0,,,\n"
+    )
+    (folder / "states.csv").write_text(f"state,{rate}\nAZ,30,100,0.3,0.22,0.39\n")
+    (folder / "circuits.csv").write_text(f"circuit,{rate}\n9,50,300,0.166667,0.129,0.212\n")
+    (folder / "fiscal_years.csv").write_text(
+        f"fiscal_year,period_start,period_end,partial,{rate}\n2013,2012-10-01,2012-12-31,True,60,1000,0.06,0.047,0.076\n"
+    )
+    (folder / "hearing_locations.csv").write_text(
+        f"hearing_loc_code,hearing_location,hearing_city,hearing_state,base_city_code,court,{rate}\n"
+        'TUC,TUCSON IMMIGRATION COURT,TUCSON,AZ,TUC,"Tucson, AZ",30,100,0.3,0.22,0.39\n'
+    )
+    (folder / "validation.csv").write_text(
+        "source,url,published,window_start,window_end,geography,metric,published_value,computed_value,difference,"
+        "tolerance,status,basis,detail,note\n"
+        "TRAC bulletin,u,2014-04-24,2012-10-01,2012-12-31,national,pd_rate_pct,6.0,6.0,0.0,±0.05,pass,national.csv,,\n"
+        "TRAC bulletin,u,2014-04-24,2012-10-01,2012-12-31,court:TUC,pd_rate_pct,26.0,30.0,4.0,±0.05,fail,"
+        "courts.csv TUC,,Tucson\n"
+        "TRAC report 278,u,2012-04,2011-10-01,2012-03-28,national,pd_closures,2609,,,exact,not computable,,"
+        "another window,\n"
+    )
+    return folder
+
+
+READER_PARAMETERS = {
+    "run": "testrun",
+    "start": "2012-10-01",
+    "end": "2012-12-31",
+    "pd_codes": "Y,M,I",
+    "excluded_codes": "C,T",
+    "case_types": "all",
+    "unit": "proceeding",
+    "min_completions": 100,
+}
+
+
+def test_the_report_opens_with_the_answer_built_from_the_runs_outputs(report_dir, tmp_path):
+    processed = run_outputs(tmp_path / "processed")
+    sample = SimpleNamespace(synthetic=True, release_label="sample.zip", manifest={"data_through": "2015-09-30"})
+    text = report.build_report(
+        report_dir,
+        report.notebooks_in(report_dir),
+        parameters=READER_PARAMETERS,
+        ingested=sample,
+        processed=processed,
+    ).read_text(encoding="utf-8")
+    plain = re.sub(r"<[^>]+>", "", text)
+
+    marks = ('class="pd-synthetic"', "<h2>The answer</h2>", "<h2>Figures</h2>", "<h2>Tables</h2>", ">About this run<")
+    order = [text.index(s) for s in (*marks, "Part 1 of 2")]
+    assert order == sorted(order)
+    assert "6.0% of the cases completed in immigration court from 2012-10-01 to 2012-12-31" in plain
+    assert "60 PD closures of 1,000 completions; 95% interval 4.7–7.6%" in plain
+    assert "PD closure = OTHER_COMP in {Y, M, I}; completions exclude OTHER_COMP C, T" in plain
+    # highest and lowest among the 3 courts with at least 100 completions; the 50-completion court is left out
+    answer = plain[plain.index("Highest and lowest courts") : plain.index("Validation against")]
+    assert answer.index("Tucson, AZ") < answer.index("Houston, TX")
+    assert "(unknown code XYZ)" not in answer and "Among the 3 courts with at least 100 completions" in answer
+    assert "1 pass, 1 fail, 1 not computable" in plain
+    assert "TRAC bulletin, court:TUC pd_rate_pct: published 26.0, computed 30.0 (Tucson)" in plain
+    assert "SYNTHETIC SAMPLE: these numbers come from generated data" in plain
+
+    # tables: every court, with rates as percentages beside counts and intervals
+    for table in ("courts", "hearing-locations", "states", "circuits", "fiscal-years", "months", "validation"):
+        assert f'id="pd-table-{table}"' in text
+    assert "(unknown code XYZ)" in text and "30.0%" in text and "22.0–39.0%" in text
+    # charts with hover; each library's JavaScript embedded once, nothing fetched
+    assert 'id="pd-chart-courts"' in text and 'id="pd-chart-months"' in text and "95% interval %{customdata[2]}" in text
+    assert text.count("window._itables_") >= 1 and text.count('injectModule("') == 1
+    assert len(re.findall(r"\* plotly\.js v\d", text)) == 1
+    assert not re.search(r"<script[^>]+src=", text, flags=re.I)
+    assert not re.search(r"<link[^>]+href=[\"']?https?://", text, re.I)
+
+
+def test_the_readers_part_gives_the_same_bytes_every_time(tmp_path):
+    reports = []
+    for attempt in ("one", "two"):
+        folder = tmp_path / attempt / "again"
+        folder.mkdir(parents=True)
+        executed_notebook(folder / "01_first.ipynb", 1)
+        processed = run_outputs(tmp_path / attempt / "processed")
+        reports.append(
+            report.build_report(
+                folder, report.notebooks_in(folder), parameters=READER_PARAMETERS, processed=processed
+            ).read_bytes()
+        )
+    assert reports[0] == reports[1]
+    assert b'class="pd-synthetic"' not in reports[0] and b"SYNTHETIC SAMPLE" not in reports[0]
+
+
+def test_without_the_runs_outputs_the_report_is_the_notebooks(report_dir, tmp_path):
+    text = report.build_report(report_dir, report.notebooks_in(report_dir), processed=tmp_path / "none").read_text()
+    assert "The answer" not in text and "pd-table-courts" not in text and "Notebook 1: tiny" in text

@@ -1,9 +1,13 @@
 """Download the EOIR case-data release zip, resumably, and record where it came from.
 
 `python -m pdclosures.download [--url URL] [--dest DIR] [--force] [--test-zip]` (backend of
-`make download`). The file is fetched into `<name>.part` (HTTP Range requests resume it, within a
-run and across runs), checked (size and zip central directory), and only then renamed to its final
-name. `<name>.download.json` beside it records its provenance; release.py reads it.
+`make download`; with `--check`, of `make check-release`). The file is fetched into `<name>.part`
+(HTTP Range requests resume it, within a run and across runs), checked (size and zip central
+directory), and only then renamed to its final name. `<name>.download.json` beside it records
+its provenance; release.py reads it.
+
+`check_release` (`make check-release`) asks the server for the current zip's size and date with a
+HEAD request, downloads nothing, and compares them with that record.
 """
 
 from __future__ import annotations
@@ -428,6 +432,109 @@ def _make_folder(folder: Path) -> None:
         raise ReleaseError(f"cannot create the download folder {folder}: {error.strerror}") from None
 
 
+# --------------------------------------------------------------------------------------------
+# make check-release: is the release on the server the one downloaded?
+
+CHECK_TIMEOUT_SECONDS = 30
+
+
+def check_release(url: str = DEFAULT_URL, dest: Path | str = DEFAULT_DEST) -> str:
+    """One line saying whether the release at `url` is the one recorded in `dest`.
+
+    "up to date" when the server's size and Last-Modified both match the download record,
+    "newer release published <date>" when either differs, "no release downloaded yet" when `dest`
+    holds no recorded download (the server is not asked). Raises ReleaseError, one line, when the
+    server cannot be reached or refuses. Nothing is downloaded: a HEAD request, or for a server
+    that refuses HEAD, a GET of the first byte."""
+    _check_url(url)
+    zip_path, record = _latest_record(url, Path(dest))
+    if record is None:
+        return f"no release downloaded yet in {dest} (make download fetches it)"
+    size, last_modified = _server_facts(url)
+    date = _iso_date(last_modified) or last_modified or "on an unknown date"
+    published = record.get("last_modified_date") or "on an unknown date"
+    ours = f"{zip_path.name}, published {published}, {record['size']:,} bytes"
+    if size == record.get("size") and _same_date(last_modified, record.get("last_modified")):
+        return f"up to date: {ours}"
+    server = f"{size:,} bytes" if size is not None else "size not given"
+    return f"newer release published {date} ({server}; yours: {ours}): make download FORCE=1 fetches it"
+
+
+def _latest_record(url: str, dest: Path) -> tuple[Path | None, dict | None]:
+    """The record of the zip `url` downloads to, else the newest record of any zip in `dest`
+    (EOIR may have moved the file since, under another name)."""
+    zip_path = destination(url, dest)
+    record = read_download_record(zip_path)
+    if record is not None:
+        return zip_path, record
+    found = []
+    for sidecar in sorted(dest.glob("*.download.json")) if dest.is_dir() else []:
+        candidate = sidecar.with_name(sidecar.name.removesuffix(".download.json"))
+        other = read_download_record(candidate)
+        if other is not None:
+            found.append((str(other.get("downloaded_at") or ""), candidate, other))
+    if not found:
+        return None, None
+    _, zip_path, record = max(found, key=lambda item: (item[0], item[1].name))
+    return zip_path, record
+
+
+def _server_facts(url: str) -> tuple[int | None, str | None]:
+    """(size in bytes, Last-Modified header) of the file at `url`, without downloading it."""
+    try:
+        response = _open_for_check(url, "HEAD", {})
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code not in (405, 501):
+            raise _check_error(url, error) from None
+        try:  # a server that refuses HEAD: ask for the first byte and read the total from Content-Range
+            response = _open_for_check(url, "GET", {"Range": "bytes=0-0"})
+        except urllib.error.HTTPError as retry_error:
+            retry_error.close()
+            raise _check_error(url, retry_error) from None
+    with response:
+        headers = response.headers
+        match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", "").strip())
+        length = match[3] if response.status == 206 and match else headers.get("Content-Length")
+        return (int(length) if length and length.isdigit() else None), headers.get("Last-Modified")
+
+
+def _open_for_check(url: str, method: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **headers})
+    try:
+        return urllib.request.urlopen(request, timeout=CHECK_TIMEOUT_SECONDS)
+    except urllib.error.HTTPError:
+        raise
+    except urllib.error.URLError as error:
+        raise _cannot_reach(url, error.reason) from None
+    except _NETWORK_ERRORS as error:
+        raise _cannot_reach(url, error) from None
+
+
+def _cannot_reach(url: str, reason: object) -> ReleaseError:
+    detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+    return ReleaseError(f"cannot reach {urlsplit(url).netloc}: {detail}; check your connection")
+
+
+def _check_error(url: str, error: urllib.error.HTTPError) -> ReleaseError:
+    if error.code == 404:
+        return ReleaseError(
+            f"{url} not found (404). EOIR moves the file from time to time: find the current "
+            f"'EOIR Case Data' link on the FOIA library page {FOIA_LIBRARY_PAGE} and pass it as URL=..."
+        )
+    return ReleaseError(f"{url}: HTTP error {error.code} {error.reason}")
+
+
+def _same_date(header: str | None, recorded: str | None) -> bool:
+    """Whether two Last-Modified headers name the same instant (the text may differ in form)."""
+    if header == recorded:
+        return True
+    try:
+        return parsedate_to_datetime(header) == parsedate_to_datetime(recorded)
+    except (TypeError, ValueError):
+        return False
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -447,7 +554,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--test-zip", action="store_true", help="also decompress every member to check its CRC (slow: minutes)"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="download nothing: say whether the server's release is the one downloaded in DEST (make check-release)",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        return run_command(lambda: print(check_release(args.url, args.dest)), interrupted="interrupted")
     return run_command(
         lambda: download(args.url, args.dest, force=args.force, test_members=args.test_zip),
         interrupted="interrupted: run the same command again to resume the download",

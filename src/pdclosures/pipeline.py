@@ -65,7 +65,7 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
                 _warn_about_coverage(values, staging["processed"], log)
         began = time.perf_counter()
         ingested = ingest.load_ingest(staging["processed"])
-        write_reports(staging["reports"], values, ingested)
+        write_reports(staging["reports"], values, ingested, staging["processed"])
         timings["report"] = round(time.perf_counter() - began, 2)
         timings["total"] = round(time.perf_counter() - started, 2)
         run_record.write_run_json(staging["processed"], values, release, ingested, timings)
@@ -95,13 +95,14 @@ def staged_outputs(paths: Paths, name: str):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_reports(reports: Path, values: dict, ingested: ingest.IngestResult) -> None:
-    """Each executed notebook as HTML, and report.html."""
+def write_reports(reports: Path, values: dict, ingested: ingest.IngestResult, processed: Path | None = None) -> None:
+    """Each executed notebook as HTML, and report.html (opening with the answer from the run's tables in
+    `processed`, when given)."""
     from . import report  # nbconvert: imported only once there is a report, so that a typo fails fast
 
     executed = report.notebooks_in(reports)
     report.export_notebooks(executed)
-    report.build_report(reports, executed, parameters=values, ingested=ingested)
+    report.build_report(reports, executed, parameters=values, ingested=ingested, processed=processed)
 
 
 def execute(notebook: Path, executed: Path, available: dict, paths: Paths, name: str) -> None:

@@ -1,10 +1,13 @@
 """reports/<RUN>/report.html: a run's executed notebooks in one offline HTML file, code hidden.
 
-The report is a header (the run, its window, release and parameters, and a warning when the
-release is the synthetic sample), then each notebook's text and outputs in order, exported once
-with nbconvert. It loads nothing from the network, and the same notebooks give the same bytes:
-the timestamps papermill and nbclient record are left out, and pandas' random table ids are
-numbered in order. Each executed notebook is also exported on its own, code included.
+The report is a header (the run, its window and release, and a warning when the release is the
+synthetic sample); then, when the run's outputs are given, the reader's part built from them
+(report_reader.py: the answer, charts with hover, sortable and searchable tables); then the
+run's parameters; then each notebook's text and outputs in order, exported once with nbconvert.
+It loads nothing from the network (the table and chart libraries' JavaScript is embedded), and
+the same notebooks and outputs give the same bytes: the timestamps papermill and nbclient record
+are left out, and pandas' random table ids are numbered in order. Each executed notebook is also
+exported on its own, code included.
 
 CLI (``make report``): ``python -m pdclosures.report reports/<RUN>`` rebuilds report.html from the
 executed notebooks in that folder, with the run's parameters and release from data/processed/<RUN>/.
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import ingest
+from . import ingest, report_reader
 from .errors import ReleaseError, UserError
 
 REPORT_NAME = "report.html"
@@ -81,11 +84,13 @@ def build_report(
     *,
     parameters: dict | None = None,
     ingested: ingest.IngestResult | None = None,
+    processed: Path | None = None,
 ) -> Path:
     """Write report_dir/report.html from the executed notebooks, in the order given.
 
     `parameters` are the run's (run.json's); without them, those papermill injected into the notebooks.
-    `ingested` names the release and says whether it is the synthetic sample."""
+    `ingested` names the release and says whether it is the synthetic sample. `processed` is the
+    run's output folder (its CSVs): the reader's part (the answer, charts, tables) is built from it."""
     from nbconvert import HTMLExporter
 
     report_dir = Path(report_dir)
@@ -106,7 +111,11 @@ def build_report(
     )
     run = str(parameters.get("run") or report_dir.name)
     combined.metadata["title"] = f"PD closures report \u2014 {run}"
-    combined.cells.append(_header_cell(run, parameters, ingested, loaded))
+    combined.cells.append(_header_cell(run, parameters, ingested))
+    if report_reader.available(processed):
+        outputs = report_reader.Outputs(processed, parameters, ingested)
+        combined.cells.append(_html_cell(report_reader.reader_html(outputs)))
+    combined.cells.append(_about_cell(parameters, loaded))
     for number, (path, notebook) in enumerate(loaded, 1):
         combined.cells.append(
             nbformat.v4.new_markdown_cell(
@@ -140,7 +149,14 @@ def _read(path: Path) -> nbformat.NotebookNode:
         raise UserError(f"{path}: not a readable notebook ({type(error).__name__})") from None
 
 
-def _header_cell(run: str, parameters: dict, ingested, loaded) -> nbformat.NotebookNode:
+def _html_cell(text: str) -> nbformat.NotebookNode:
+    """A cell that shows `text` as HTML (its code hidden like every cell's)."""
+    return nbformat.v4.new_code_cell(
+        "", outputs=[nbformat.v4.new_output("display_data", data={"text/html": text, "text/plain": ""})]
+    )
+
+
+def _header_cell(run: str, parameters: dict, ingested) -> nbformat.NotebookNode:
     lines = [f"# Prosecutorial-discretion closures in immigration court: run `{run}`", ""]
     if ingested is not None and ingested.synthetic:
         lines += [
@@ -156,7 +172,16 @@ def _header_cell(run: str, parameters: dict, ingested, loaded) -> nbformat.Noteb
             f"**Release:** {html.escape(ingested.release_label)} "
             f"(data through {ingested.manifest.get('data_through') or 'unknown'})."
         )
-    lines += ["", "Code is hidden; each part below is one of the run's notebooks, executed.", ""]
+    return nbformat.v4.new_markdown_cell("\n".join(lines))
+
+
+def _about_cell(parameters: dict, loaded) -> nbformat.NotebookNode:
+    lines = [
+        "## About this run",
+        "",
+        "Code is hidden; each part below is one of the run's notebooks, executed.",
+        "",
+    ]
     shown = {key: value for key, value in parameters.items() if not key.endswith("_dir")}  # staging paths
     if shown.get("release"):
         shown["release"] = Path(str(shown["release"])).name
@@ -228,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_facts(processed: Path) -> dict:
-    """The parameters (run.json) and release (ingest.json) of a published run, where there are."""
-    facts = {}
+    """The parameters (run.json), release (ingest.json) and outputs of a published run, where there are."""
+    facts = {"processed": processed}
     if (processed / "run.json").is_file():
         facts["parameters"] = json.loads((processed / "run.json").read_text())["parameters"]
     try:
