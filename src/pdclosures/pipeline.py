@@ -20,8 +20,10 @@ from .errors import ParameterError, ReleaseError, UserError, run_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KERNEL = "python3"
-# Quiet kernels: without it, ipykernel warns on every start that its local TCP ports are unencrypted.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# Quiet kernels: ipykernel warns on every start that its local TCP ports are unencrypted, and logs an
+# "ERROR | KeyboardInterrupt caught in kernel" when papermill stops it after the last cell. A failed
+# cell still reaches the user, through papermill, as one line.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # Errors raised inside a notebook that are the user's to fix: re-raised as one line, no .failed copy.
 USER_ERRORS = {cls.__name__: cls for cls in (UserError, ParameterError, ReleaseError)}
 
