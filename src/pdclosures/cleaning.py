@@ -283,12 +283,6 @@ def realign(fields: list[str], header: list[str]) -> Realignment | None:
     return None
 
 
-def realign_shifted_fields(fields: list[str], header: list[str]) -> list[str] | None:
-    """realign()'s fields, or None."""
-    fixed = realign(fields, header)
-    return None if fixed is None else fixed.fields
-
-
 def realign_or_reason(fields: list[str], header: list[str]) -> tuple[Realignment | None, str | None]:
     """A line with the wrong number of fields: (realignment, None) or (None, why quarantined)."""
     fixed = realign(fields, header)
@@ -376,10 +370,17 @@ def reduce_lookup(frame, table: str, accounting: TableAccounting | None = None):
     )
     repeated = ranked.duplicated(keys, keep=False)
     if accounting is not None and repeated.any():
-        accounting.issues[("+".join(keys), REPEATED_KEY)] += int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
-        dropped = int(repeated.sum()) - int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
-        accounting.issues[("+".join(keys), "rows dropped as repeats of a kept key")] += dropped
+        repeated_keys = int(ranked.loc[repeated, keys].drop_duplicates().shape[0])
+        accounting.issues[("+".join(keys), REPEATED_KEY)] += repeated_keys
+        accounting.issues[("+".join(keys), "rows dropped as repeats of a kept key")] += (
+            int(repeated.sum()) - repeated_keys
+        )
     kept = ranked.drop_duplicates(keys, keep="first").drop(columns=list(order.columns))
+    if accounting is not None and table == release_format.HLOC_TABLE:
+        # A hearing code kept once per court (IAD): counted, as the join on code and court needs it.
+        shared = int((kept.groupby("HEARING_LOC_CODE").size() > 1).sum())
+        if shared:
+            accounting.issues[("HEARING_LOC_CODE", SHARED_HLOC_CODE)] += shared
     return kept.reset_index(drop=True)
 
 

@@ -269,23 +269,17 @@ def _request(url: str, partial: _PartialFile, headers: dict[str, str]) -> http.c
 
 
 def _http_error(url: str, error: urllib.error.HTTPError, partial: _PartialFile) -> Exception:
-    if error.code == 404:
-        return ReleaseError(
-            f"{url} not found (404). EOIR moves the file from time to time: find the current "
-            f"'EOIR Case Data' link on the FOIA library page {FOIA_LIBRARY_PAGE} and pass it as URL=..."
-        )
     if error.code == 416:  # the .part does not fit the server's file: start over
         partial.discard()
         return _AttemptFailed(f"{url}: the server cannot resume the partial download (416)")
     if error.code >= 500:
         return _AttemptFailed(f"{url}: server error {error.code} {error.reason}", "; try again later")
-    return ReleaseError(f"{url}: HTTP error {error.code} {error.reason}")
+    return _check_error(url, error)  # 404 and the rest: the same words as make check-release
 
 
 def _unreachable(url: str, reason: object, partial: _PartialFile) -> _AttemptFailed:
-    detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
     kept = f" ({partial.size():,} bytes kept in {partial.path})" if partial.size() else ""
-    return _AttemptFailed(f"cannot reach {urlsplit(url).netloc}: {detail}", f"; check your connection{kept}")
+    return _AttemptFailed(_cannot_reach_text(url, reason), f"; check your connection{kept}")
 
 
 def _check_continuation(url: str, response: http.client.HTTPResponse, partial: _PartialFile, offset: int) -> None:
@@ -512,8 +506,12 @@ def _open_for_check(url: str, method: str, headers: dict[str, str]) -> http.clie
 
 
 def _cannot_reach(url: str, reason: object) -> ReleaseError:
+    return ReleaseError(_cannot_reach_text(url, reason) + "; check your connection")
+
+
+def _cannot_reach_text(url: str, reason: object) -> str:
     detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-    return ReleaseError(f"cannot reach {urlsplit(url).netloc}: {detail}; check your connection")
+    return f"cannot reach {urlsplit(url).netloc}: {detail}"
 
 
 def _check_error(url: str, error: urllib.error.HTTPError) -> ReleaseError:

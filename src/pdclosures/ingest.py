@@ -181,10 +181,6 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
         for table, filename in LOOKUP_FILES.items():
             frame, accounting, quarantined = read_lookup(release, table)
             frame = cleaning.reduce_lookup(frame, table, accounting)
-            if table == release_format.HLOC_TABLE:
-                shared = int((frame.groupby("HEARING_LOC_CODE").size() > 1).sum())
-                if shared:
-                    accounting.issues[("HEARING_LOC_CODE", cleaning.SHARED_HLOC_CODE)] += shared
             frame.to_parquet(staging / filename, index=False)
             cleaning.write_quarantine(staging / "quarantine" / f"{table}.tsv", quarantined)
             accountings.append(accounting)
@@ -209,7 +205,7 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "data_from": data_range[0],
             "data_through": data_range[1],
             "synthetic": release.synthetic,
-            "checksum_sha256": release.checksum({release.member(table): digest} if digest else None),
+            "checksum_sha256": release.checksum({release.member(table): digest}),
             "checksum_of": release.checksum_of,
             "fingerprint": fingerprint,
             "members": {table: release.member(table) for table in release_format.TABLES},
@@ -537,9 +533,10 @@ def _quarantine_bad_ids(bad_ids: list[tuple], text: bytes, header: list[str], li
         fields = line.split(release_format.DELIMITER) if line else [""] * len(header)
         found_in = kept
         if len(fields) != len(header):
-            fields, found_in = cleaning.realign_shifted_fields(fields, header), realigned
-            if fields is None:
+            fixed = cleaning.realign(fields, header)
+            if fixed is None:
                 continue
+            fields, found_in = fixed.fields, realigned
         if not all(cleaning.id_is_whole_number(fields[i]) for i in id_positions):
             found_in.append((number, line))
     found = kept + realigned

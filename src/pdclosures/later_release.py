@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import definition, release_format
+from . import cleaning, definition, release_format
 from .errors import ReleaseError, run_command
 from .params import DEFAULTS
 from .release import SYNTHETIC_MARKER, open_release, sha256_file
@@ -40,7 +40,7 @@ SHARES = {"removed": 0.015, "recoded": 0.005, "date_moved": 0.01, "court_changed
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 DATE = re.compile(rb"^(\d{4})-(\d{2})-(\d{2}) 00:00:00\.000$")
 CODE = re.compile(rb"^[A-Z0-9]*$")
-ID = re.compile(rb"^[0-9]{1,18}$")
+ID = re.compile(rb"^[0-9]{1,%d}$" % cleaning.MAX_ID_DIGITS)
 
 
 def _date(field: bytes) -> dt.date | None | bool:
@@ -54,7 +54,7 @@ def _date(field: bytes) -> dt.date | None | bool:
         day = dt.date(*(int(g) for g in match.groups()))
     except ValueError:
         return False
-    return day if day.year > 1900 else False
+    return day if day.year > cleaning.LAST_JUNK_YEAR else False
 
 
 def _stamp(day: dt.date) -> bytes:
