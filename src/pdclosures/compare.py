@@ -69,7 +69,7 @@ class Comparison:
         for side, ingested in (("old", self.old), ("new", self.new)):
             path = rates.sql_path(ingested.proceedings_path)
             self.con.execute(f"CREATE VIEW {side}_p AS SELECT * FROM read_parquet('{path}')")
-            base_city = rates.sql_path(ingested.lookup_path("tblLookupBaseCity"))
+            base_city = rates.sql_path(ingested.lookup_path(release_format.BASE_CITY_TABLE))
             self.con.execute(f"CREATE VIEW {side}_b AS SELECT * FROM read_parquet('{base_city}')")
         self._diff_built = False
 
@@ -89,13 +89,10 @@ class Comparison:
             counts = self.con.execute(f"""SELECT coalesce(sum(pd_closures), 0)::BIGINT AS pd_closures,
                                                  coalesce(sum(completions), 0)::BIGINT AS completions
                                           FROM ({self._court_counts(side)})""").df()
-            facts = ingested.manifest
-            counts.insert(0, "end", self.window.end.isoformat())
-            counts.insert(0, "start", self.window.start.isoformat())
+            counts = rates.national_row(counts, self.window)
             for position, column in enumerate(RELEASE_COLUMNS):
-                value = side if column == "release" else facts.get(column, "")
-                counts.insert(position, column, value)
-            rows.append(rates.add_rates(counts))
+                counts.insert(position, column, side if column == "release" else ingested.manifest.get(column, ""))
+            rows.append(counts)
         frame = pd.concat(rows, ignore_index=True)
         old, new = frame.iloc[0], frame.iloc[1]
         difference = {column: "" for column in RELEASE_COLUMNS}
@@ -131,8 +128,7 @@ class Comparison:
             GROUP BY 1""").df()
         frame["court"] = rates.court_names(frame)
         for side in ("old", "new"):
-            n = frame[f"completions_{side}"].to_numpy()
-            frame[f"pd_rate_{side}"] = np.where(n > 0, frame[f"pd_closures_{side}"] / np.maximum(n, 1), np.nan)
+            frame[f"pd_rate_{side}"] = rates.rate(frame[f"pd_closures_{side}"], frame[f"completions_{side}"])
         frame["pd_closures_change"] = frame["pd_closures_new"] - frame["pd_closures_old"]
         frame["completions_change"] = frame["completions_new"] - frame["completions_old"]
         frame["pd_rate_change"] = frame["pd_rate_new"] - frame["pd_rate_old"]

@@ -49,6 +49,7 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
     ingest.preflight(release, params.parse_courts(values["courts"]))  # before any folder is touched
     name = values["run"]
     timings: dict[str, float] = {}
+    ingested = None
     started = time.perf_counter()
     with staged_outputs(paths, name) as (staging, finals):
         available = {
@@ -64,9 +65,10 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
             execute(notebook, staging["reports"] / notebook.name, available, paths, name)
             timings[notebook.stem] = round(time.perf_counter() - began, 2)
             if notebook.stem.startswith("01_"):
-                _warn_about_coverage(values, staging["processed"], log)
+                ingested = ingest.load_ingest(staging["processed"])  # read once: only 01 writes it
+                _warn_about_coverage(values, ingested.manifest, log)
         began = time.perf_counter()
-        ingested = ingest.load_ingest(staging["processed"])
+        ingested = ingested or ingest.load_ingest(staging["processed"])
         write_reports(staging["reports"], values, ingested, staging["processed"])
         timings["report"] = round(time.perf_counter() - began, 2)
         timings["total"] = round(time.perf_counter() - started, 2)
@@ -140,8 +142,7 @@ def _failure(notebook: Path, error: Exception, staged_reports: Path, paths: Path
     return UserError(f"{notebook.name} failed ({ename}: {detail}); the executed notebook is in {shown(failed, paths)}/")
 
 
-def _warn_about_coverage(values: dict, processed: Path, log) -> None:
-    manifest = ingest.load_ingest(processed).manifest
+def _warn_about_coverage(values: dict, manifest: dict, log) -> None:
     warning = params.coverage_warning(params.parse_window(values["start"], values["end"]), manifest)
     if warning:
         log(f"[{values['run']}] {warning}")

@@ -56,10 +56,23 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     frame["pd_closures"] = frame["pd_closures"].fillna(0).astype("int64")
     frame["completions"] = frame["completions"].fillna(0).astype("int64")
     completions = frame["completions"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frame["pd_rate"] = np.where(completions > 0, frame["pd_closures"] / np.maximum(completions, 1), np.nan)
+    frame["pd_rate"] = rate(frame["pd_closures"], completions)
     frame["ci_low"], frame["ci_high"] = wilson_interval(frame["pd_closures"], completions)
     return frame
+
+
+def rate(pd_closures, completions):
+    """PD closures over completions; NaN where there are no completions."""
+    n = np.asarray(completions)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.asarray(pd_closures) / np.maximum(n, 1), np.nan)
+
+
+def national_row(counts: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """A row like national.csv from one row of pd_closures and completions over the window."""
+    counts.insert(0, "end", window.end.isoformat())
+    counts.insert(0, "start", window.start.isoformat())
+    return add_rates(counts)
 
 
 class RateCalculator:
@@ -157,9 +170,7 @@ class RateCalculator:
 
     def national_row(self, counts: pd.DataFrame) -> pd.DataFrame:
         """A row like national.csv from one row of pd_closures and completions over this window."""
-        counts.insert(0, "end", self.window.end.isoformat())
-        counts.insert(0, "start", self.window.start.isoformat())
-        return add_rates(counts)
+        return national_row(counts, self.window)
 
     def national(self) -> pd.DataFrame:
         return self.national_row(self._summed())

@@ -24,6 +24,8 @@ import pandas as pd
 
 from . import params
 from .rates import percent
+from .run_record import SYNTHETIC_WARNING
+from .validation import summary as validation_summary
 
 # Tables of the report: (file, heading, the columns shown and their headings, sentence under the heading)
 RATE_COLUMNS = {
@@ -69,7 +71,6 @@ VALIDATION_COLUMNS = {
     "detail": "Detail",
     "note": "Note",
 }
-SYNTHETIC_WARNING = "SYNTHETIC SAMPLE: these numbers come from generated data, not from EOIR records."
 SHOWN_COURTS = 3  # highest and lowest, each
 
 CSS = """
@@ -95,6 +96,7 @@ class Outputs:
 
     def __init__(self, processed: Path, parameters: dict | None = None, ingested=None):
         self.processed = Path(processed)
+        self._tables: dict[str, pd.DataFrame | None] = {}
         record = self._run_json()
         self.parameters = dict(record.get("parameters") or parameters or {})
         self.synthetic = bool(getattr(ingested, "synthetic", False) or record.get("synthetic_sample"))
@@ -108,11 +110,13 @@ class Outputs:
             return {}
 
     def table(self, name: str) -> pd.DataFrame | None:
-        path = self.processed / name
-        if not path.is_file():
-            return None
-        text = ["circuit", "base_city_code", "hearing_loc_code", "published_value", "computed_value", "difference"]
-        return pd.read_csv(path, dtype=dict.fromkeys(text, str))  # values as the CSV writes them
+        """A table of the run, read once (callers filter or copy it, never change it)."""
+        if name not in self._tables:
+            path = self.processed / name
+            text = ["circuit", "base_city_code", "hearing_loc_code", "published_value", "computed_value", "difference"]
+            # values as the CSV writes them
+            self._tables[name] = pd.read_csv(path, dtype=dict.fromkeys(text, str)) if path.is_file() else None
+        return self._tables[name]
 
     @property
     def min_completions(self) -> int:
@@ -205,8 +209,7 @@ def _validation_html(outputs: Outputs) -> str:
     validation = outputs.table("validation.csv")
     if validation is None:
         return "<h3>Validation against TRAC's published figures</h3><p>Not run.</p>"
-    counts = validation["status"].value_counts()
-    summary = ", ".join(f"{counts.get(status, 0)} {status}" for status in ("pass", "fail", "not computable"))
+    summary = ", ".join(f"{n} {status}" for status, n in validation_summary(validation).items())
     parts = [
         "<h3>Validation against TRAC's published figures</h3>",
         f"<p>{summary} (of {len(validation)} published figures; a figure for another window is not computable "

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, ingest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SYNTHETIC_WARNING = "SYNTHETIC SAMPLE: these numbers come from generated data, not from EOIR records."
 # Recorded in run.json, beside the runtime dependencies pyproject.toml declares.
 RECORDED = ["duckdb", "pyarrow", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "ipykernel"]
 # The release's facts that run.json repeats from the ingest record.
@@ -60,7 +61,7 @@ def write_record(processed: Path, record: dict, timings: dict, synthetic: bool) 
         "finished_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if synthetic:
-        record["warning"] = "SYNTHETIC SAMPLE: these numbers come from generated data, not from EOIR records."
+        record["warning"] = SYNTHETIC_WARNING
     path = processed / "run.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
