@@ -277,12 +277,13 @@ def drive(release: Path, out: Path, smoke: bool, repeat: int = 3) -> int:
         for name in _STABLE_KEYS
         if len({json.dumps(r.get(name), sort_keys=True) for r in variant_runs if name in r}) > 1
     ]
-    problems += check_counts(results, release)
+    problems += check_counts(results, release, later)
     goals = check_goals(results)
     out.parent.mkdir(parents=True, exist_ok=True)
-    latest = latest_run(results, goals, problems, release, smoke)
+    table_bytes = _table_path(str(release)).stat().st_size
+    latest = latest_run(results, goals, problems, release, smoke, table_bytes)
     out.with_suffix(".json").write_text(json.dumps(latest, indent=1) + "\n")
-    report = render(results, goals, release, problems, smoke)
+    report = render(results, goals, release, problems, smoke, table_bytes)
     out.write_text(report)
     print(report)
     return 1 if problems else 0
@@ -391,7 +392,7 @@ def check_goals(results: dict) -> list[tuple[str, str, bool]]:
     ]
 
 
-def latest_run(results: dict, goals: list, problems: list[str], release: Path, smoke: bool) -> dict:
+def latest_run(results: dict, goals: list, problems: list[str], release: Path, smoke: bool, table_bytes: int) -> dict:
     """What results.json keeps: this run's figures (not the history, not the per-court counts)."""
     kept = ("wall_seconds", "wall_runs", "peak_rss_mb", "rates_seconds", "import_seconds")
     return {
@@ -401,7 +402,7 @@ def latest_run(results: dict, goals: list, problems: list[str], release: Path, s
         "release": {
             "path": str(release),
             "proceeding_lines": results["a"]["accounting"]["lines"],
-            "table_bytes": _table_bytes(release),
+            "table_bytes": table_bytes,
         },
         "variants": {key: {name: result[name] for name in kept if name in result} for key, result in results.items()},
         "goals": [{"goal": goal, "measured": measured, "met": met} for goal, measured, met in goals],
@@ -414,20 +415,16 @@ def latest_run(results: dict, goals: list, problems: list[str], release: Path, s
     }
 
 
-def _table_bytes(release: Path) -> int:
-    return sum(p.stat().st_size for p in release.rglob("*") if p.is_file() and p.name.lower() == "b_tblproceeding.csv")
-
-
-def check_counts(results: dict, release: Path) -> list[str]:
+def check_counts(results: dict, release: Path, later: Path) -> list[str]:
     """Every variant's national and per-court counts must agree; return what does not."""
     problems = []
     reference = results["a"]["without_repaired"]
     for key in ["d_all", "d_usecols", "e", "d_usecols_utf8", "e_utf8"]:
         if key in results and results[key]["without_repaired"] != reference:
             problems.append(f"({key}) counts differ from the pipeline's on the same lines")
-    later = release.with_name(release.name + "-later") / "manifest.json"
-    if "g" in results and later.is_file():
-        planted = json.loads(later.read_text())["truth"]
+    later_manifest = later / "manifest.json"
+    if "g" in results and later_manifest.is_file():
+        planted = json.loads(later_manifest.read_text())["truth"]
         for name in ("proceedings_diff", "national_difference"):
             if results["g"].get(name) != planted[name]:
                 problems.append(f"(g) {name} {results['g'].get(name)} != the later release's planted {planted[name]}")
@@ -481,7 +478,7 @@ LABELS = {
 }
 
 
-def render(results: dict, goals: list, release: Path, problems: list[str], smoke: bool) -> str:
+def render(results: dict, goals: list, release: Path, problems: list[str], smoke: bool, table_bytes: int) -> str:
     a, e = results["a"], results["e"]
     table = ["| variant | wall (s), median | each run (s) | peak RSS (MB) | × (e) |", "|---|---:|---:|---:|---:|"]
     for key, label in LABELS.items():
@@ -497,7 +494,7 @@ def render(results: dict, goals: list, release: Path, problems: list[str], smoke
         "# Benchmark results" + (" (smoke run on a small release: goals not meaningful)" if smoke else ""),
         "",
         f"Run {dt.date.today().isoformat()} with `make bench` on a SYNTHETIC full-scale release made by "
-        f"`make bench-data` ({accounting['lines']:,} proceeding lines, {_table_bytes(release) / 1e9:.2f} GB of "
+        f"`make bench-data` ({accounting['lines']:,} proceeding lines, {table_bytes / 1e9:.2f} GB of "
         "B_TblProceeding text).",
         f"Machine: {os.cpu_count()} cores, {_memory_gb():.0f} GB memory, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}.",

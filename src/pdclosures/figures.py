@@ -216,6 +216,11 @@ def _axis_max(percents) -> float:
     return float(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top)[-1])
 
 
+def _count_axis(axis) -> None:
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+
 def _percent_axis(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}%"))
 
@@ -654,8 +659,7 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
     top.bar(m["middle"], m["pd_closures"], width=24, color=BLUE, zorder=2)
     top.set_ylabel("PD closures per month")
-    top.yaxis.set_major_locator(MaxNLocator(integer=True))
-    top.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    _count_axis(top.yaxis)
     top.set_ylim(0, max(1, m["pd_closures"].max()) * 1.12)
     bottom.fill_between(
         counted["middle"],
@@ -801,8 +805,7 @@ def fiscal_years(fiscal_years: pd.DataFrame, ctx: Context) -> Figure:
     for xi, n in zip(x, d["pd_closures"]):
         closures.text(xi, n, count(n), ha="center", va="bottom", fontsize=size, rotation=turn, color=DARK)
     closures.set(title="PD closures (count)", ylabel="PD closures")
-    closures.yaxis.set_major_locator(MaxNLocator(integer=True))
-    closures.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    _count_axis(closures.yaxis)
     percent = d["pd_rate"].fillna(0) * 100
     rates.bar(x, percent, **style)
     counted = (d["completions"] > 0).to_numpy()
@@ -817,11 +820,11 @@ def fiscal_years(fiscal_years: pd.DataFrame, ctx: Context) -> Figure:
     )
     top = _axis_max(list(d["ci_high"] * 100))
     rates.set_ylim(0, top * 1.12)
-    for xi, value, high, n in zip(x, percent, d["ci_high"].fillna(0) * 100, d["completions"]):
+    for xi, value, high, rate in zip(x, percent, d["ci_high"].fillna(0) * 100, d["pd_rate"]):
         rates.text(
             xi,
             max(value, high) + top * 0.015,
-            f"{value:.1f}%" if n else "n/a",
+            pct(rate),
             ha="center",
             va="bottom",
             fontsize=size,
@@ -853,7 +856,8 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: Context) 
     """PD rate by state of the court and by federal circuit: two ranked panels with rows of the same height."""
     if not (_has_data(states) or _has_data(circuits)):
         return _no_data_figure(ctx, "PD closure rate by state and by federal circuit")
-    rate = _rate(states if _has_data(states) else circuits)
+    overall = states if _has_data(states) else circuits
+    rate = _rate(overall)
     panels = []
     for frame, key, label, name in (
         (states, "state", _state_label, "By state of the court"),
@@ -871,7 +875,7 @@ def states_circuits(states: pd.DataFrame, circuits: pd.DataFrame, ctx: Context) 
             f"Across states, PD closure rates ranged from {pct(low['pd_rate'])} ({low['label']}) "
             f"to {pct(high['pd_rate'])} ({high['label']})"
         )
-    elif (states if _has_data(states) else circuits)["pd_closures"].sum() == 0:
+    elif overall["pd_closures"].sum() == 0:
         title = "No PD closures in any state or circuit in this window"
     else:
         title = f"PD closures were {pct(rate)} of completed {ctx.units} {ctx.overall_phrase}"

@@ -535,13 +535,12 @@ def _hloc_rows() -> list[list[str]]:
 # When each OTHER_COMP code entered the lookup. SYNTHETIC dates: the PD codes around the
 # Morton memo (June 2011) and the in-court PD programme (2012); the rest with the 1997 system.
 OTHER_COMP_CREATED = {"Y": "2011-11-17", "I": "2011-11-17", "M": "2012-06-04"}
-NOT_FINAL_OTHER_COMP = {"C", "T", "A", "Y", "M", "K", "P"}  # the case can go on after these
 
 
 def _decision_rows() -> list[list[str]]:
     rows = []
 
-    def add(case_type, code, description, decision_type, final, active, created):
+    def add(case_type, code, description, decision_type, active, created):
         values = {
             "idnCourtDecision": str(len(rows) + 1),
             "strCaseType": case_type,
@@ -559,14 +558,13 @@ def _decision_rows() -> list[list[str]]:
     for case_type, _, _ in CASE_TYPES:
         group = case_type if case_type in MERITS_DECISIONS else "OTHER"
         for code, description, _ in MERITS_DECISIONS[group]:
-            add(case_type, code, description, "C", "Y", "1", "1997-04-01")
+            add(case_type, code, description, "C", "1", "1997-04-01")
         for code, meaning in OTHER_COMP_MEANINGS.items():
             if case_type == "EXC" and code == "O":  # the real lookups sometimes break a description
                 meaning = "Other administrative completion\r\n(legacy exclusion case)"
-            final = "N" if code in NOT_FINAL_OTHER_COMP else "Y"
-            add(case_type, code, meaning, "O", final, "1", OTHER_COMP_CREATED.get(code, "1997-04-01"))
+            add(case_type, code, meaning, "O", "1", OTHER_COMP_CREATED.get(code, "1997-04-01"))
     # An inactive row repeating an active (code, case type) key, as the real table has.
-    add("RMV", "Y", "Prosecutorial Discretion (superseded)", "O", "N", "0", "2011-08-18")
+    add("RMV", "Y", "Prosecutorial Discretion (superseded)", "O", "0", "2011-08-18")
     return rows
 
 
