@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import cleaning, release_format
+from . import cleaning, database, release_format
 from .cleaning import TableAccounting
 from .errors import ParameterError, ReleaseError
 from .release import Release, iter_line_chunks, open_release, require_columns, split_header
@@ -77,6 +77,11 @@ class IngestResult:
     def has_lookup(self, table: str) -> bool:
         """Whether the release had this lookup (the optional ones may be missing: codes stay codes)."""
         return table not in self.manifest.get("lookups_missing", []) and self.lookup_path(table).exists()
+
+    @property
+    def database_path(self) -> Path:
+        """eoir.duckdb: SQL on the cleaned release (database.connect opens it read-only)."""
+        return self.cache_dir / database.DATABASE_FILE
 
     @property
     def synthetic(self) -> bool:
@@ -212,6 +217,7 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             accounting.check()
         quality = [row for a in accountings for row in a.quality_rows()]
         quality += _missing_lookup_rows(staging / PROCEEDINGS_FILE, missing)
+        database.build(staging, PROCEEDINGS_FILE, LOOKUP_FILES)  # views over the files above: no copy
         manifest = {
             "cache_version": CACHE_VERSION,
             "release_id": release_id,
