@@ -16,6 +16,7 @@ from pdclosures.errors import ReleaseError
 DECISIONS = [  # (case type, code, type, description): D means different things in RMV and DEP
     ("RMV", "Y", "O", "Prosecutorial Discretion - Admin Close"),
     ("RMV", "C", "O", "Change of Venue"),
+    ("RMV", "X", "O", "ZERO BOND"),  # X is also a decision (strDecType C): both rows stay
     ("RMV", "X", "C", "Removal"),
     ("RMV", "D", "C", "Deny"),
     ("RMV", "U", "C", "Dismissed by IJ"),
@@ -136,6 +137,13 @@ def test_labels_are_decoded_per_case_type_and_court(built):
         "(no hearing location code)",
     )
     assert (rows[6]["other_completion"], rows[6]["case_type_name"]) == (None, None)  # AOL: no lookup rows
+
+
+def test_the_decision_lookup_keeps_its_c_and_o_rows_for_one_letter(built):
+    rows = database.connect(built).execute(
+        "SELECT strDecType, strDecDescription FROM decisions WHERE strCaseType = 'RMV' AND strDecCode = 'X' ORDER BY 1"
+    )
+    assert rows.fetchall() == [("C", "Removal"), ("O", "ZERO BOND")]
 
 
 def test_court_and_hearing_location_match_the_rate_tables(built):
