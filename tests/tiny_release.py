@@ -184,7 +184,9 @@ def write_release(
     """Write a release (a zip, a Deflate64 zip, or a folder) with the given B_TblProceeding data lines.
 
     The layout is the current one (April 2026): data tables directly in `folder` ("EOIR Case Data/"),
-    lookups in its Lookup/; data_folder="Data/" gives the older layout with a Data/ folder."""
+    lookups in its Lookup/; data_folder="Data/" gives the older layout with a Data/ folder. Every
+    lookup of lookup_tables() is written, the three optional ones too; drop_tables leaves tables out
+    (e.g. (release_format.NATIONALITY_TABLE,) for a release without that lookup)."""
     files = {}
     if isinstance(proceeding_lines, bytes):
         files[f"{data_folder}{release_format.PROCEEDING_TABLE}.csv"] = proceeding_lines
