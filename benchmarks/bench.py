@@ -527,7 +527,7 @@ LABELS = {
     "c": "(c) pipeline, whole notebook chain (`make all`), new window, from the cache",
     "f": "(f) `make all` on the synthetic sample, first run (builds its cache)",
     "g": "(g) `make compare` of the release and a later one derived from it, both caches built",
-    "e": "(e) bare DuckDB pass over the TSV (the floor)",
+    "e": "(e) bare DuckDB pass over the TSV, reading the columns the cache keeps (the floor)",
     "d_usecols": "(d) pandas read_csv + groupby, usecols (baseline, no goal)",
     "d_all": "(d) pandas read_csv + groupby, all columns (baseline, no goal)",
     "d_usecols_utf8": "(d′) for reference: (d) usecols reading UTF-8 instead of latin-1",
