@@ -55,31 +55,13 @@ RELEASE_ROOT = "EOIR Case Data"
 README_NAME = "SYNTHETIC_SAMPLE_README.txt"
 MANIFEST_NAME = "sample_manifest.json"
 COUNT_NAME = "Count.txt"
-# Lookups that decode the nationality, custody and language codes (real names and headers of the
-# release's tables: deportationdata/eoir's lookup dump).
-NATIONALITY_TABLE = "tblLookupNationality"
-CUSTODY_TABLE = "tblLookupCustodyStatus"
-LANGUAGE_TABLE = "tblLanguage"
-NATIONALITY_COLUMNS = [
-    "ID",
-    "NAT_CODE",
-    "NAT_NAME",
-    "NAT_COUNTRY_NAME",
-    "NAT_NACARA_COUNTRY",
-    "datCreatedOn",
-    "datModifiedOn",
-    "blnActive",
-]
-CUSTODY_COLUMNS = [
-    "idnCustodyStatus",
-    "strCode",
-    "strSelecBoxVal",
-    "strDescription",
-    "blnActive",
-    "datCreatedOn",
-    "datModifiedOn",
-]
-LANGUAGE_COLUMNS = ["idnLang", "strCode", "strDescription", "datCreatedOn", "datModifiedOn", "blnActive"]
+# The optional lookups that decode the nationality, custody and language codes.
+NATIONALITY_TABLE = release_format.NATIONALITY_TABLE
+CUSTODY_TABLE = release_format.CUSTODY_TABLE
+LANGUAGE_TABLE = release_format.LANGUAGE_TABLE
+NATIONALITY_COLUMNS = release_format.NATIONALITY_COLUMNS
+CUSTODY_COLUMNS = release_format.CUSTODY_COLUMNS
+LANGUAGE_COLUMNS = release_format.LANGUAGE_COLUMNS
 TABLE_PATHS = {
     # The current layout (April 2026 release): data tables directly in EOIR Case Data/, lookups in
     # EOIR Case Data/Lookup/ (public loaders: deportationdata/eoir, daeseong/eoir-analytics).
