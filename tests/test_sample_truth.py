@@ -2,14 +2,19 @@
 
 data/sample/sample_manifest.json is written by the generator from its own records, independently
 of the pipeline: the line accounting, junk dates per column, and the counts under the default
-method, nationally, per court and per fiscal year."""
+method, nationally, per court, per fiscal year, per month over the whole release (long_run) and on
+the pending-at-start basis (pending_by_nationality, summed); and, from the cache's cleaned NAT,
+CUSTODY, CASE_TYPE and DEC_CODE columns, the counts by nationality, custody and case type and under
+pd-dismissals (with the planted dismissal letters). The pipeline's own tables for these are checked
+against the same truth by the tests of those features."""
 
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from pdclosures import ingest, params, rates, release_format
+from pdclosures import ingest, params, rates, release_format, validation
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 MANIFEST = json.loads((SAMPLE / "sample_manifest.json").read_text())
@@ -60,7 +65,8 @@ def test_court_counts_per_window(ingested, window):
 
 
 def test_fiscal_year_counts(ingested):
-    calculator = rates.RateCalculator(ingested, params.parse_window("2010-10-01", "2015-09-30"))
+    span = MANIFEST["span"]
+    calculator = rates.RateCalculator(ingested, params.parse_window(span["first_completion"], span["last_completion"]))
     found = counts(calculator.fiscal_years().assign(fy=lambda f: "FY" + f["fiscal_year"].astype(str)), "fy")
     planted = {fy: {k: v[k] for k in ("pd_closures", "completions")} for fy, v in TRUTH["by_fiscal_year"].items()}
     assert found == planted
@@ -116,3 +122,47 @@ def test_repeated_lookup_keys_are_counted(ingested):
 def pd_courts(ingested):
     calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"]["trac-2014"]))
     return dict(zip(calculator.courts()["base_city_code"], calculator.courts()["court"]))
+
+
+def test_monthly_counts_over_the_whole_release(ingested):
+    span = MANIFEST["span"]
+    calculator = rates.RateCalculator(ingested, params.parse_window(span["first_completion"], span["last_completion"]))
+    found = counts(calculator.months().fillna(0), "month")
+    assert found == TRUTH["long_run"]["pd-closures"]
+    assert len(found) == 14 * 12
+
+
+@pytest.mark.parametrize("window", ["trac-2012-nationality", "trac-2014", "doyle"])
+def test_pending_at_start_summed_over_nationalities(ingested, window):
+    calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"][window]))
+    row = validation.pending_at_start(calculator).iloc[0]
+    planted = TRUTH["pending_by_nationality"][window].values()
+    assert (int(row["pd_closures"]), int(row["completions"])) == (
+        sum(v["pd_closures"] for v in planted),
+        sum(v["pending_at_start"] for v in planted),
+    )
+
+
+def test_the_new_code_columns_are_cached_clean_and_give_the_planted_breakdowns(ingested):
+    # The cache's NAT, CUSTODY, CASE_TYPE and DEC_CODE, NULs stripped and padding trimmed, counted here
+    # with pandas under the truth's rules (the pipeline's tables are tested where they are built).
+    frame = pd.read_parquet(ingested.proceedings_path)
+    dismissals = {(ct, code) for ct, codes in TRUTH["definition_codes"].items() for code in codes}
+    for column in ("NAT", "CUSTODY", "CASE_TYPE", "DEC_CODE"):
+        values = frame[column].dropna().astype(str)
+        assert not values.str.contains("\x00|^ | $", regex=True).any(), column
+    for name, (start, end) in MANIFEST["windows"].items():
+        day = pd.to_datetime(frame["COMP_DATE"])
+        done = frame[(day >= start) & (day <= end) & ~frame["OTHER_COMP"].isin(["C", "T"]).fillna(False)]
+        pd_closure = done["OTHER_COMP"].isin(["Y", "M", "I"]).fillna(False)
+        dismissal = pd.Series(list(zip(done["CASE_TYPE"], done["DEC_CODE"])), index=done.index).isin(dismissals)
+        assert TRUTH["national_by_definition"][name]["pd-dismissals"] == {
+            "pd_closures": int((pd_closure | dismissal).sum()),
+            "completions": len(done),
+        }, name
+        for group, column in (("nationalities", "NAT"), ("custody", "CUSTODY"), ("case_types", "CASE_TYPE")):
+            found = {
+                str(code): {"pd_closures": int(rows.sum()), "completions": len(rows)}
+                for code, rows in pd_closure.groupby(done[column])
+            }
+            assert found == TRUTH[group][name], (group, name)
