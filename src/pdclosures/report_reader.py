@@ -171,6 +171,8 @@ def _definition(p: dict) -> str:
             p.get("case_types", "all"),
             p.get("unit", "proceeding"),
             p.get("courts", ""),
+            p.get("definition", "pd-closures"),
+            p.get("dismissal_codes", ""),
         )
     except Exception:  # a hand-edited run.json: say what it holds
         return ", ".join(f"{key} {p[key]}" for key in ("pd_codes", "excluded_codes", "case_types", "unit") if key in p)
