@@ -304,3 +304,13 @@ def test_sensitivity_rows_for_the_definitions_f_a_k_and_eoir_basis(ingested, win
     # Pending at the start: all 13, change of venue included (the backlog is every open proceeding); PD 5,
     # 10's RMV U among them (the basis counts every PD outcome of a pending proceeding).
     assert found[validation.PENDING] == (5, 13)
+
+
+def test_figure_notes_and_the_report_say_dismissals_are_a_proxy_and_an_upper_bound():
+    from pdclosures import figures, report_reader
+
+    note = figures.Context(FY2013, Method(definition="pd-dismissals"), 100, "test release", False).note()
+    assert definition.DISMISSALS_CAVEAT in note and "upper bound" in note
+    assert "proxy" not in figures.Context(FY2013, Method(), 100, "test release", False).note()
+    described = report_reader._definition({"definition": "pd-dismissals", "dismissal_codes": "RMV:U"})
+    assert "DEC_CODE dismissal (dismissal_codes RMV:U; a proxy and an upper bound for PD)" in described

@@ -49,6 +49,11 @@ DECISION_CODE_TYPE, OTHER_COMP_TYPE = "C", "O"  # strDecType of DEC_CODE rows an
 # OTHER_COMP) in these case types; the eoir-completions basis puts a window's total beside theirs.
 EOIR_CASE_TYPES = ("RMV", "DEP", "EXC", "AOC", "WHO")
 BASES = ("completions", "eoir-completions")
+# Said wherever a pd-dismissals result is shown (figure notes, the report, docs/methodology.md).
+DISMISSALS_CAVEAT = (
+    "Dismissals are a proxy and an upper bound for PD: cases are also dismissed after a defective notice "
+    "to appear, or when a status was obtained elsewhere. OTHER_COMP F, A and K are not counted as PD."
+)
 # OTHER_COMP codes that grew after 2021 for reasons other than PD (descriptions of the strDecType O rows
 # of tblLookupCourtDecision, October 2025 lookup dump): never PD by default; the sensitivity table adds each.
 NOT_PD_OTHER_COMP = {"F": "Failure to Prosecute", "A": "Administrative Closing - Other", "K": "Administrative Closure"}
