@@ -314,3 +314,22 @@ def test_figure_notes_and_the_report_say_dismissals_are_a_proxy_and_an_upper_bou
     assert "proxy" not in figures.Context(FY2013, Method(), 100, "test release", False).note()
     described = report_reader._definition({"definition": "pd-dismissals", "dismissal_codes": "RMV:U"})
     assert "DEC_CODE dismissal (dismissal_codes RMV:U; a proxy and an upper bound for PD)" in described
+
+
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")  # seaborn on pandas 3, as in test_figures
+def test_the_sensitivity_figure_draws_the_eoir_basis_apart_and_leaves_it_out_of_the_title_range():
+    from pdclosures import figures
+
+    rows = [
+        ("default", True, "Run's method", "completions", 978, 14383),
+        ("pd_codes+F", False, "Also OTHER_COMP F", "completions", 1524, 14383),
+        ("basis=eoir-completions", False, "EOIR's completions basis", validation.EOIR_DENOMINATOR, 0, 11748),
+    ]
+    columns = ["definition", "is_default", "label", "denominator", "pd_closures", "completions"]
+    sens = rates.add_rates(pd.DataFrame(rows, columns=columns))
+    fig = figures.sensitivity(sens, figures.Context(FY2013, Method(), 100, "test release", False))
+    title = fig.texts[0].get_text().replace("\n", " ")
+    assert "ranges from 6.8% to 10.6% across 2 definitions" in title  # not from 0.0%: the basis is for its total
+    legend = [text.get_text() for text in fig.legends[0].get_texts()] if fig.legends else []
+    assert any("EOIR's completions" in text for text in legend)
+    assert validation.closest_definition(sens, 0.0)["definition"] == "default"

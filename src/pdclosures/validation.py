@@ -79,6 +79,10 @@ FORMS = ("approx", "range")
 SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS, "description"]
 PD_CODE_SETS = (("Y",), ("Y", "M"), ("Y", "M", "I"))
 PENDING = "pending_at_start"
+# The denominator of the eoir-completions basis row: EOIR's own completions (decisions only), there for
+# its total, to set beside EOIR's Adjudication Statistics.
+EOIR_DENOMINATOR = "EOIR completions (decisions only)"
+DENOMINATORS = {PENDING: "proceedings pending at start"}  # sensitivity.csv's words for a denominator
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,7 +436,7 @@ class Definition:
     name: str
     label: str
     method: Method
-    denominator: str = "completions"  # or PENDING
+    denominator: str = "completions"  # or PENDING, or EOIR_DENOMINATOR
     is_default: bool = False
 
     def description(self) -> str:
@@ -518,10 +522,13 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
                 f"Also OTHER_COMP {code}, {meaning} (not PD)",
                 replace(method, pd_codes=(*method.pd_codes, code)),
             )
-    add(
-        "basis=eoir-completions",
-        "EOIR's completions basis (decisions only; RMV, DEP, EXC, AOC, WHO)",
-        definition.eoir_completions(method),
+    out.append(
+        Definition(
+            "basis=eoir-completions",
+            "EOIR's completions basis (decisions only; RMV, DEP, EXC, AOC, WHO)",
+            definition.eoir_completions(method),
+            denominator=EOIR_DENOMINATOR,
+        )
     )
     out.append(Definition(PENDING, "Denominator: pending at start (TRAC 2012)", method, denominator=PENDING))
     return out
@@ -572,7 +579,7 @@ def sensitivity(ingest: IngestResult, window: Window, method: Method = Method())
                 definition=alternative.name,
                 is_default=alternative.is_default,
                 label=alternative.label,
-                denominator="proceedings pending at start" if alternative.denominator == PENDING else "completions",
+                denominator=DENOMINATORS.get(alternative.denominator, alternative.denominator),
                 description=alternative.description(),
             )
             rows.append(row)
@@ -589,8 +596,9 @@ def write_sensitivity(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
 
 
 def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series | None:
-    """The definition whose rate (in percent) is nearest a published percentage."""
-    rated = frame[frame["pd_rate"].notna()]
+    """The definition whose rate (in percent) is nearest a published percentage (EOIR's completions
+    basis aside: it is there for its total)."""
+    rated = frame[frame["pd_rate"].notna() & (frame["denominator"] != EOIR_DENOMINATOR)]
     if not len(rated):
         return None
     distance = (rated["pd_rate"] * 100 - published_pct).abs()
