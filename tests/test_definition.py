@@ -161,7 +161,10 @@ def test_definition_and_dismissal_codes_parameters_reach_the_method():
     assert run.method.definition == "pd-dismissals"
     assert run.method.dismissal_override == (("all", "U"), ("RMV", "D"), ("DEP", "D"))
     assert "dismissal_codes U,RMV:D,DEP:D" in run.method.describe()
-    assert "a proxy and an upper bound" in params.Run.from_parameters(definition="pd-dismissals").describe()
+    assert (
+        "or a DEC_CODE dismissal (decoded per case type"
+        in params.Run.from_parameters(definition="pd-dismissals").describe()
+    )
 
 
 @pytest.mark.parametrize(
@@ -313,7 +316,7 @@ def test_figure_notes_and_the_report_say_dismissals_are_a_proxy_and_an_upper_bou
     assert definition.DISMISSALS_CAVEAT in note and "upper bound" in note
     assert "proxy" not in figures.Context(FY2013, Method(), 100, "test release", False).note()
     described = report_reader._definition({"definition": "pd-dismissals", "dismissal_codes": "RMV:U"})
-    assert "DEC_CODE dismissal (dismissal_codes RMV:U; a proxy and an upper bound for PD)" in described
+    assert "or a DEC_CODE dismissal (dismissal_codes RMV:U)" in described
 
 
 @pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")  # seaborn on pandas 3, as in test_figures

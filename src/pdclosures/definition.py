@@ -111,10 +111,8 @@ class Method:
     def describe(self) -> str:
         parts = [f"PD closure = OTHER_COMP in {{{', '.join(self.pd_codes)}}}"]
         if self.definition == PD_DISMISSALS:
-            parts[0] += (
-                f" or a DEC_CODE dismissal ({dismissals_text(self.dismissal_override)}; "
-                "a proxy and an upper bound for PD)"
-            )
+            # The caveat (a proxy, an upper bound) is DISMISSALS_CAVEAT, said beside the description.
+            parts[0] += f" or a DEC_CODE dismissal ({dismissals_text(self.dismissal_override)})"
         if self.basis == "eoir-completions":
             parts.append("completions on EOIR's basis (decisions only: no OTHER_COMP)")
         elif self.excluded_codes:
