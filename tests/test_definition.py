@@ -336,3 +336,41 @@ def test_the_sensitivity_figure_draws_the_eoir_basis_apart_and_leaves_it_out_of_
     legend = [text.get_text() for text in fig.legends[0].get_texts()] if fig.legends else []
     assert any("EOIR's completions" in text for text in legend)
     assert validation.closest_definition(sens, 0.0)["definition"] == "default"
+
+
+# --- The synthetic sample's planted truth, under both definitions ------------------------------
+
+SAMPLE = params.PROJECT_ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    import json
+
+    return json.loads((SAMPLE / "sample_manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_ingest(tmp_path_factory):
+    return ingest.ingest_release(
+        SAMPLE / "eoir_synthetic_sample.zip", tmp_path_factory.mktemp("sample"), progress=False
+    )
+
+
+def test_the_sample_decodes_to_its_planted_dismissal_codes(sample, sample_ingest):
+    decoded = definition.dismissal_codes(rates.decision_lookup(sample_ingest))
+    found = decoded.groupby("case_type")["dec_code"].apply(sorted).to_dict()
+    assert found == sample["truth"]["definition_codes"]
+
+
+@pytest.mark.parametrize("name", definition.DEFINITIONS)
+def test_the_sample_gives_its_planted_counts_for_each_window_under_each_definition(sample, sample_ingest, name):
+    truth = sample["truth"]["national_by_definition"]
+    found = {}
+    for window in truth:
+        calculator = rates.RateCalculator(
+            sample_ingest, params.parse_window(*sample["windows"][window]), Method(definition=name)
+        )
+        row = calculator.national().iloc[0]
+        found[window] = {"pd_closures": int(row["pd_closures"]), "completions": int(row["completions"])}
+    assert found == {window: truth[window][name] for window in truth}
