@@ -272,6 +272,15 @@ def test_a_release_without_dismissal_rows_cannot_run_pd_dismissals_but_runs_pd_c
     assert "definition=pd-dismissals" not in set(sens["definition"])
 
 
+def test_a_release_comparison_counts_both_releases_under_the_definition(ingested):
+    from pdclosures import compare
+
+    comparison = compare.Comparison(ingested, ingested, FY2013, Method(definition="pd-dismissals"))
+    national = comparison.national().set_index("release")
+    assert national.loc["old", "pd_closures"] == national.loc["new", "pd_closures"] == 4
+    assert comparison.method.dismissals == (("DEP", "D"), ("EXC", "U"), ("RMV", "U"))
+
+
 def test_the_definition_codes_of_a_run(ingested):
     codes = rates.RateCalculator(ingested, FY2013, Method(definition="pd-dismissals")).definition_codes()
     dismissals = codes[codes["field"] == "DEC_CODE"]
