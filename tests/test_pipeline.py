@@ -54,8 +54,18 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
 
     # In FY2012: rows 1, 2, 3 and 6 complete (5 is a change of venue, 4 is in FY2013); only row 1 is Y.
     national = pd.read_csv(out / "national.csv")
-    assert national.columns.tolist() == ["start", "end", "pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
+    assert national.columns.tolist() == [
+        "start",
+        "end",
+        "pd_closures",
+        "completions",
+        "pd_rate",
+        "ci_low",
+        "ci_high",
+        "definition",
+    ]
     row = national.iloc[0]
+    assert row["definition"] == "pd-closures"
     assert (row["start"], row["end"], row["pd_closures"], row["completions"]) == ("2011-10-01", "2012-09-30", 1, 4)
     assert row["pd_rate"] == 0.25
     # Wilson 95% interval of 1 in 4: (0.25 + z²/8 ∓ z·sqrt(0.25·0.75/4 + z²/64)) / (1 + z²/4), z = 1.96
