@@ -752,15 +752,20 @@ def _policy_key(policies: pd.DataFrame) -> str:
 
 def _policy_lines(policies: pd.DataFrame, axes, span_days: float) -> None:
     """Policy dates as purple dotted lines on each of axes, numbered (the key is in the subtitle) at the
-    top of the first; every other tag lower when two are close."""
-    previous, lowered = None, False
+    top of the first; a tag too close to the last one at its height goes a row lower."""
+    rows = [0.97, 0.86, 0.75]
+    last_in_row: list = [None] * len(rows)
     for i, policy in enumerate(policies.itertuples(), 1):
         for ax in axes:
             ax.axvline(policy.date, color=PURPLE, lw=1.3, ls=":", zorder=4)
-        lowered = previous is not None and (policy.date - previous).days < 0.035 * span_days and not lowered
+        free = [
+            n for n, last in enumerate(last_in_row) if last is None or (policy.date - last).days >= 0.035 * span_days
+        ]
+        row = free[0] if free else 0
+        last_in_row[row] = policy.date
         axes[0].text(
             policy.date,
-            0.86 if lowered else 0.97,
+            rows[row],
             str(i),
             transform=axes[0].get_xaxis_transform(),
             ha="center",
@@ -771,7 +776,6 @@ def _policy_lines(policies: pd.DataFrame, axes, span_days: float) -> None:
             zorder=6,
             bbox=dict(boxstyle="circle,pad=0.25", facecolor="white", edgecolor=PURPLE, lw=1.0),
         )
-        previous = policy.date
 
 
 # --------------------------------------------------------------------------------------------
@@ -856,6 +860,16 @@ def long_run(table: pd.DataFrame, ctx: Context, threshold: float | None = None) 
         top_value = max(top_value, float(frame["pd_closures"].max()))
     if threshold is not None and threshold > 0:
         top.axhline(threshold, color=DARK, lw=1.0, ls="--", zorder=2, gid="guard-line")
+        top.annotate(
+            f"guard: {threshold:g} a month",
+            (0.0, threshold),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=7.5,
+            color=DARK,
+        )
         top_value = max(top_value, threshold)
     # Log scale: 2,400 a month, under 100 and tens of thousands all readable; 0 sits on the axis.
     top.set_yscale("symlog", linthresh=1, linscale=0.4)
@@ -870,25 +884,29 @@ def long_run(table: pd.DataFrame, ctx: Context, threshold: float | None = None) 
     for ax in (top, bottom):
         ax.grid(axis="x", visible=False)
         ax.tick_params(axis="x", length=0)
-    # Eras: named above the top panel, each over the months of the release it covers.
+    # Eras: named above the top panel, each over the months of the release it covers (where its name fits).
+    span_days = (last - first).days + 30
     for era in ERAS:
         start, end = max(first, pd.Timestamp(era.start)), min(last, pd.Timestamp(era.end))
-        if (end - start).days < 120:
+        if (end - start).days <= 0:
+            continue
+        if start > first:
+            for ax in (top, bottom):
+                ax.axvline(start, color=LIGHT_GREY, lw=1.0, zorder=1)
+        if (end - start).days / span_days * (WIDTH - 1.4) < len(era.short) * 7.5 * 0.6 / 72:
             continue
         top.text(
             start + (end - start) / 2,
             1.01,
-            era.name,
+            era.short,
             transform=top.get_xaxis_transform(),
             ha="center",
             va="bottom",
             fontsize=7.5,
             color=MUTED,
+            gid="era-name",
         )
-        if start > first:
-            for ax in (top, bottom):
-                ax.axvline(start, color=LIGHT_GREY, lw=1.0, zorder=1)
-    _policy_lines(policies, (top, bottom), (last - first).days + 30)
+    _policy_lines(policies, (top, bottom), span_days)
     years = range(first.year + (first.month > 1), last.year + 1)
     step = 1 if len(years) <= 16 else 2
     ticks = [pd.Timestamp(year, 1, 1) for year in years if (year - years.start) % step == 0]

@@ -141,6 +141,7 @@ def answer_html(outputs: Outputs) -> str:
     parts = ['<div class="pd-answer">', "<h2>The answer</h2>"]
     national = outputs.table("national.csv")
     window = f"{p.get('start', '?')} to {p.get('end', '?')}"
+    run_warnings = read_warnings(outputs.processed)  # the guard's, shown under the rate they qualify
     if national is not None and len(national):
         row = national.iloc[0]
         window = f"{row['start']} to {row['end']}"
@@ -152,8 +153,6 @@ def answer_html(outputs: Outputs) -> str:
             f"<p>National rate: <b>{percent(row['pd_rate'])}</b> ({_n(row['pd_closures'])} PD closures of "
             f"{_n(row['completions'])} completions; 95% interval {_interval(row)}).</p>"
         )
-    # The run's own warnings (the guard: codes not in use in the window) right under the rate they qualify.
-    run_warnings = read_warnings(outputs.processed)
     parts += [f'<div class="pd-warning pd-run-warning"><b>{html.escape(w)}</b></div>' for w in run_warnings]
     parts.append(f"<p><b>Window:</b> completions from {html.escape(window)}, both inclusive.<br>")
     parts.append(f"<b>Definition:</b> {html.escape(_definition(p))}.</p>")
