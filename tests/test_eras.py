@@ -220,3 +220,12 @@ def test_policy_dates_run_through_2025_each_with_a_source():
     }.items():
         assert word in named[day], day
     assert pd.Timestamp("2025-01-20") in set(dates["date"])
+
+
+def test_a_release_that_cannot_decode_dismissals_has_a_long_view_of_pd_closures(tmp_path):
+    release = write_release(tmp_path / "release.zip", [proceeding_line(r) for r in ROWS], zipped=True)  # O rows only
+    result = ingest.ingest_release(release, tmp_path / "interim", progress=False)
+    table = eras.long_run(result, eras.methods_for_each_definition(Method()))
+    assert set(table["definition"]) == {"pd-closures"} and len(table) == 4
+    (reason,) = table.attrs["skipped"].values()
+    assert "tblLookupCourtDecision" in reason and "\n" not in reason

@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import definition, params
 from .definition import Method, Window
+from .errors import ReleaseError
 from .rates import RateCalculator, add_rates
 
 log = logging.getLogger(__name__)
@@ -90,23 +91,36 @@ def release_window(manifest: dict) -> Window | None:
 def methods_for_each_definition(method: Method) -> dict[str, Method]:
     """The run's method under each definition, counting proceedings (the long view is about which codes
     were in use; proceedings come from the monthly table in a fraction of a second)."""
-    return {name: dataclasses.replace(method, definition=name, unit="proceeding") for name in definition.DEFINITIONS}
+    return {
+        name: dataclasses.replace(method, definition=name, dismissals=(), unit="proceeding")
+        for name in definition.DEFINITIONS
+    }
 
 
 def long_run(ingest, methods: dict[str, Method]) -> pd.DataFrame:
     """long_run.csv: PD closures, completions and the rate per month under each method (by definition),
-    every month from the release's first to its last completion month."""
+    every month from the release's first to its last completion month.
+
+    A definition this release cannot count (pd-dismissals without the decision lookup's C rows) is left
+    out, its one-line reason in the frame's attrs["skipped"]: the run's own definition has been counted
+    already, and the long view is no reason to fail it."""
     window = release_window(ingest.manifest)
-    if window is None:
-        return pd.DataFrame(columns=LONG_RUN_COLUMNS)
-    frames = [
-        RateCalculator(ingest, window, method).months().assign(definition=name)[LONG_RUN_COLUMNS]
-        for name, method in methods.items()
-    ]
-    order = {name: i for i, name in enumerate(methods)}
-    frame = pd.concat(frames, ignore_index=True)
-    frame = frame.sort_values(["month", "definition"], key=lambda c: c.map(order) if c.name == "definition" else c)
-    return frame.reset_index(drop=True)
+    frames, skipped = [], {}
+    for name, method in methods.items() if window is not None else ():
+        try:
+            frames.append(RateCalculator(ingest, window, method).months().assign(definition=name)[LONG_RUN_COLUMNS])
+        except ReleaseError as error:
+            skipped[name] = str(error)
+    if not frames:
+        frame = pd.DataFrame(columns=LONG_RUN_COLUMNS)
+    else:
+        order = {name: i for i, name in enumerate(methods)}
+        frame = pd.concat(frames, ignore_index=True).sort_values(
+            ["month", "definition"], key=lambda c: c.map(order) if c.name == "definition" else c
+        )
+    frame = frame.reset_index(drop=True)
+    frame.attrs["skipped"] = skipped
+    return frame
 
 
 def read_long_run(processed_dir) -> pd.DataFrame:
