@@ -229,3 +229,10 @@ def test_a_release_that_cannot_decode_dismissals_has_a_long_view_of_pd_closures(
     assert set(table["definition"]) == {"pd-closures"} and len(table) == 4
     (reason,) = table.attrs["skipped"].values()
     assert "tblLookupCourtDecision" in reason and "\n" not in reason
+
+
+def test_the_sample_is_found_to_be_a_scale_model_from_its_manifest():
+    stated = json.loads((params.PROJECT_ROOT / "data" / "sample" / "sample_manifest.json").read_text())["scale"]
+    sample = {"synthetic": True, "release_path": str(params.PROJECT_ROOT / params.SAMPLE_RELEASE)}
+    assert eras.sample_scale(sample) == stated > 1
+    assert eras.sample_scale({**sample, "synthetic": False}) == 1  # a real release is never scaled
