@@ -46,20 +46,19 @@ DISMISSALS_FROM = dt.date(2021, 6, 1)
 
 @dataclasses.dataclass(frozen=True)
 class Era:
-    """Years in which one reading of the release's codes fits PD (see docs/methodology.md)."""
+    """Years in which PD shows in the release one way (docs/methodology.md, "PD across eras")."""
 
     start: dt.date
     end: dt.date
     name: str
     short: str  # its name on figure 08
-    fits: str  # the definition that counts this era's PD, or "" where PD was barely used
 
 
 ERAS = (
-    Era(dt.date(2011, 10, 1), dt.date(2017, 1, 31), "PD closures (OTHER_COMP Y, M, I)", "PD closures", "pd-closures"),
-    Era(dt.date(2017, 2, 1), dt.date(2021, 5, 31), "PD barely used (< 100 a month)", "PD barely used", ""),
-    Era(DISMISSALS_FROM, dt.date(2025, 1, 31), "PD as dismissals (DEC_CODE)", "PD as dismissals", "pd-dismissals"),
-    Era(dt.date(2025, 2, 1), dt.date(2099, 12, 31), "PD guidance revoked", "revoked", ""),
+    Era(dt.date(2011, 10, 1), dt.date(2017, 1, 31), "PD closures (OTHER_COMP Y, M, I)", "PD closures"),
+    Era(dt.date(2017, 2, 1), dt.date(2021, 5, 31), "PD barely used (< 100 a month)", "PD barely used"),
+    Era(DISMISSALS_FROM, dt.date(2025, 1, 31), "PD as dismissals (DEC_CODE)", "PD as dismissals"),
+    Era(dt.date(2025, 2, 1), dt.date(2099, 12, 31), "PD guidance revoked", "revoked"),
 )
 
 
