@@ -35,9 +35,6 @@ POLICY_DATES = Path(__file__).resolve().parents[2] / "data" / "reference" / "pol
 LONG_RUN_COLUMNS = ["month", "definition", "pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 WARNINGS_FILE = "warnings.json"
 
-# TRAC report 474: PD closures fell to "fewer than 100 a month" from February 2017. Below this line
-# the codes were not in use, and a rate counted from them says so rather than anything about courts.
-MIN_PD_PER_MONTH_DEFAULT = 100
 DAYS_PER_MONTH = 365.2425 / 12
 # From June 2021 ICE's attorneys moved to dismiss cases as PD (Trasviña memo, 2021-05-27): dismissals,
 # which pd-closures does not count.

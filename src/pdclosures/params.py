@@ -34,7 +34,9 @@ DEFAULTS = {
     "courts": "",  # empty: all courts; else BASE_CITY_CODEs (e.g. "SEA,TUC") to restrict the run to
     "definition": definition.PD_CLOSURES,  # how a PD closure is counted: definition.DEFINITIONS
     "dismissal_codes": "",  # pd-dismissals: empty decodes them from the lookup; else U, or RMV:U,DEP:D
-    "min_pd_per_month": 100,  # the guard: fewer PD closures a month in the window warns (TRAC report 474)
+    # The guard (eras.guard): fewer PD closures a month in the window warns. TRAC report 474: PD closures
+    # fell to "fewer than 100 a month" from February 2017; below it a rate says nothing about courts.
+    "min_pd_per_month": 100,
 }
 # Parameters that are numbers, not text.
 NUMBERS = ("min_completions", "min_pd_per_month")
