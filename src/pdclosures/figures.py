@@ -347,9 +347,10 @@ def _shorten(text, length: int = 34) -> str:
 # The frame of every figure: title, subtitle, legend, note, watermark
 
 
-def _wrap(text: str, width_in: float, size_pt: float, bold: bool = False) -> list[str]:
+def _wrap(text: str, width_in: float, size_pt: float, bold: bool = False, hyphens: bool = True) -> list[str]:
+    """Lines of text that fit width_in; hyphens=False keeps names such as pd-dismissals whole."""
     per_line = max(20, int(width_in * 72 / (size_pt * (0.60 if bold else 0.55))))  # DejaVu Sans, roughly
-    return textwrap.wrap(text, per_line) or [""]
+    return textwrap.wrap(text, per_line, break_on_hyphens=hyphens) or [""]
 
 
 def _frame(
@@ -371,7 +372,7 @@ def _frame(
     warned = [
         line
         for warning in ctx.warnings
-        for line in _wrap("Warning: " + warning.removeprefix("warning: "), text_in, WARN_PT, bold=True)
+        for line in _wrap("Warning: " + warning.removeprefix("warning: "), text_in, WARN_PT, bold=True, hyphens=False)
     ]
     title_in, subtitle_in = len(title) * TITLE_PT * 1.25 / 72, len(subtitle) * SUBTITLE_PT * 1.3 / 72
     legend_in = 0.16 + 0.16 * math.ceil(len(legend) / (legend_columns or len(legend))) if legend else 0.0
