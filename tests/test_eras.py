@@ -236,3 +236,61 @@ def test_the_sample_is_found_to_be_a_scale_model_from_its_manifest():
     sample = {"synthetic": True, "release_path": str(params.PROJECT_ROOT / params.SAMPLE_RELEASE)}
     assert eras.sample_scale(sample) == stated > 1
     assert eras.sample_scale({**sample, "synthetic": False}) == 1  # a real release is never scaled
+
+
+SAMPLE = params.PROJECT_ROOT / params.SAMPLE_RELEASE
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return ingest.ingest_release(SAMPLE, tmp_path_factory.mktemp("interim"), progress=False)
+
+
+def test_the_samples_planted_long_run_is_recovered_every_month_under_both_definitions(sample):
+    truth = json.loads(SAMPLE.with_name("sample_manifest.json").read_text())["truth"]["long_run"]
+    table = eras.long_run(sample, eras.methods_for_each_definition(Method()))
+    assert table.attrs["skipped"] == {}
+    for name in ("pd-closures", "pd-dismissals"):
+        rows = table[table["definition"] == name]
+        found = {
+            month: {"pd_closures": int(pd_closures), "completions": int(completions)}
+            for month, pd_closures, completions in zip(rows["month"], rows["pd_closures"], rows["completions"])
+        }
+        assert found == truth[name], name
+    # FY2012 to FY2025, every month: the three eras and the months after January 2025.
+    assert (table["month"].iloc[0], table["month"].iloc[-1], len(table)) == ("2011-10", "2025-09", 2 * 168)
+
+
+@pytest.mark.parametrize(
+    "preset, expected",
+    [
+        ("feb-jun-2016", None),  # report 474: around 2,400 a month (divided by the sample's scale)
+        ("feb-jun-2017", "these codes were barely in use"),  # fewer than 100 a month (divided by it too)
+        ("doyle", None),  # pd-dismissals in the Doyle memo's months
+        ("fy2023-dismissals", None),
+    ],
+)
+def test_on_the_sample_the_guard_warns_where_report_474_says_pd_was_not_used(sample, preset, expected):
+    from pdclosures.rates import RateCalculator
+
+    values = params.resolve(params.PROJECT_ROOT / "params" / f"{preset}.yaml")
+    run = params.Run.from_parameters(**{k: values[k] for k in params.DEFAULTS})
+    found = eras.run_warnings(run, sample, RateCalculator(sample, run.window, run.method))
+    if expected is None:
+        assert found == []
+    else:
+        (warning,) = found
+        scale = json.loads(SAMPLE.with_name("sample_manifest.json").read_text())["scale"]
+        assert expected in warning and f"the synthetic sample is a 1:{scale:g} model" in warning
+
+
+def test_on_the_sample_fy2018_warns_and_fy2023_with_pd_closures_is_told_to_use_pd_dismissals(sample):
+    from pdclosures.rates import RateCalculator
+
+    for start, end, advice in (
+        ("2017-10-01", "2018-09-30", "choose a window or definition where PD was in use"),
+        ("2022-10-01", "2023-09-30", "rerun with DEFINITION=pd-dismissals"),
+    ):
+        run = params.Run.from_parameters(start=start, end=end)
+        (warning,) = eras.run_warnings(run, sample, RateCalculator(sample, run.window, run.method))
+        assert advice in warning
