@@ -68,6 +68,7 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
         "definition",
     ]
     row = national.iloc[0]
+    assert row["definition"] == "pd-closures"
     assert (row["start"], row["end"], row["pd_closures"], row["completions"]) == ("2011-10-01", "2012-09-30", 1, 4)
     assert row["pd_rate"] == 0.25
     # Wilson 95% interval of 1 in 4: (0.25 + z²/8 ∓ z·sqrt(0.25·0.75/4 + z²/64)) / (1 + z²/4), z = 1.96
