@@ -1,7 +1,7 @@
 # PD closure rates from the EOIR immigration-court release. `make help` lists the targets.
 #
 #   make all [RELEASE=path] [START=YYYY-MM-DD] [END=YYYY-MM-DD] [RUN=name] [PARAMS=params/x.yaml]
-#            [DEFINITION=pd-closures|pd-dismissals] [DISMISSAL_CODES=U or RMV:U,DEP:D]
+#            [DEFINITION=pd-closures|pd-dismissals] [DISMISSAL_CODES=U or RMV:U,DEP:D] [MIN_PD_PER_MONTH=100]
 #
 # Defaults: the embedded SYNTHETIC sample and TRAC's April 2014 window (2012-10-01..2014-03-31).
 
@@ -18,6 +18,7 @@ RUN ?=
 PARAMS ?=
 DEFINITION ?=
 DISMISSAL_CODES ?=
+MIN_PD_PER_MONTH ?=
 OLD ?=
 NEW ?=
 URL ?=
@@ -41,6 +42,7 @@ help: ## List the targets
 	@echo
 	@echo "Options for make all: RELEASE=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
 	@echo "                      DEFINITION=pd-closures|pd-dismissals DISMISSAL_CODES=U or RMV:U,DEP:D"
+	@echo "                      MIN_PD_PER_MONTH=100 (the guard's line; 0 turns it off)"
 	@echo "Options for make compare: OLD=path NEW=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
 
 $(INSTALLED): requirements-lock.txt pyproject.toml
@@ -55,7 +57,8 @@ all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation,
 	$(PY) -m pdclosures.pipeline \
 		$(if $(PARAMS),--params "$(PARAMS)") $(if $(RELEASE),--release "$(RELEASE)") \
 		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)") \
-		$(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(DISMISSAL_CODES),--dismissal-codes "$(DISMISSAL_CODES)")
+		$(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(DISMISSAL_CODES),--dismissal-codes "$(DISMISSAL_CODES)") \
+		$(if $(MIN_PD_PER_MONTH),--min-pd-per-month "$(MIN_PD_PER_MONTH)")
 
 compare: $(INSTALLED) ## Compare two releases for one window: OLD=path NEW=path [START= END= RUN= PARAMS=] (default: the sample and its later release)
 	$(PY) -m pdclosures.compare $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)") $(if $(PARAMS),--params "$(PARAMS)") \

@@ -493,6 +493,7 @@ def test_notebook_03_draws_saves_and_shows_each_figure_in_its_own_cell():
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     drawing = ["".join(cell["source"]) for cell in code if "figures.save(" in "".join(cell["source"])]
     stems = [
+        "08_long_run",  # first: it says whether the window's numbers mean anything
         "01_courts_ranked",
         "02_monthly_trend",
         "03_fiscal_years",
@@ -523,3 +524,76 @@ def test_svg_clip_paths_are_named_after_what_they_draw():
     assert one.count("<clipPath") == 2  # the repeated rectangle is kept once
     (rect_id,) = set(re.findall(r'clip-path="url\(#(p[0-9a-f]{10})\)"', one))  # both paths use it
     assert f'<clipPath id="{rect_id}">\n   <rect x="1" y="2"' in one
+
+
+# --------------------------------------------------------------------------------------------
+# 08 The long view, and the run's warnings at the foot of every figure
+
+
+def long_run_table() -> pd.DataFrame:
+    """Six months, both definitions: 20 PD closures a month then 0; dismissals add 5 a month, then 300."""
+    rows = []
+    for i, month in enumerate(["2021-03", "2021-04", "2021-05", "2021-06", "2021-07", "2021-08"]):
+        closures = 20 if i < 3 else 0
+        rows += [
+            (month, "pd-closures", closures, 1000),
+            (month, "pd-dismissals", closures + (5 if i < 3 else 300), 1000),
+        ]
+    return with_rates(rows, ["month", "definition"])
+
+
+def test_long_run_draws_both_definitions_the_window_policy_dates_and_the_guard_line(tmp_path):
+    policies = tmp_path / "policy_dates.csv"
+    policies.write_text(
+        "date,label,source_url\n2021-05-27,Test memo,https://example.org/a\n2014-11-20,Before,https://example.org/b\n"
+    )
+    ctx = replace(CTX, window=Window(dt.date(2021, 7, 1), dt.date(2021, 8, 31)), policy_dates=policies)
+    fig = figures.long_run(long_run_table(), ctx, threshold=100)
+    top, bottom = fig.axes[:2]
+    title, subtitle = (t.get_text().replace("\n", " ") for t in fig.texts[:2])
+    # Peaks: 20 a month (first in March 2021) under pd-closures; 300 (first in June 2021) with dismissals.
+    assert title == (
+        "PD closures peaked at 20 a month (Mar 2021); counting dismissals as PD, the peak was 300 a month (Jun 2021)"
+    )
+    assert "1: 27 May 2021, Test memo" in subtitle and "Before" not in subtitle
+    assert "Shaded: this run's window (2021-07-01 to 2021-08-31), counted with pd-closures" in subtitle
+    assert [list(line(top, f"pd-a-month-{d}").get_ydata()) for d in ("pd-closures", "pd-dismissals")] == [
+        [20, 20, 20, 0, 0, 0],
+        [25, 25, 25, 300, 300, 300],
+    ]
+    assert line(top, "guard-line").get_ydata()[0] == 100
+    shaded = next(p for p in top.patches if p.get_gid() == "run-window")
+    left, right = shaded.get_x(), shaded.get_x() + shaded.get_width()  # data units on x (days)
+    assert (matplotlib.dates.num2date(left).date(), matplotlib.dates.num2date(right).date()) == (
+        dt.date(2021, 7, 1),
+        dt.date(2021, 9, 1),
+    )
+    assert top.get_yscale() == "symlog"
+    # Two eras in the release (March to May 2021, then from June), both named above the panel.
+    assert [t.get_text() for t in top.texts if t.get_gid() == "era-name"] == ["PD barely used", "PD as dismissals"]
+    assert not [t for t in fig.texts if t.get_gid() == "run-warning"]
+
+
+def test_a_run_warning_is_printed_at_the_foot_of_every_figure():
+    warning = "warning: 0.5 PD closures a month under pd-closures in 2018-01-01 to 2018-12-31 (fewer than 100 a month)"
+    ctx = replace(CTX, warnings=(warning,))
+    for fig in (
+        figures.courts_ranked(COURTS, NATIONAL, ctx),
+        figures.monthly_trend(MONTHS, ctx),
+        figures.long_run(long_run_table(), ctx),
+    ):
+        shown = next(t for t in fig.texts if t.get_gid() == "run-warning")
+        assert shown.get_text().replace("\n", " ") == "Warning: " + warning.removeprefix("warning: ")
+        assert matplotlib.colors.to_rgb(shown.get_color()) == VERMILLION
+        note = next(t for t in fig.texts if t.get_gid() == "method-note")
+        assert shown.get_position()[1] > note.get_position()[1]  # above the note, inside the figure
+        plt.close(fig)
+
+
+def test_context_of_a_run_reads_its_warnings(tmp_path):
+    from pdclosures import eras
+
+    eras.write_warnings(["warning: one", "warning: two"], tmp_path)
+    run = params.Run.from_parameters(processed_dir=tmp_path)
+    ctx = figures.Context.of(run, ingest.IngestResult(tmp_path, {"release_name": "x"}))
+    assert ctx.warnings == ("warning: one", "warning: two")

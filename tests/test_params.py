@@ -22,7 +22,13 @@ PRESET_WINDOWS = {
     "fy2014": ("2013-10-01", "2014-09-30"),
     "report-339": ("2011-10-01", "2013-12-31"),  # "FY2012 through December 2013"
     "trac-2014": ("2012-10-01", "2014-03-31"),  # the bulletin's "October 2012 - March 2014"
+    "feb-jun-2016": ("2016-02-01", "2016-06-30"),  # TRAC report 474's two windows
+    "feb-jun-2017": ("2017-02-01", "2017-06-30"),
+    "fy2023-dismissals": ("2022-10-01", "2023-09-30"),
+    "doyle": ("2022-04-25", "2023-09-30"),  # the Doyle memo in effect, through FY2023
 }
+# Presets counted with another definition than the default (the rest count PD closures).
+PRESET_DEFINITIONS = {"fy2023-dismissals": "pd-dismissals", "doyle": "pd-dismissals"}
 
 
 def test_every_preset_is_listed_here():
@@ -38,7 +44,8 @@ def test_preset_loads_into_a_run_with_its_window(name):
     assert run.window == Window(start, end)
     assert run.name == name
     assert run.processed_dir == params.PROJECT_ROOT / "data" / "processed" / name
-    assert run.method == Method() and run.min_completions == 100
+    assert run.method == Method(definition=PRESET_DEFINITIONS.get(name, "pd-closures"))
+    assert run.min_completions == 100 and run.min_pd_per_month == 100
     assert yaml.safe_load(path.read_text())["description"]  # says what it reproduces
 
 
@@ -86,6 +93,8 @@ def test_parameters_are_parsed_once_into_the_run(tmp_path):
         (dict(courts="SEA,S/E"), "courts: S/E is not a base-city code such as SEA"),
         (dict(min_completions="many"), "min_completions='many': not a whole number"),
         (dict(min_completions=-1), "min_completions=-1: must be 0 or more"),
+        (dict(min_pd_per_month="few"), "min_pd_per_month='few': not a whole number"),
+        (dict(min_pd_per_month=-5), "min_pd_per_month=-5: must be 0 or more"),
         (dict(run="my run"), "RUN='my run': use letters, digits"),
         (dict(strat="2012-10-01"), "unknown parameter strat (known: release, start, end, "),
     ],
@@ -111,7 +120,7 @@ WINDOW_AND_METHOD = {
     "dismissal_codes",
 }
 NOTEBOOK_PARAMETERS = {
-    "02_rates.ipynb": WINDOW_AND_METHOD | {"processed_dir"},
+    "02_rates.ipynb": WINDOW_AND_METHOD | {"processed_dir", "min_pd_per_month"},
     "04_validate.ipynb": WINDOW_AND_METHOD | {"processed_dir", "figures_dir"},
 }
 

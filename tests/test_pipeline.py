@@ -49,7 +49,10 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
     out = pipeline.run(values, paths, log=messages.append)
     assert out == paths.processed / "fy2012"
     stems = [p.stem for p in paths.notebook_files()]
-    assert messages[:-1] == [f"[fy2012] {stem} ..." for stem in stems]  # no coverage warning: the window has data
+    assert messages[:-2] == [f"[fy2012] {stem} ..." for stem in stems]  # no coverage warning: the window has data
+    # The guard: 1 PD closure in FY2012's 12 months (the release's dates cover it all) is far below 100 a month.
+    guard = messages[-2]
+    assert guard.startswith("[fy2012] warning: 0.1 PD closures a month under pd-closures in 2011-10-01 to 2012-09-30")
     assert messages[-1].startswith("[fy2012] done in ")
 
     # In FY2012: rows 1, 2, 3 and 6 complete (5 is a change of venue, 4 is in FY2013); only row 1 is Y.
@@ -99,6 +102,12 @@ def test_the_real_chain_counts_a_tiny_release_as_by_hand(project):
     assert run["code"]["version"] == pdclosures.__version__
     assert run["dependencies"]["papermill"] == papermill.__version__ and run["dependencies"]["duckdb"]
     assert run["row_accounting"] == accounting.reset_index().to_dict("records")
+    assert run["warnings"] == [guard.removeprefix("[fy2012] ")]
+    # The whole release (November 2011 to October 2012), whatever the window; pd-dismissals left out, as
+    # this release's decision lookup has no C rows to decode dismissals from.
+    long_run = pd.read_csv(out / "long_run.csv")
+    assert long_run["month"].tolist() == ["2011-11", "2011-12"] + [f"2012-{month:02d}" for month in range(1, 11)]
+    assert set(long_run["definition"]) == {"pd-closures"} and long_run["pd_closures"].sum() == 2  # Y in Nov, Oct
     assert list(run["timings_seconds"]) == [*stems, "report", "total"]
     assert run["timings_seconds"]["total"] >= sum(run["timings_seconds"][stem] for stem in stems)
 

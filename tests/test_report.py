@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import struct
@@ -338,3 +339,15 @@ def test_the_readers_part_gives_the_same_bytes_every_time(tmp_path):
 def test_without_the_runs_outputs_the_report_is_the_notebooks(report_dir, tmp_path):
     text = report.build_report(report_dir, report.notebooks_in(report_dir), processed=tmp_path / "none").read_text()
     assert "The answer" not in text and "pd-table-courts" not in text and "Notebook 1: tiny" in text
+
+
+def test_the_runs_warnings_stand_under_the_rate_they_qualify(tmp_path):
+    from pdclosures import eras, report_reader
+
+    processed = run_outputs(tmp_path / "processed")
+    guard = "warning: 0.5 PD closures a month under pd-closures in 2012-10-01 to 2012-12-31 (fewer than 100 a month)"
+    eras.write_warnings([guard], processed)
+    text = report_reader.answer_html(report_reader.Outputs(processed, READER_PARAMETERS))
+    shown = f'<div class="pd-warning pd-run-warning"><b>{html.escape(guard)}</b></div>'
+    assert text.index("PD closures of 1,000 completions") < text.index(shown) < text.index("<b>Window:</b>")
+    assert text.count(html.escape(guard)) == 1 and "<h3>Warnings</h3>" not in text  # said once, up front

@@ -48,7 +48,8 @@ SAMPLE_LATER_RELEASE = "data/sample/eoir_synthetic_sample_later.zip"
 DEFAULTS = {
     "old": params.SAMPLE_RELEASE,
     "new": SAMPLE_LATER_RELEASE,
-    **{key: value for key, value in params.DEFAULTS.items() if key != "release"},
+    # The guard (min_pd_per_month) is a single run's: a comparison reports changes, not a rate.
+    **{key: value for key, value in params.DEFAULTS.items() if key not in ("release", "min_pd_per_month")},
 }
 RECORD = "compare.json"  # in the run's processed folder: both releases' ingest records
 

@@ -7,7 +7,9 @@ rates in percent with their 95% Wilson intervals and n, ends with a note naming 
 method, and is stamped SYNTHETIC SAMPLE when the run used the synthetic sample. ``save`` writes PNG (200 dpi),
 SVG and PDF, byte-identical on rerun.
 
-Notebook 03 draws figures 01-06, one cell each; notebook 04 draws figure 07 (``sensitivity``).
+Notebook 03 draws figure 08 (``long_run``, the whole release under both definitions) first, then figures 01-06,
+one cell each; notebook 04 draws figure 07 (``sensitivity``). A run's warnings (eras.py: the guard) are printed
+in vermillion at the foot of every figure, above the note.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import definition
 from .definition import Method, Window
+from .eras import ERAS, POLICY_DATES, read_policy_dates, read_warnings
 from .errors import ReleaseError
 
 if TYPE_CHECKING:
@@ -45,8 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STYLE_PATH = Path(__file__).with_name("pdclosures.mplstyle")
-# In the source checkout (the package is installed editable); a missing file means no policy dates drawn.
-POLICY_DATES = Path(__file__).resolve().parents[2] / "data" / "reference" / "policy_dates.csv"
 
 # Okabe-Ito colours, and greys
 BLUE, VERMILLION, GREEN, SKY, PURPLE = "#0072B2", "#D55E00", "#009E73", "#56B4E9", "#CC79A7"
@@ -65,7 +66,7 @@ SAVE_METADATA = {
 
 WIDTH = 10.0  # inches
 ROW = 0.22  # inches per row of a ranked panel
-TITLE_PT, SUBTITLE_PT, NOTE_PT = 13.0, 9.5, 7.5
+TITLE_PT, SUBTITLE_PT, NOTE_PT, WARN_PT = 13.0, 9.5, 7.5, 8.0
 MARGIN = 0.18  # inches left of the title and note
 
 
@@ -83,10 +84,18 @@ class Context:
     release_label: str
     synthetic: bool
     policy_dates: Path = POLICY_DATES
+    warnings: tuple[str, ...] = ()  # the run's warnings (eras.read_warnings), at the foot of every figure
 
     @classmethod
     def of(cls, run: Run, ingested: IngestResult) -> Context:
-        return cls(run.window, run.method, run.min_completions, ingested.release_label, ingested.synthetic)
+        return cls(
+            run.window,
+            run.method,
+            run.min_completions,
+            ingested.release_label,
+            ingested.synthetic,
+            warnings=tuple(read_warnings(run.processed_dir)),
+        )
 
     @property
     def units(self) -> str:
@@ -338,9 +347,10 @@ def _shorten(text, length: int = 34) -> str:
 # The frame of every figure: title, subtitle, legend, note, watermark
 
 
-def _wrap(text: str, width_in: float, size_pt: float, bold: bool = False) -> list[str]:
+def _wrap(text: str, width_in: float, size_pt: float, bold: bool = False, hyphens: bool = True) -> list[str]:
+    """Lines of text that fit width_in; hyphens=False keeps names such as pd-dismissals whole."""
     per_line = max(20, int(width_in * 72 / (size_pt * (0.60 if bold else 0.55))))  # DejaVu Sans, roughly
-    return textwrap.wrap(text, per_line) or [""]
+    return textwrap.wrap(text, per_line, break_on_hyphens=hyphens) or [""]
 
 
 def _frame(
@@ -359,10 +369,17 @@ def _frame(
     title = _wrap(title, text_in, TITLE_PT, bold=True)
     subtitle = _wrap(subtitle, text_in, SUBTITLE_PT)
     note = _wrap(ctx.note(), text_in, NOTE_PT)
+    warned = [
+        line
+        for warning in ctx.warnings
+        for line in _wrap("Warning: " + warning.removeprefix("warning: "), text_in, WARN_PT, bold=True, hyphens=False)
+    ]
     title_in, subtitle_in = len(title) * TITLE_PT * 1.25 / 72, len(subtitle) * SUBTITLE_PT * 1.3 / 72
     legend_in = 0.16 + 0.16 * math.ceil(len(legend) / (legend_columns or len(legend))) if legend else 0.0
     header_in = 0.16 + title_in + 0.06 + subtitle_in + legend_in + 0.10
-    footer_in = 0.20 + len(note) * NOTE_PT * 1.35 / 72
+    note_in = len(note) * NOTE_PT * 1.35 / 72
+    warned_in = len(warned) * WARN_PT * 1.3 / 72 + 0.06 if warned else 0.0
+    footer_in = 0.20 + note_in + warned_in
     height = header_in + body_in + footer_in
 
     fig = plt.figure(figsize=(width, height), layout="constrained")
@@ -394,6 +411,18 @@ def _frame(
         linespacing=1.25,
         gid="method-note",
     )
+    if warned:  # above the note: what is wrong with this run's numbers, and what to do
+        fig.text(
+            left,
+            (0.10 + note_in + 0.06) / height,
+            "\n".join(warned),
+            va="bottom",
+            fontsize=WARN_PT,
+            fontweight="bold",
+            color=VERMILLION,
+            linespacing=1.2,
+            gid="run-warning",
+        )
     if ctx.synthetic:
         size = min(64.0, max(24.0, math.hypot(width, height) * 72 / len(WATERMARK)))
         stamp = fig.text(
@@ -612,16 +641,6 @@ def courts_ranked(courts: pd.DataFrame, national: pd.DataFrame, ctx: Context) ->
 # 02 Monthly trend
 
 
-def read_policy_dates(path: Path = POLICY_DATES) -> pd.DataFrame:
-    """The editable table of policy dates (date,label,source_url); empty, with a warning, if the file is absent."""
-    if not Path(path).is_file():
-        log.warning("%s not found: no policy dates drawn", path)
-        return pd.DataFrame({"date": pd.to_datetime(pd.Series([], dtype=str)), "label": []})
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
-    return frame.sort_values("date", kind="mergesort").reset_index(drop=True)
-
-
 @_in_house_style
 def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
     """PD closures per month (bars) and the PD rate per month with its interval band; fiscal-year boundaries
@@ -650,11 +669,7 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
         "Grey lines: fiscal years (Oct\u2013Sep)."
     )
     if len(policies):
-        subtitle += (
-            " Numbered purple lines: policy dates \u2014 "
-            + "; ".join(f"{i}: {p.date:%d %b %Y}, {p.label}" for i, p in enumerate(policies.itertuples(), 1))
-            + "."
-        )
+        subtitle += " Numbered purple lines: policy dates \u2014 " + _policy_key(policies) + "."
     else:
         subtitle += " No reference policy date falls inside this window."
 
@@ -723,17 +738,40 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
                 fontsize=8,
                 color=MUTED,
             )
-    # Policy dates: numbered tags (the key is in the subtitle), every other one lower when two are close.
-    span_days, previous, lowered = (last - first).days + 30, None, False
+    _policy_lines(policies, (top, bottom), (last - first).days + 30)
+    step = 1 if len(m) <= 24 else 3 if len(m) <= 48 else 6 if len(m) <= 120 else 12
+    ticks = m[(m["date"].dt.month - 1) % step == 0]
+    bottom.set_xticks(
+        ticks["middle"],
+        [f"{d:%b}" + (f"\n{d.year}" if i == 0 or d.month == 1 else "") for i, d in enumerate(ticks["date"])],
+    )
+    bottom.set_xlim(first - pd.Timedelta(days=6), last + pd.Timedelta(days=6))
+    bottom.set_xlabel("Month of completion")
+    return fig
+
+
+def _policy_key(policies: pd.DataFrame) -> str:
+    return "; ".join(f"{i}: {p.date:%d %b %Y}, {p.label}" for i, p in enumerate(policies.itertuples(), 1))
+
+
+def _policy_lines(policies: pd.DataFrame, axes, span_days: float) -> None:
+    """Policy dates as purple dotted lines on each of axes, numbered (the key is in the subtitle) at the
+    top of the first; a tag too close to the last one at its height goes a row lower."""
+    rows = [0.97, 0.86, 0.75]
+    last_in_row: list = [None] * len(rows)
     for i, policy in enumerate(policies.itertuples(), 1):
-        for ax in (top, bottom):
+        for ax in axes:
             ax.axvline(policy.date, color=PURPLE, lw=1.3, ls=":", zorder=4)
-        lowered = previous is not None and (policy.date - previous).days < 0.035 * span_days and not lowered
-        top.text(
+        free = [
+            n for n, last in enumerate(last_in_row) if last is None or (policy.date - last).days >= 0.035 * span_days
+        ]
+        row = free[0] if free else 0
+        last_in_row[row] = policy.date
+        axes[0].text(
             policy.date,
-            0.86 if lowered else 0.97,
+            rows[row],
             str(i),
-            transform=top.get_xaxis_transform(),
+            transform=axes[0].get_xaxis_transform(),
             ha="center",
             va="top",
             fontsize=7.5,
@@ -742,14 +780,142 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
             zorder=6,
             bbox=dict(boxstyle="circle,pad=0.25", facecolor="white", edgecolor=PURPLE, lw=1.0),
         )
-        previous = policy.date
-    step = 1 if len(m) <= 24 else 3 if len(m) <= 48 else 6 if len(m) <= 120 else 12
-    ticks = m[(m["date"].dt.month - 1) % step == 0]
-    bottom.set_xticks(
-        ticks["middle"],
-        [f"{d:%b}" + (f"\n{d.year}" if i == 0 or d.month == 1 else "") for i, d in enumerate(ticks["date"])],
+
+
+# --------------------------------------------------------------------------------------------
+# 08 The long view: every month of the release under both definitions (drawn first in notebook 03)
+
+DEFINITION_COLOURS = {"pd-closures": BLUE, "pd-dismissals": VERMILLION}
+DEFINITION_LABELS = {
+    "pd-closures": "pd-closures: OTHER_COMP PD codes",
+    "pd-dismissals": "pd-dismissals: also DEC_CODE dismissals (upper bound)",
+}
+
+
+@_in_house_style
+def long_run(table: pd.DataFrame, ctx: Context, threshold: float | None = None) -> Figure:
+    """PD per month (log scale, top) and the PD rate per month (bottom) under each definition of
+    long_run.csv over the whole release; the run's window shaded, the policy dates of
+    data/reference/policy_dates.csv and the eras named; threshold is the guard's line (PD a month)."""
+    if not _has_data(table):
+        return _no_data_figure(ctx, "PD per month over the whole release")
+    d = table.assign(date=pd.to_datetime(table["month"], format="%Y-%m"))
+    d["middle"] = d["date"] + pd.Timedelta(days=14)
+    first, last = d["date"].min(), d["date"].max() + pd.offsets.MonthEnd(0)
+    run_definition = getattr(ctx.method, "definition", "pd-closures")
+    names = list(dict.fromkeys(d["definition"]))
+    peaks = {name: frame.loc[frame["pd_closures"].idxmax()] for name, frame in d.groupby("definition", sort=False)}
+    closures = peaks.get("pd-closures")
+    title = (
+        f"PD closures peaked at {count(closures['pd_closures'])} a month ({closures['date']:%b %Y})"
+        if closures is not None and closures["pd_closures"] > 0
+        else "No PD closures in the release"
     )
-    bottom.set_xlim(first - pd.Timedelta(days=6), last + pd.Timedelta(days=6))
+    dismissals = peaks.get("pd-dismissals")
+    if dismissals is not None and dismissals["pd_closures"] > 0:
+        title += (
+            f"; counting dismissals as PD, the peak was {count(dismissals['pd_closures'])} a month "
+            f"({dismissals['date']:%b %Y})"
+        )
+    policies = read_policy_dates(ctx.policy_dates)
+    policies = policies[policies["date"].between(first, last)].reset_index(drop=True)
+    subtitle = (
+        f"PD per month (top, log scale) and as a share of completions (bottom), every month of the release "
+        f"({first:%b %Y} to {last:%b %Y}), under each definition. Shaded: this run's window ({ctx.window}), "
+        f"counted with {run_definition}."
+    )
+    if threshold is not None:
+        subtitle += f" Dashed: the guard's line, {threshold:g} PD a month (min_pd_per_month)."
+    if len(policies):
+        subtitle += " Numbered purple lines: policy dates \u2014 " + _policy_key(policies) + "."
+    legend = [
+        Line2D(
+            [],
+            [],
+            color=DEFINITION_COLOURS.get(name, GREEN),
+            lw=2.4 if name == run_definition else 1.4,
+            label=DEFINITION_LABELS.get(name, name) + (" (this run)" if name == run_definition else ""),
+        )
+        for name in names
+    ]
+    legend.append(Line2D([], [], color=SKY, lw=8, alpha=0.35, label="This run's window"))
+    fig = _frame(ctx, title, subtitle, 5.6, legend=legend, legend_columns=3)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.1, 1])
+    for ax in (top, bottom):
+        ax.axvspan(
+            pd.Timestamp(ctx.window.start),
+            pd.Timestamp(ctx.window.end) + pd.Timedelta(days=1),
+            color=SKY,
+            alpha=0.22,
+            lw=0,
+            zorder=0,
+            gid="run-window",
+        )
+    top_value = 1.0
+    for name in names:
+        frame = d[d["definition"] == name].sort_values("date")
+        colour, width = DEFINITION_COLOURS.get(name, GREEN), 2.0 if name == run_definition else 1.2
+        top.plot(frame["middle"], frame["pd_closures"], color=colour, lw=width, zorder=3, gid=f"pd-a-month-{name}")
+        counted = frame[frame["completions"] > 0]
+        bottom.fill_between(
+            counted["middle"], counted["ci_low"] * 100, counted["ci_high"] * 100, color=colour, alpha=0.18, lw=0
+        )
+        bottom.plot(counted["middle"], counted["pd_rate"] * 100, color=colour, lw=width, zorder=3)
+        top_value = max(top_value, float(frame["pd_closures"].max()))
+    if threshold is not None and threshold > 0:
+        top.axhline(threshold, color=DARK, lw=1.0, ls="--", zorder=2, gid="guard-line")
+        top.annotate(
+            f"guard: {threshold:g} a month",
+            (0.0, threshold),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=7.5,
+            color=DARK,
+        )
+        top_value = max(top_value, threshold)
+    # Log scale: 2,400 a month, under 100 and tens of thousands all readable; 0 sits on the axis.
+    top.set_yscale("symlog", linthresh=1, linscale=0.4)
+    top.set_ylim(0, top_value * 6)
+    top.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    top.set_ylabel("PD a month")
+    top.grid(axis="y", which="minor", visible=False)
+    bottom.set_ylabel("PD rate (% of completions)")
+    _percent_axis(bottom.yaxis)
+    rated = d[d["completions"] > 0]
+    bottom.set_ylim(0, _axis_max(list(rated["ci_high"] * 100)))
+    for ax in (top, bottom):
+        ax.grid(axis="x", visible=False)
+        ax.tick_params(axis="x", length=0)
+    # Eras: named above the top panel, each over the months of the release it covers (where its name fits).
+    span_days = (last - first).days + 30
+    for era in ERAS:
+        start, end = max(first, pd.Timestamp(era.start)), min(last, pd.Timestamp(era.end))
+        if (end - start).days <= 0:
+            continue
+        if start > first:
+            for ax in (top, bottom):
+                ax.axvline(start, color=LIGHT_GREY, lw=1.0, zorder=1)
+        if (end - start).days / span_days * (WIDTH - 1.4) < len(era.short) * 7.5 * 0.6 / 72:
+            continue
+        top.text(
+            start + (end - start) / 2,
+            1.01,
+            era.short,
+            transform=top.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=MUTED,
+            gid="era-name",
+        )
+    _policy_lines(policies, (top, bottom), span_days)
+    years = range(first.year + (first.month > 1), last.year + 1)
+    step = 1 if len(years) <= 16 else 2
+    ticks = [pd.Timestamp(year, 1, 1) for year in years if (year - years.start) % step == 0]
+    bottom.set_xticks(ticks, [str(t.year) for t in ticks])
+    bottom.set_xlim(first - pd.Timedelta(days=10), last + pd.Timedelta(days=10))
     bottom.set_xlabel("Month of completion")
     return fig
 

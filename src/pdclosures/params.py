@@ -34,7 +34,12 @@ DEFAULTS = {
     "courts": "",  # empty: all courts; else BASE_CITY_CODEs (e.g. "SEA,TUC") to restrict the run to
     "definition": definition.PD_CLOSURES,  # how a PD closure is counted: definition.DEFINITIONS
     "dismissal_codes": "",  # pd-dismissals: empty decodes them from the lookup; else U, or RMV:U,DEP:D
+    # The guard (eras.guard): fewer PD closures a month in the window warns. TRAC report 474: PD closures
+    # fell to "fewer than 100 a month" from February 2017; below it a rate says nothing about courts.
+    "min_pd_per_month": 100,
 }
+# Parameters that are numbers, not text.
+NUMBERS = ("min_completions", "min_pd_per_month")
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
@@ -74,6 +79,7 @@ def resolve(preset: str | Path | None = None, **overrides) -> dict:
     but min_completions, checked."""
     values = _merged(preset, overrides)
     values["min_completions"] = _parsed(values)[2]
+    values["min_pd_per_month"] = parse_min_pd_per_month(values["min_pd_per_month"])
     return values
 
 
@@ -83,7 +89,7 @@ def _merged(preset, overrides: dict, keep_empty: bool = False) -> dict:
     if preset:
         values.update(load_preset(preset))
     values.update({k: v for k, v in overrides.items() if v is not None and (keep_empty or v != "")})
-    values = {k: as_text(v) if k != "min_completions" else v for k, v in values.items()}
+    values = {k: as_text(v) if k not in NUMBERS else v for k, v in values.items()}
     if not values["run"]:
         if preset:
             values["run"] = Path(preset).stem
@@ -158,6 +164,16 @@ def parse_min_completions(value) -> int:
         raise ParameterError(f"min_completions={value!r}: not a whole number") from None
     if number < 0:
         raise ParameterError(f"min_completions={number}: must be 0 or more")
+    return number
+
+
+def parse_min_pd_per_month(value) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ParameterError(f"min_pd_per_month={value!r}: not a whole number (PD closures a month)") from None
+    if number < 0:
+        raise ParameterError(f"min_pd_per_month={number}: must be 0 or more (0 turns the guard off)")
     return number
 
 
@@ -249,6 +265,7 @@ class Run:
     interim_dir: Path
     processed_dir: Path
     figures_dir: Path
+    min_pd_per_month: int = 100  # the guard's line (eras.guard)
 
     @classmethod
     def from_parameters(cls, *, interim_dir=None, processed_dir=None, figures_dir=None, **values) -> Run:
@@ -269,6 +286,7 @@ class Run:
             interim_dir=Path(interim_dir or PROJECT_ROOT / "data" / "interim"),
             processed_dir=Path(processed_dir or PROJECT_ROOT / "data" / "processed" / values["run"]),
             figures_dir=Path(figures_dir or PROJECT_ROOT / "figures" / values["run"]),
+            min_pd_per_month=parse_min_pd_per_month(values["min_pd_per_month"]),
         )
 
     def describe(self) -> str:

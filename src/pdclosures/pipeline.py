@@ -15,7 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import ingest, params, run_record
+from . import eras, ingest, params, run_record
 from .errors import ParameterError, ReleaseError, UserError, run_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +73,10 @@ def run(values: dict, paths: Paths = Paths(), *, log=print) -> Path:
         timings["report"] = round(time.perf_counter() - began, 2)
         timings["total"] = round(time.perf_counter() - started, 2)
         run_record.write_run_json(staging["processed"], values, release, ingested, timings)
+        said = params.coverage_warning(params.parse_window(values["start"], values["end"]), ingested.manifest)
+        for warning in eras.read_warnings(staging["processed"]):
+            if warning != said:  # the coverage warning was said after 01_ingest
+                log(f"[{name}] {warning}")
     log(
         f"[{name}] done in {timings['total']:.1f} s: {shown(finals['processed'], paths)}/, "
         f"{shown(finals['figures'], paths)}/, {shown(finals['reports'], paths)}/report.html"

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import definition, params
+from .eras import read_warnings
 from .rates import percent
 from .run_record import SYNTHETIC_WARNING
 from .validation import summary as validation_summary
@@ -140,6 +141,7 @@ def answer_html(outputs: Outputs) -> str:
     parts = ['<div class="pd-answer">', "<h2>The answer</h2>"]
     national = outputs.table("national.csv")
     window = f"{p.get('start', '?')} to {p.get('end', '?')}"
+    run_warnings = read_warnings(outputs.processed)  # the guard's, shown under the rate they qualify
     if national is not None and len(national):
         row = national.iloc[0]
         window = f"{row['start']} to {row['end']}"
@@ -151,13 +153,14 @@ def answer_html(outputs: Outputs) -> str:
             f"<p>National rate: <b>{percent(row['pd_rate'])}</b> ({_n(row['pd_closures'])} PD closures of "
             f"{_n(row['completions'])} completions; 95% interval {_interval(row)}).</p>"
         )
+    parts += [f'<div class="pd-warning pd-run-warning"><b>{html.escape(w)}</b></div>' for w in run_warnings]
     parts.append(f"<p><b>Window:</b> completions from {html.escape(window)}, both inclusive.<br>")
     parts.append(f"<b>Definition:</b> {html.escape(_definition(p))}.</p>")
     if p.get("definition") == definition.PD_DISMISSALS:
         parts.append(f'<p class="pd-caveat">{html.escape(definition.DISMISSALS_CAVEAT)}</p>')
     parts.append(_courts_html(outputs))
     parts.append(_validation_html(outputs))
-    warnings = _warnings(outputs)
+    warnings = [w for w in _warnings(outputs) if w not in run_warnings]
     if warnings:
         parts.append("<h3>Warnings</h3>")
         parts += [f'<div class="pd-warning">{html.escape(w)}</div>' for w in warnings]

@@ -13,7 +13,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, ingest
+from . import __version__, eras, ingest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SYNTHETIC_WARNING = "SYNTHETIC SAMPLE: these numbers come from generated data, not from EOIR records."
@@ -35,6 +35,7 @@ def write_run_json(processed: Path, values: dict, release: Path, ingested: inges
         "synthetic_sample": ingested.synthetic,
         **provenance(),
         "row_accounting": facts.get("accounting", []),
+        "warnings": eras.read_warnings(processed),  # notebook 02's: the window's coverage and the guard
     }
     return write_record(processed, record, timings, ingested.synthetic)
 
