@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -34,6 +35,29 @@ RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # cleaned release (the version is in the name: a new layout gets a new file).
 MONTHLY_FILE = "completions_by_month.v1.parquet"
 Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class CodeBreakdown:
+    """A breakdown by one of the proceeding's own codes (not its place): the cache column, the table's
+    code and label columns, and the lookup that names the codes (optional in a release)."""
+
+    column: str
+    code: str
+    label: str
+    lookup: str
+    lookup_key: str
+    lookup_name: str
+
+
+NATIONALITIES = CodeBreakdown("NAT", "nat", "nationality", release_format.NATIONALITY_TABLE, "NAT_CODE", "NAT_NAME")
+CUSTODY = CodeBreakdown(
+    "CUSTODY", "custody", "custody_status", release_format.CUSTODY_TABLE, "strCode", "strDescription"
+)
+CASE_TYPES = CodeBreakdown(
+    "CASE_TYPE", "case_type", "case_type_name", release_format.CASE_TYPE_TABLE, "strCode", "strDescription"
+)
+CODE_BREAKDOWNS = (NATIONALITIES, CUSTODY, CASE_TYPES)
 
 
 def wilson_interval(successes, trials, z: float = Z_95):
@@ -123,6 +147,16 @@ class RateCalculator:
             return
         if table == "monthly":
             load_monthly(self.con, self.ingest)
+        elif table == "by_code":
+            # The counted completions of national() (the same window, conditions and PD predicate, from
+            # definition.completions_sql), by the codes of CODE_BREAKDOWNS: each breakdown sums to the
+            # national row. One scan of the cache, made when a breakdown is first asked for.
+            columns = [b.column for b in CODE_BREAKDOWNS]
+            rows = definition.completions_sql(self.window, self.method, columns=columns)
+            self.con.execute(f"""CREATE TEMP TABLE completions_by_code AS
+                SELECT {", ".join(columns)}, count(*) FILTER (WHERE is_pd)::BIGINT AS pd_closures,
+                       count(*)::BIGINT AS completions
+                FROM ({rows}) GROUP BY ALL""")
         else:  # the proceedings completed in the window, in memory: each method is a quick count over them
             self.con.execute(f"""CREATE TEMP TABLE window_rows AS
                 SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
@@ -242,6 +276,34 @@ class RateCalculator:
     def regions(self, min_completions: int = 0) -> pd.DataFrame:
         return self._by_lookup_column("region", "b.strRegion", min_completions)
 
+    def _by_code(self, breakdown: CodeBreakdown, min_completions: int) -> pd.DataFrame:
+        """Rates by one of the proceeding's codes, named from its lookup (see code_names), ranked."""
+        self._load("by_code")
+        frame = self.con.execute(f"""
+            SELECT {breakdown.column} AS {breakdown.code}, sum(pd_closures)::BIGINT AS pd_closures,
+                   sum(completions)::BIGINT AS completions
+            FROM completions_by_code GROUP BY 1""").df()
+        frame[breakdown.label] = code_names(frame[breakdown.code], self._lookup_names(breakdown))
+        return rank(add_rates(frame), min_completions, breakdown.code)[[breakdown.code, breakdown.label, *RATE_COLUMNS]]
+
+    def _lookup_names(self, breakdown: CodeBreakdown) -> dict[str, str] | None:
+        """code -> name from the breakdown's lookup; None when the release has no such lookup."""
+        if not self.ingest.has_lookup(breakdown.lookup):
+            return None
+        path = sql_path(self.ingest.lookup_path(breakdown.lookup))
+        rows = self.con.execute(f"""SELECT {breakdown.lookup_key}, any_value({breakdown.lookup_name})
+            FROM read_parquet('{path}') WHERE {breakdown.lookup_key} IS NOT NULL GROUP BY 1""").fetchall()
+        return dict(rows)
+
+    def nationalities(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(NATIONALITIES, min_completions)
+
+    def custody(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(CUSTODY, min_completions)
+
+    def case_types(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(CASE_TYPES, min_completions)
+
     def all_tables(self, min_completions: int = 0) -> dict[str, pd.DataFrame]:
         """Every output table of the rates stage, by file stem."""
         return {
@@ -253,6 +315,9 @@ class RateCalculator:
             "states": self.states(min_completions),
             "circuits": self.circuits(min_completions),
             "regions": self.regions(min_completions),
+            "nationalities": self.nationalities(min_completions),
+            "custody": self.custody(min_completions),
+            "case_types": self.case_types(min_completions),
         }
 
 
@@ -322,6 +387,25 @@ def court_names(frame: pd.DataFrame) -> list[str]:
     return names
 
 
+def code_names(codes: pd.Series, names: dict[str, str] | None) -> list[str]:
+    """The lookup's name of each code; the code itself when the release has no such lookup (names
+    None); else '(no code)' for an empty code, '(unknown code XX)' for a code missing from the
+    lookup, '(code XX, no name in lookup)' for a row without a name."""
+    labels = []
+    for code in codes:
+        if pd.isna(code):
+            labels.append("(no code)")
+        elif names is None:
+            labels.append(code)
+        elif code not in names:
+            labels.append(f"(unknown code {code})")
+        elif isinstance(names[code], str) and names[code]:
+            labels.append(names[code])
+        else:
+            labels.append(f"(code {code}, no name in lookup)")
+    return labels
+
+
 def hearing_location_names(frame: pd.DataFrame) -> list[str]:
     """The lookup's HEARING_LOC_NAME of each row's hearing location (joined as HLOC_JOIN says); else
     '(no hearing location code)', '(unknown code XYZ)' for a code missing from the lookup,
@@ -378,6 +462,11 @@ HEADINGS = {
     "label": "Definition",
     "is_default": "Run's method",
     "basis": "Computed from",
+    "nat": "Nationality code",
+    "custody": "Custody code",
+    "custody_status": "Custody",
+    "case_type": "Case type code",
+    "case_type_name": "Case type",
 }
 MISSING = "—"  # a rate or interval without completions
 
