@@ -4,9 +4,9 @@ import math
 
 import pandas as pd
 import pytest
-from tiny_release import proceeding, proceeding_line, write_release
+from tiny_release import lookup_lines, lookup_tables, proceeding, proceeding_line, write_release
 
-from pdclosures import ingest, params, rates, validation
+from pdclosures import ingest, params, rates, release_format, validation
 from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
 
 WINDOW = params.parse_window("2012-10-01", "2014-03-31")
@@ -299,14 +299,37 @@ EXPECTED = {
     "pd_codes=Y,M": (5, 10),
     "excluded_codes=none": (6, 12),  # 3 (C) and 6 (T) back in
     "case_types=RMV,DEP,EXC": (6, 9),  # 8 (CFR) out
+    "definition=pd-dismissals": (6, 10),  # no completion here has a dismissal DEC_CODE (RMV U)
+    "pd_codes+F": (6, 10),
+    "pd_codes+A": (7, 10),  # 8
+    "pd_codes+K": (6, 10),
+    "basis=eoir-completions": (0, 3),  # decisions only: 5 (DEP X), 13 and 14 (RMV X)
     "pending_at_start": (2, 8),
 }
+# The default decision lookup and one DEC_CODE row that says dismissed, so pd-dismissals can decode.
+DECISIONS = (
+    lookup_tables()[release_format.DECISION_TABLE]
+    + lookup_lines(
+        release_format.DECISION_TABLE,
+        [
+            {
+                "idnCourtDecision": "9",
+                "strCaseType": "RMV",
+                "strDecCode": "U",
+                "strDecType": "C",
+                "strDecDescription": "Dismissed by IJ",
+            }
+        ],
+    )[1:]
+)
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("validation")
-    release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
+    release = write_release(
+        tmp / "release", [proceeding_line(r) for r in ROWS], lookups={release_format.DECISION_TABLE: DECISIONS}
+    )
     return ingest.ingest_release(release, tmp / "interim", progress=False)
 
 
@@ -318,7 +341,7 @@ def sens(ingested):
 def test_each_definition_on_hand_counted_data(sens):
     got = {row.definition: (row.pd_closures, row.completions) for row in sens.itertuples()}
     assert got == EXPECTED
-    assert sens["is_default"].tolist() == [True] + [False] * 6
+    assert sens["is_default"].tolist() == [True] + [False] * (len(EXPECTED) - 1)
     assert list(sens.columns[:4]) == ["definition", "is_default", "label", "denominator"]
     for column in ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high", "description"]:
         assert column in sens.columns
@@ -350,6 +373,11 @@ def test_default_row_equals_national_for_a_non_default_method(ingested):
         "pd_codes=Y,M,I",
         "excluded_codes=none",
         "case_types=all",
+        "definition=pd-dismissals",
+        "pd_codes+F",
+        "pd_codes+A",
+        "pd_codes+K",
+        "basis=eoir-completions",
         "pending_at_start",
     ]
     # Cases pending at the start, removal types: 1, 3, 5, 6, 9, 11, 12; closed by Y in the window: 1, 12.

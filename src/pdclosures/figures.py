@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from . import definition
 from .definition import Method, Window
 from .errors import ReleaseError
 
@@ -106,6 +107,8 @@ class Context:
             f"Source: EOIR case-data release {self.release_label}. Window {self.window}. "
             f"{self.method.describe()}. Rates with 95% Wilson intervals."
         )
+        if self.method.definition == definition.PD_DISMISSALS:
+            text += " " + definition.DISMISSALS_CAVEAT
         return f"Synthetic sample data \u2014 not real EOIR records. {text}" if self.synthetic else text
 
 
