@@ -11,10 +11,10 @@ CASE_TYPES = [("RMV", "Removal"), ("CFR", "Credible Fear Review")]
 # Eleven proceedings, counted by hand for 2013 under the default method.
 ROWS = [
     proceeding(1, comp="2013-01-10", other="Y", nat="MX", custody="D"),
-    proceeding(2, comp="2013-02-10", nat="MX", custody="D"),
+    proceeding(2, comp="2013-02-10", nat="MX", custody="D", dec="U"),  # a dismissal (pd-dismissals)
     proceeding(3, comp="2013-03-10", other="M", nat="MX\x00 ", custody="R"),  # padded like the release
-    proceeding(4, comp="2013-04-10", nat="CH", custody="N", court="TUC"),
-    proceeding(5, comp="2013-05-10", nat="CH", custody="N", case_type="CFR"),
+    proceeding(4, comp="2013-04-10", nat="CH", custody="N", court="TUC", dec="D"),  # D: Deny in RMV
+    proceeding(5, comp="2013-05-10", nat="CH", custody="N", case_type="CFR", dec="D"),  # D: dismissed in CFR
     proceeding(6, comp="2013-06-10", other="I", nat="KS", court="HOU"),  # no custody code
     proceeding(7, comp="2013-07-10", custody="D"),  # no nationality code
     proceeding(8, comp="2013-08-10", nat="ZZ", custody="D", case_type="AOC"),  # codes missing from the lookups
@@ -25,16 +25,34 @@ ROWS = [
 WINDOW = params.parse_window("2013-01-01", "2013-12-31")
 
 
+# The decision lookup: OTHER_COMP rows (strDecType O) and DEC_CODE rows (C), one letter meaning a dismissal in
+# one case type and a denial in another.
+DECISIONS = [
+    ("RMV", "Y", "Prosecutorial Discretion - Admin Close", "O"),
+    ("RMV", "C", "Change of venue", "O"),
+    ("RMV", "T", "Transfer", "O"),
+    ("RMV", "U", "Dismissed by IJ", "C"),
+    ("RMV", "D", "Deny", "C"),
+    ("CFR", "D", "DISMISSED", "C"),
+]
+
+
 def case_type_lookup() -> list[str]:
     rows = [{"idnCaseType": str(i), "strCode": c, "strDescription": d} for i, (c, d) in enumerate(CASE_TYPES, 1)]
     return lookup_lines(release_format.CASE_TYPE_TABLE, rows)
+
+
+def decision_lookup() -> list[str]:
+    columns = ("strCaseType", "strDecCode", "strDecDescription", "strDecType")
+    rows = [{"idnCourtDecision": str(i), **dict(zip(columns, row))} for i, row in enumerate(DECISIONS, 1)]
+    return lookup_lines(release_format.DECISION_TABLE, rows)
 
 
 def ingested_release(tmp, drop_tables=()):
     release = write_release(
         tmp / "release",
         [proceeding_line(r) for r in ROWS],
-        lookups={release_format.CASE_TYPE_TABLE: case_type_lookup()},
+        lookups={release_format.CASE_TYPE_TABLE: case_type_lookup(), release_format.DECISION_TABLE: decision_lookup()},
         drop_tables=drop_tables,
     )
     return ingest.ingest_release(release, tmp / "interim", progress=False)
@@ -46,7 +64,11 @@ def ingested(tmp_path_factory):
 
 
 def counts(frame: pd.DataFrame, label: str) -> dict:
-    return {row[label]: (row["pd_closures"], row["completions"]) for _, row in frame.iterrows()}
+    """label -> (pd_closures, completions); an empty code as None."""
+    return {
+        None if pd.isna(row[label]) else row[label]: (row["pd_closures"], row["completions"])
+        for _, row in frame.iterrows()
+    }
 
 
 def test_nationalities_are_counted_named_and_ranked(ingested):
@@ -89,6 +111,8 @@ def test_custody_and_case_types(ingested):
         rates.Method(unit="case"),
         rates.Method(case_types=("RMV",)),
         rates.Method(courts=("SEA", "TUC")),
+        rates.Method(definition="pd-dismissals"),
+        rates.Method(definition="pd-dismissals", unit="case"),
     ],
     ids=lambda m: m.describe(),
 )
@@ -114,6 +138,21 @@ def test_the_breakdowns_count_under_the_run_method(ingested):
     # Change of venue counted as a completion: MX gains 9.
     calculator = rates.RateCalculator(ingested, WINDOW, rates.Method(excluded_codes=()))
     assert counts(calculator.nationalities(), "nat")["MX"] == (2, 4)
+
+
+def test_under_pd_dismissals_the_breakdowns_count_the_dismissals_of_each_case_type(ingested):
+    calculator = rates.RateCalculator(ingested, WINDOW, rates.Method(definition="pd-dismissals"))
+    assert sorted(calculator.method.dismissals) == [("CFR", "D"), ("RMV", "U")]
+    # PD closures 1, 3, 6 and the dismissals 2 (RMV U) and 5 (CFR D); 4 (RMV D, a denial) is not one.
+    assert counts(calculator.nationalities(), "nat") == {
+        "MX": (3, 3),
+        "CH": (1, 2),
+        "KS": (1, 1),
+        "ZZ": (0, 1),
+        None: (0, 1),
+    }
+    assert counts(calculator.case_types(), "case_type") == {"RMV": (4, 6), "CFR": (1, 1), "AOC": (0, 1)}
+    assert calculator.national().loc[0, "pd_closures"] == 5
 
 
 def test_a_release_without_a_lookup_keeps_the_codes(tmp_path):
