@@ -496,6 +496,10 @@ def test_small_nationalities_are_set_apart_and_a_short_list_is_all_shown():
     assert tick_labels(ax) == ["Mexico", "XX", "", "South Korea"]  # ZZ: 50 completions, under 100
     assert line(ax, "small-n-rule").get_ydata()[0] == 2
     assert "Not shown" not in fig.texts[1].get_text()
+    one_more = figures.nationalities(NATIONS[NATIONS["nat"].isin(["MX", "ZZ"])], NATIONAL, CTX, top=1)
+    assert "Not shown: 1 other nationality with 50 completions in all (20.0% closed by PD)" in one_more.texts[
+        1
+    ].get_text().replace("\n", " ")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1408,8 +1408,8 @@ def nationalities(nationalities: pd.DataFrame, national: pd.DataFrame, ctx: Cont
     )
     if len(rest):
         subtitle += (
-            f" Not shown: {len(rest):,} other nationalities with {count(rest['completions'].sum())} completions "
-            f"in all ({pct(_rate(rest))} closed by PD)."
+            f" Not shown: {len(rest):,} other {'nationality' if len(rest) == 1 else 'nationalities'} with "
+            f"{count(rest['completions'].sum())} completions in all ({pct(_rate(rest))} closed by PD)."
         )
     legend = _legend(ctx, first=[_dot(BLUE, "Nationality")])
     fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
