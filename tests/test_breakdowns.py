@@ -1,6 +1,9 @@
 """Nationalities, custody and case types: the national row's completions and PD closures, broken down by
 the proceeding's own codes and named from the lookups, on tiny releases with known answers."""
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from tiny_release import lookup_lines, proceeding, proceeding_line, write_release
@@ -174,3 +177,31 @@ def test_written_tables_keep_na_as_a_nationality(ingested, tmp_path):
     )
     rates.write_tables({"nationalities": rates.add_rates(frame)}, tmp_path)
     assert (tmp_path / "nationalities.csv").read_text().splitlines()[1].startswith("NA,NETHERLANDS ANTILLES,1,2,")
+
+
+# --------------------------------------------------------------------------------------------
+# The sample's planted truth (data/sample/sample_manifest.json, counted by the generator from its own
+# records under pd-closures), recovered exactly for every window.
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[1] / params.SAMPLE_RELEASE
+TRUTH = json.loads(SAMPLE_ZIP.with_name("sample_manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_ingest(tmp_path_factory):
+    return ingest.ingest_release(SAMPLE_ZIP, tmp_path_factory.mktemp("sample-interim"), progress=False)
+
+
+@pytest.mark.parametrize("window", sorted(TRUTH["truth"]["nationalities"]))
+def test_the_sample_planted_nationalities_custody_and_case_types_are_recovered(sample_ingest, window):
+    assert TRUTH["definitions"]["tables_by_court_nationality_custody_case_type"] == "pd-closures"
+    calculator = rates.RateCalculator(sample_ingest, params.parse_window(*TRUTH["windows"][window]))
+    for truth, frame, code in (
+        ("nationalities", calculator.nationalities(), "nat"),
+        ("custody", calculator.custody(), "custody"),
+        ("case_types", calculator.case_types(), "case_type"),
+    ):
+        expected = {key: (c["pd_closures"], c["completions"]) for key, c in TRUTH["truth"][truth][window].items()}
+        assert counts(frame, code) == expected, truth
+    # Named from the sample's lookups: every nationality it uses is in tblLookupNationality.
+    assert not calculator.nationalities()["nationality"].str.startswith("(").any()
