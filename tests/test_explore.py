@@ -3,6 +3,7 @@ with papermill on the sample (by release path and by release id), it counts what
 
 import ast
 import re
+import subprocess
 
 import nbformat
 import papermill
@@ -74,3 +75,10 @@ def test_explore_runs_on_the_sample_and_counts_what_a_run_counts(tmp_path):
     assert database.connect(ingested).sql("SELECT count(*) FROM proceedings").fetchall()[0][0] == sum(
         row["loaded"] for row in ingested.accounting.to_dict("records") if row["table"] == "B_TblProceeding"
     )
+
+
+def test_make_explore_opens_it_in_jupyterlab():
+    dry = subprocess.run(
+        ["make", "-n", "explore"], cwd=pipeline.PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "jupyter lab notebooks/explore.ipynb" in dry
