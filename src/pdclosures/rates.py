@@ -132,8 +132,16 @@ class RateCalculator:
             FROM read_parquet('{sql_path(ingest.lookup_path(release_format.HLOC_TABLE))}')""")
         self._check_courts()
         # Counts per court, hearing location and month: every table of the run is a sum over
-        # this small table, so the counting happens once.
-        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(self.method, by_place_and_month=True)}")
+        # this small table, so the counting happens once. Where the run scans the cache, the same
+        # scan counts the proceedings' own codes for the breakdowns (by_code).
+        if self.uses_monthly_table():
+            counts = self._counts_sql(self.method, by_place_and_month=True)
+        else:
+            self._load("by_code")
+            counts = """SELECT BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, sum(pd_closures)::BIGINT AS pd_closures,
+                                sum(completions)::BIGINT AS completions
+                         FROM completions_by_code GROUP BY ALL"""
+        self.con.execute(f"CREATE TEMP TABLE completions AS {counts}")
 
     def resolve(self, method: Method) -> Method:
         """The method with the dismissals its definition counts in this release (definition.resolve)."""
@@ -156,15 +164,23 @@ class RateCalculator:
         if table == "monthly":
             load_monthly(self.con, self.ingest)
         elif table == "by_code":
-            # The counted completions of national() (the same window, conditions and PD predicate, from
-            # definition.completions_sql), by the codes of CODE_BREAKDOWNS: each breakdown sums to the
-            # national row. One scan of the cache, made when a breakdown is first asked for.
-            columns = [b.column for b in CODE_BREAKDOWNS]
-            rows = definition.completions_sql(self.window, self.method, columns=columns)
+            # The run's counted completions (the same window, conditions and PD predicate as national(),
+            # from definition.completions_sql) by the codes of CODE_BREAKDOWNS, so each breakdown sums
+            # to the national row: one scan of the cache. Where the run scans anyway (__init__), also by
+            # court, hearing location and month, so that one scan makes the completions table too.
+            codes = [b.column for b in CODE_BREAKDOWNS]
+            rows = definition.completions_sql(self.window, self.method, columns=codes)
+            if self.uses_monthly_table():
+                keys, month = codes, ""
+            else:  # grouped on a month number, made a date only per group (as monthly_completions_sql)
+                rows = f"SELECT *, year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number FROM ({rows})"
+                keys = ["BASE_CITY_CODE", "HEARING_LOC_CODE", "month_number", *codes]
+                month = ", make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH"
             self.con.execute(f"""CREATE TEMP TABLE completions_by_code AS
-                SELECT {", ".join(columns)}, count(*) FILTER (WHERE is_pd)::BIGINT AS pd_closures,
-                       count(*)::BIGINT AS completions
-                FROM ({rows}) GROUP BY ALL""")
+                SELECT *{month} FROM (
+                    SELECT {", ".join(keys)}, count(*) FILTER (WHERE is_pd)::BIGINT AS pd_closures,
+                           count(*)::BIGINT AS completions
+                    FROM ({rows}) GROUP BY ALL)""")
         else:  # the proceedings completed in the window, in memory: each method is a quick count over them
             self.con.execute(f"""CREATE TEMP TABLE window_rows AS
                 SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE,
