@@ -35,12 +35,12 @@ def test_explore_is_outside_the_chain_committed_clean_with_defaults_that_run_fro
     }
 
 
-def executed(tmp_path, release: str, interim) -> nbformat.NotebookNode:
+def executed(tmp_path, release: str, interim, **more) -> nbformat.NotebookNode:
     out = tmp_path / f"explore-{len(list(tmp_path.glob('explore-*')))}.ipynb"
     papermill.execute_notebook(
         str(EXPLORE),
         str(out),
-        parameters={"release": release, "interim_dir": str(interim)},
+        parameters={"release": release, "interim_dir": str(interim), **more},
         cwd=str(EXPLORE.parent),
         kernel_name=pipeline.KERNEL,
         extra_arguments=pipeline.KERNEL_ARGUMENTS,
@@ -71,6 +71,15 @@ def test_explore_runs_on_the_sample_and_counts_what_a_run_counts(tmp_path):
         assert [int(national[1]), int(national[2])] == [expected["pd_closures"], expected["completions"]]
         for cell_id in ("explore-09", "explore-12", "explore-14", "explore-16"):  # each shows a table
             assert re.search(r"\d", output_text(notebook, cell_id)), cell_id
+    # Under pd-dismissals (resolved from the database's decisions view) and another window: the run's counts.
+    start, end = "2022-10-01", "2023-09-30"
+    notebook = executed(tmp_path, str(SAMPLE), interim, start=start, end=end, definition="pd-dismissals")
+    window = params.parse_window(start, end)
+    dismissals = rates.RateCalculator(ingested, window, rates.Method(definition="pd-dismissals")).national().iloc[0]
+    closures = rates.RateCalculator(ingested, window).national().iloc[0]
+    national = output_text(notebook, "explore-07").splitlines()[-1].split()
+    assert [int(national[1]), int(national[2])] == [dismissals["pd_closures"], dismissals["completions"]]
+    assert dismissals["pd_closures"] > 10 * closures["pd_closures"]  # the sample's era of PD as dismissals
     # The database was opened read-only: the notebook left it as the cache built it.
     assert database.connect(ingested).sql("SELECT count(*) FROM proceedings").fetchall()[0][0] == sum(
         row["loaded"] for row in ingested.accounting.to_dict("records") if row["table"] == "B_TblProceeding"
