@@ -33,7 +33,7 @@ NBSTRIPOUT := $(VENV)/bin/nbstripout --keep-id --extra-keys "metadata.papermill 
 
 .DEFAULT_GOAL := help
 .PHONY: help setup all reproduce test test-fast lint fix lab report bench-data bench bench-smoke download check-release \
-	clean-cache clean compare sample-later
+	clean-cache clean compare sample-later explore
 
 help: ## List the targets
 	@echo "PD closure rates from EOIR immigration-court data (default input: the SYNTHETIC sample)"
@@ -92,6 +92,9 @@ fix: $(INSTALLED) ## Apply ruff's safe fixes and its formatting, and strip the n
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+explore: $(INSTALLED) ## Open notebooks/explore.ipynb in JupyterLab: SQL on the cleaned release (eoir.duckdb)
+	$(VENV)/bin/jupyter lab notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 report: $(INSTALLED) ## Rebuild reports/<RUN>/report.html from that run's executed notebooks
 	$(PY) -m pdclosures.report "reports/$(or $(RUN),default)"

@@ -223,6 +223,7 @@ def draw_all(ctx, tables):
         "05": figures.hearing_locations(t["hearing_locations"], t["courts"], ctx),
         "06": figures.court_map(t["courts"], ctx),
         "07": figures.sensitivity(SENSITIVITY, ctx),
+        "09": figures.nationalities(t["nationalities"], t["national"], ctx),
     }
 
 
@@ -307,6 +308,10 @@ TABLES = {
         [("AZ", 30, 100), ("WA", 50, 200), ("CA", 60, 600), ("NY", 10, 400), ("HI", 5, 10)], ["state"]
     ),
     "circuits": with_rates([("9", 145, 910), ("2", 10, 400), ("1", 1, 50)], ["circuit"]),
+    "nationalities": with_rates(
+        [("MX", "MEXICO", 60, 800), ("CH", "CHINA", 2, 500), ("NA", "NETHERLANDS ANTILLES", 1, 20)],
+        ["nat", "nationality"],
+    ),
 }
 SENSITIVITY = with_rates(
     [
@@ -457,6 +462,47 @@ def test_map_is_skipped_with_a_warning_without_the_geometry(monkeypatch, caplog)
 
 
 # --------------------------------------------------------------------------------------------
+# 09 Nationalities
+
+# 24 nationalities, scrambled: code N00..N23 named "NATION 0".. with 100 + 10*i completions and i PD closures
+# each (rate rising with i, except N23, which has none), plus MX (1,000 completions, 10%), XX (no lookup
+# name: shown as its code) and ZZ (50 completions, 20%: under min_completions).
+NATIONS = with_rates(
+    [(f"N{i:02d}", f"NATION {i}", i if i != 23 else 0, 100 + 10 * i) for i in reversed(range(24))]
+    + [("MX", "MEXICO", 100, 1000), ("XX", "XX", 3, 205), ("ZZ", "SOUTH KOREA", 10, 50)],
+    ["nat", "nationality"],
+)
+
+
+def test_nationalities_show_the_twenty_largest_ranked_by_rate():
+    fig = figures.nationalities(NATIONS, NATIONAL, CTX)
+    ax = fig.axes[0]
+    # The 20 with the most completions: MX (1,000), XX (205) and N23..N06 (330..160, 18 of them). Ranked by
+    # rate: MX 10%, then N22 22/320 = 6.9% down to N06 6/160 = 3.75%, XX 3/205 = 1.5%, N23 0%.
+    expected = ["Mexico", *[f"Nation {i}" for i in range(22, 5, -1)], "XX", "Nation 23"]
+    assert tick_labels(ax) == expected
+    assert right_labels(ax)[:2] == ["n=1,000", "n=320"]
+    title = fig.texts[0].get_text().replace("\n", " ")
+    assert "rates ranged from 0.0% (Nation 23) to 10.0% (Mexico)" in title
+    subtitle = fig.texts[1].get_text().replace("\n", " ")
+    # Not shown: N00..N05 (100..150 completions, 0..5 PD) and ZZ (50, 10): 7 nationalities, 800 completions, 25 PD.
+    assert "Not shown: 7 other nationalities with 800 completions in all (3.1% closed by PD)" in subtitle
+    assert list(line(ax, "overall-rate").get_xdata()) == [5.0, 5.0]
+
+
+def test_small_nationalities_are_set_apart_and_a_short_list_is_all_shown():
+    fig = figures.nationalities(NATIONS[NATIONS["nat"].isin(["MX", "ZZ", "XX"])], NATIONAL, CTX)
+    ax = fig.axes[0]
+    assert tick_labels(ax) == ["Mexico", "XX", "", "South Korea"]  # ZZ: 50 completions, under 100
+    assert line(ax, "small-n-rule").get_ydata()[0] == 2
+    assert "Not shown" not in fig.texts[1].get_text()
+    one_more = figures.nationalities(NATIONS[NATIONS["nat"].isin(["MX", "ZZ"])], NATIONAL, CTX, top=1)
+    assert "Not shown: 1 other nationality with 50 completions in all (20.0% closed by PD)" in one_more.texts[
+        1
+    ].get_text().replace("\n", " ")
+
+
+# --------------------------------------------------------------------------------------------
 # Saving and reading
 
 
@@ -476,6 +522,7 @@ def test_read_tables_keeps_codes_as_text_and_names_a_missing_file(tmp_path):
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
     tables = figures.read_tables(tmp_path)
     assert tables["circuits"]["circuit"].tolist() == ["9", "2", "1"]
+    assert tables["nationalities"]["nat"].tolist() == ["MX", "CH", "NA"]  # NA: Netherlands Antilles, not empty
     assert tables["fiscal_years"]["partial"].tolist() == [False, True]
     assert tables["courts"]["completions"].dtype == "int64" and np.isnan(tables["courts"]["pd_rate"][2])
     (tmp_path / "states.csv").write_text("state,pd_closures,completions,pd_rate,ci_low,ci_high\nAZ,3,ten,,,\n")
@@ -500,6 +547,7 @@ def test_notebook_03_draws_saves_and_shows_each_figure_in_its_own_cell():
         "04_states_circuits",
         "05_hearing_locations",
         "06_court_map",
+        "09_nationalities",
     ]
     assert [next(s for s in stems if f'"{s}"' in source) for source in drawing] == stems
     assert all("plt.show()" in source for source in drawing)

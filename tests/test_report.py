@@ -258,6 +258,10 @@ def run_outputs(folder: Path) -> Path:
         f"hearing_loc_code,hearing_location,hearing_city,hearing_state,base_city_code,court,{rate}\n"
         'TUC,TUCSON IMMIGRATION COURT,TUCSON,AZ,TUC,"Tucson, AZ",30,100,0.3,0.22,0.39\n'
     )
+    (folder / "nationalities.csv").write_text(
+        f"nat,nationality,{rate}\nMX,MEXICO,50,800,0.0625,0.048,0.081\nNA,NETHERLANDS ANTILLES,0,3,0.0,0.0,0.5615\n"
+    )
+    (folder / "custody.csv").write_text(f"custody,custody_status,{rate}\nD,Detained,10,300,0.033333,0.018,0.06\n")
     (folder / "validation.csv").write_text(
         "source,url,published,window_start,window_end,geography,metric,published_value,computed_value,difference,"
         "tolerance,status,basis,detail,note\n"
@@ -311,6 +315,10 @@ def test_the_report_opens_with_the_answer_built_from_the_runs_outputs(report_dir
     # tables: every court, with rates as percentages beside counts and intervals
     for table in ("courts", "hearing-locations", "states", "circuits", "fiscal-years", "months", "validation"):
         assert f'id="pd-table-{table}"' in text
+    # nationalities and custody (no case_types.csv in this run: that table is left out); NA is a code, not empty
+    assert 'id="pd-table-nationalities"' in text and 'id="pd-table-custody"' in text
+    assert 'id="pd-table-case-types"' not in text
+    assert "NETHERLANDS ANTILLES" in text and '"NA"' in text
     assert "(unknown code XYZ)" in text and "30.0%" in text and "22.0–39.0%" in text
     # charts with hover; each library's JavaScript embedded once, nothing fetched
     assert 'id="pd-chart-courts"' in text and 'id="pd-chart-months"' in text and "95% interval %{customdata[2]}" in text

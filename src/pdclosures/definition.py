@@ -307,13 +307,15 @@ def counted_sql(method: Method) -> list[str]:
     return conditions + scope_sql(method)
 
 
-def completions_sql(window: Window, method: Method, source: str = "proceedings") -> str:
-    """One row per counted completion in the window, with is_pd and where it was counted.
+def completions_sql(window: Window, method: Method, source: str = "proceedings", columns=()) -> str:
+    """One row per counted completion in the window, with is_pd and where it was counted (and the
+    proceeding's further `columns`, e.g. NAT for the breakdowns by nationality).
 
     With unit=case a case counts once, where and how its last completion in the window ended it."""
     conditions = "\n  AND ".join([in_window_sql(window), *counted_sql(method)])
+    carried = "".join(f" {column}," for column in columns)
     rows = (
-        f"SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE,\n"
+        f"SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE,{carried}\n"
         f"       {is_pd_sql(method)} AS is_pd\n"
         f"FROM {source}\n"
         f"WHERE {conditions}"

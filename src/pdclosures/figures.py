@@ -7,9 +7,9 @@ rates in percent with their 95% Wilson intervals and n, ends with a note naming 
 method, and is stamped SYNTHETIC SAMPLE when the run used the synthetic sample. ``save`` writes PNG (200 dpi),
 SVG and PDF, byte-identical on rerun.
 
-Notebook 03 draws figure 08 (``long_run``, the whole release under both definitions) first, then figures 01-06,
-one cell each; notebook 04 draws figure 07 (``sensitivity``). A run's warnings (eras.py: the guard) are printed
-in vermillion at the foot of every figure, above the note.
+Notebook 03 draws figure 08 (``long_run``, the whole release under both definitions) first, then figures 01-06
+and 09, one cell each; notebook 04 draws figure 07 (``sensitivity``). A run's warnings (eras.py: the guard) are
+printed in vermillion at the foot of every figure, above the note.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class Context:
         return f"Synthetic sample data \u2014 not real EOIR records. {text}" if self.synthetic else text
 
 
-TABLES = ("national", "fiscal_years", "months", "courts", "hearing_locations", "states", "circuits")
+TABLES = ("national", "fiscal_years", "months", "courts", "hearing_locations", "states", "circuits", "nationalities")
 
 
 def read_tables(processed_dir) -> dict[str, pd.DataFrame]:
@@ -1531,6 +1531,70 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
             color=DARK,
         )
     ax.set_xlabel("PD closures as a share of the denominator (%)")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 09 Nationalities
+
+NATIONALITIES_SHOWN = 20
+
+
+def _nationality_label(code, name) -> str:
+    """'Mexico' from the lookup's 'MEXICO'; a bare code (no lookup in the release) or a note such as
+    '(unknown code XX)' as it is."""
+    name = str(name or code or "").strip()
+    return name if not name or name == code or name.startswith("(") else name.title()
+
+
+@_in_house_style
+def nationalities(nationalities: pd.DataFrame, national: pd.DataFrame, ctx: Context, top: int = NATIONALITIES_SHOWN):
+    """The `top` nationalities with the most completions, ranked by PD rate with 95% intervals and n; those
+    under min_completions set apart below; the national rate as a dashed line."""
+    if not _has_data(nationalities):
+        return _no_data_figure(ctx, "PD closure rate by nationality")
+    rate = _rate(national) if _has_data(national) else _rate(nationalities)
+    counted = nationalities[nationalities["completions"] > 0]
+    largest = counted.sort_values(["completions", "nat"], ascending=[False, True], kind="mergesort").head(top)
+    names = [_nationality_label(code, name) for code, name in zip(largest["nat"], largest["nationality"])]
+    rows = _ranked(largest, _distinct(names, largest["nat"]), ctx.min_completions)
+    rows["colour"] = np.where(rows["tier"] == 0, BLUE, GREY)
+    reliable = rows[rows["tier"] == 0]
+    shown = "the nationality" if len(rows) == 1 else f"the {len(rows)} nationalities"
+    if nationalities["pd_closures"].sum() == 0:
+        title = f"No nationality had any {ctx.method.unit} closed by prosecutorial discretion in this window"
+    elif len(reliable) >= 2:
+        high, low = reliable.iloc[0], reliable.iloc[-1]
+        title = (
+            f"Among {shown} with the most completions, PD closure rates ranged from {pct(low['pd_rate'])} "
+            f"({low['label']}) to {pct(high['pd_rate'])} ({high['label']}); {ctx.overall_phrase} {pct(rate)}"
+        )
+    else:
+        title = f"PD closures were {pct(rate)} of completed {ctx.units} {ctx.overall_phrase}"
+    rest = counted.iloc[0:0] if len(counted) <= len(largest) else counted[~counted["nat"].isin(largest["nat"])]
+    subtitle = (
+        f"Share of completed {ctx.units} closed by ICE prosecutorial discretion (PD), by nationality (NAT), "
+        f"{ctx.window}: {shown} with the most completions, ranked by rate; those with fewer than "
+        f"{ctx.min_completions:,} completions set apart below."
+    )
+    if len(rest):
+        subtitle += (
+            f" Not shown: {len(rest):,} other {'nationality' if len(rest) == 1 else 'nationalities'} with "
+            f"{count(rest['completions'].sum())} completions in all ({pct(_rate(rest))} closed by PD)."
+        )
+    legend = _legend(ctx, first=[_dot(BLUE, "Nationality")])
+    fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
+    ax = fig.add_subplot()
+    xmax = _axis_max(list(rows["ci_high"] * 100) + [rate * 100])
+    _dot_panel(
+        ax,
+        rows,
+        xmax=xmax,
+        ctx=ctx,
+        rate=rate,
+        divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)",
+    )
+    ax.set_xlabel("PD closures as a share of completions (%)")
     return fig
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -34,6 +35,29 @@ RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 # cleaned release (the version is in the name: a new layout gets a new file).
 MONTHLY_FILE = "completions_by_month.v2.parquet"
 Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class CodeBreakdown:
+    """A breakdown by one of the proceeding's own codes (not its place): the cache column, the table's
+    code and label columns, and the lookup that names the codes (optional in a release)."""
+
+    column: str
+    code: str
+    label: str
+    lookup: str
+    lookup_key: str
+    lookup_name: str
+
+
+NATIONALITIES = CodeBreakdown("NAT", "nat", "nationality", release_format.NATIONALITY_TABLE, "NAT_CODE", "NAT_NAME")
+CUSTODY = CodeBreakdown(
+    "CUSTODY", "custody", "custody_status", release_format.CUSTODY_TABLE, "strCode", "strDescription"
+)
+CASE_TYPES = CodeBreakdown(
+    "CASE_TYPE", "case_type", "case_type_name", release_format.CASE_TYPE_TABLE, "strCode", "strDescription"
+)
+CODE_BREAKDOWNS = (NATIONALITIES, CUSTODY, CASE_TYPES)
 
 
 def wilson_interval(successes, trials, z: float = Z_95):
@@ -108,8 +132,16 @@ class RateCalculator:
             FROM read_parquet('{sql_path(ingest.lookup_path(release_format.HLOC_TABLE))}')""")
         self._check_courts()
         # Counts per court, hearing location and month: every table of the run is a sum over
-        # this small table, so the counting happens once.
-        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(self.method, by_place_and_month=True)}")
+        # this small table, so the counting happens once. Where the run scans the cache, the same
+        # scan counts the proceedings' own codes for the breakdowns (by_code).
+        if self.uses_monthly_table():
+            counts = self._counts_sql(self.method, by_place_and_month=True)
+        else:
+            self._load("by_code")
+            counts = """SELECT BASE_CITY_CODE, HEARING_LOC_CODE, COMP_MONTH, sum(pd_closures)::BIGINT AS pd_closures,
+                                sum(completions)::BIGINT AS completions
+                         FROM completions_by_code GROUP BY ALL"""
+        self.con.execute(f"CREATE TEMP TABLE completions AS {counts}")
 
     def resolve(self, method: Method) -> Method:
         """The method with the dismissals its definition counts in this release (definition.resolve)."""
@@ -131,6 +163,24 @@ class RateCalculator:
             return
         if table == "monthly":
             load_monthly(self.con, self.ingest)
+        elif table == "by_code":
+            # The run's counted completions (the same window, conditions and PD predicate as national(),
+            # from definition.completions_sql) by the codes of CODE_BREAKDOWNS, so each breakdown sums
+            # to the national row: one scan of the cache. Where the run scans anyway (__init__), also by
+            # court, hearing location and month, so that one scan makes the completions table too.
+            codes = [b.column for b in CODE_BREAKDOWNS]
+            rows = definition.completions_sql(self.window, self.method, columns=codes)
+            if self.uses_monthly_table():
+                keys, month = codes, ""
+            else:  # grouped on a month number, made a date only per group (as monthly_completions_sql)
+                rows = f"SELECT *, year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number FROM ({rows})"
+                keys = ["BASE_CITY_CODE", "HEARING_LOC_CODE", "month_number", *codes]
+                month = ", make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH"
+            self.con.execute(f"""CREATE TEMP TABLE completions_by_code AS
+                SELECT *{month} FROM (
+                    SELECT {", ".join(keys)}, count(*) FILTER (WHERE is_pd)::BIGINT AS pd_closures,
+                           count(*)::BIGINT AS completions
+                    FROM ({rows}) GROUP BY ALL)""")
         else:  # the proceedings completed in the window, in memory: each method is a quick count over them
             self.con.execute(f"""CREATE TEMP TABLE window_rows AS
                 SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE,
@@ -259,6 +309,34 @@ class RateCalculator:
     def regions(self, min_completions: int = 0) -> pd.DataFrame:
         return self._by_lookup_column("region", "b.strRegion", min_completions)
 
+    def _by_code(self, breakdown: CodeBreakdown, min_completions: int) -> pd.DataFrame:
+        """Rates by one of the proceeding's codes, named from its lookup (see code_names), ranked."""
+        self._load("by_code")
+        frame = self.con.execute(f"""
+            SELECT {breakdown.column} AS {breakdown.code}, sum(pd_closures)::BIGINT AS pd_closures,
+                   sum(completions)::BIGINT AS completions
+            FROM completions_by_code GROUP BY 1""").df()
+        frame[breakdown.label] = code_names(frame[breakdown.code], self._lookup_names(breakdown))
+        return rank(add_rates(frame), min_completions, breakdown.code)[[breakdown.code, breakdown.label, *RATE_COLUMNS]]
+
+    def _lookup_names(self, breakdown: CodeBreakdown) -> dict[str, str] | None:
+        """code -> name from the breakdown's lookup; None when the release has no such lookup."""
+        if not self.ingest.has_lookup(breakdown.lookup):
+            return None
+        path = sql_path(self.ingest.lookup_path(breakdown.lookup))
+        rows = self.con.execute(f"""SELECT {breakdown.lookup_key}, any_value({breakdown.lookup_name})
+            FROM read_parquet('{path}') WHERE {breakdown.lookup_key} IS NOT NULL GROUP BY 1""").fetchall()
+        return dict(rows)
+
+    def nationalities(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(NATIONALITIES, min_completions)
+
+    def custody(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(CUSTODY, min_completions)
+
+    def case_types(self, min_completions: int = 0) -> pd.DataFrame:
+        return self._by_code(CASE_TYPES, min_completions)
+
     def all_tables(self, min_completions: int = 0) -> dict[str, pd.DataFrame]:
         """Every output table of the rates stage, by file stem."""
         return {
@@ -270,6 +348,9 @@ class RateCalculator:
             "states": self.states(min_completions),
             "circuits": self.circuits(min_completions),
             "regions": self.regions(min_completions),
+            "nationalities": self.nationalities(min_completions),
+            "custody": self.custody(min_completions),
+            "case_types": self.case_types(min_completions),
         }
 
 
@@ -344,6 +425,25 @@ def court_names(frame: pd.DataFrame) -> list[str]:
     return names
 
 
+def code_names(codes: pd.Series, names: dict[str, str] | None) -> list[str]:
+    """The lookup's name of each code; the code itself when the release has no such lookup (names
+    None); else '(no code)' for an empty code, '(unknown code XX)' for a code missing from the
+    lookup, '(code XX, no name in lookup)' for a row without a name."""
+    labels = []
+    for code in codes:
+        if pd.isna(code):
+            labels.append("(no code)")
+        elif names is None:
+            labels.append(code)
+        elif code not in names:
+            labels.append(f"(unknown code {code})")
+        elif isinstance(names[code], str) and names[code]:
+            labels.append(names[code])
+        else:
+            labels.append(f"(code {code}, no name in lookup)")
+    return labels
+
+
 def hearing_location_names(frame: pd.DataFrame) -> list[str]:
     """The lookup's HEARING_LOC_NAME of each row's hearing location (joined as HLOC_JOIN says); else
     '(no hearing location code)', '(unknown code XYZ)' for a code missing from the lookup,
@@ -400,6 +500,11 @@ HEADINGS = {
     "label": "Definition",
     "is_default": "Run's method",
     "basis": "Computed from",
+    "nat": "Nationality code",
+    "custody": "Custody code",
+    "custody_status": "Custody",
+    "case_type": "Case type code",
+    "case_type_name": "Case type",
 }
 MISSING = "—"  # a rate or interval without completions
 

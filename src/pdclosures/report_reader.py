@@ -9,7 +9,8 @@ ingest.json), never by reading the notebooks. Everything is HTML for one offline
 - two interactive charts (plotly, its JavaScript inline once): courts ranked and the monthly trend,
   where each point shows its court or month, rate, interval and n on hover;
 - sortable, searchable tables (itables, i.e. DataTables, its JavaScript embedded once in the page):
-  courts (all), hearing locations, states, circuits, fiscal years, months, validation.
+  courts (all), hearing locations, states, circuits, fiscal years, months, nationalities, custody,
+  case types, validation.
 
 The same outputs give the same bytes: every element id is fixed, and nothing records a time.
 """
@@ -57,6 +58,14 @@ TABLES = [
         "Fiscal years run from October to September; a partial year is only the part inside the window.",
     ),
     ("months.csv", "Months", {"month": "Month", "fiscal_year": "Fiscal year"}, "Every month of the window."),
+    (
+        "nationalities.csv",
+        "Nationalities",
+        {"nationality": "Nationality", "nat": "Code"},
+        "Every nationality (NAT), highest rate first among those with at least {min} completions, then the rest.",
+    ),
+    ("custody.csv", "Custody", {"custody_status": "Custody status", "custody": "Code"}, "By custody status."),
+    ("case_types.csv", "Case types", {"case_type_name": "Case type", "case_type": "Code"}, "By case type."),
 ]
 VALIDATION_COLUMNS = {
     "status": "Status",
@@ -115,8 +124,11 @@ class Outputs:
         if name not in self._tables:
             path = self.processed / name
             text = ["circuit", "base_city_code", "hearing_loc_code", "published_value", "computed_value", "difference"]
+            text += ["nat", "custody", "case_type"]
             # values as the CSV writes them
-            self._tables[name] = pd.read_csv(path, dtype=dict.fromkeys(text, str)) if path.is_file() else None
+            # only an empty cell is missing: NA is a nationality code (Netherlands Antilles)
+            read = dict(dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=[""])
+            self._tables[name] = pd.read_csv(path, **read) if path.is_file() else None
         return self._tables[name]
 
     @property
