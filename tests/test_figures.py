@@ -638,6 +638,26 @@ def test_a_run_warning_is_printed_at_the_foot_of_every_figure():
         plt.close(fig)
 
 
+def test_a_warned_run_titles_its_window_figures_not_a_finding_but_not_the_long_view():
+    ctx = replace(CTX, warnings=("warning: 0.5 PD closures a month under pd-closures (fewer than 100 a month)",))
+    titles = {}
+    for name, fig in (
+        ("courts", figures.courts_ranked(COURTS, NATIONAL, ctx)),
+        ("months", figures.monthly_trend(MONTHS, ctx)),
+        ("long_run", figures.long_run(long_run_table(), ctx)),
+    ):
+        titles[name] = fig.texts[0]
+        plt.close(fig)
+    for name in ("courts", "months"):
+        assert titles[name].get_text().replace("\n", " ").startswith(figures.NOT_A_FINDING + " ")
+        assert matplotlib.colors.to_rgb(titles[name].get_color()) == VERMILLION
+    # The long view is about the whole release, the remedy for the warning: its title stays as it is.
+    assert titles["long_run"].get_text().startswith("PD closures peaked at 20 a month")
+    unwarned = figures.courts_ranked(COURTS, NATIONAL, CTX)
+    assert not unwarned.texts[0].get_text().startswith(figures.NOT_A_FINDING)
+    plt.close(unwarned)
+
+
 def test_context_of_a_run_reads_its_warnings(tmp_path):
     from pdclosures import eras
 

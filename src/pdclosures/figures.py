@@ -67,6 +67,7 @@ SAVE_METADATA = {
 WIDTH = 10.0  # inches
 ROW = 0.22  # inches per row of a ranked panel
 TITLE_PT, SUBTITLE_PT, NOTE_PT, WARN_PT = 13.0, 9.5, 7.5, 8.0
+NOT_A_FINDING = "Not a finding (see the warning below):"  # opens the title of a warned run's figures
 MARGIN = 0.18  # inches left of the title and note
 
 
@@ -362,10 +363,17 @@ def _frame(
     width: float = WIDTH,
     legend: list | None = None,
     legend_columns: int | None = None,
+    about_the_window: bool = True,
 ) -> Figure:
     """A figure with a header (title, subtitle, legend) and a footer (the note) of fixed heights; the
-    axes the caller adds are laid out (constrained layout) in the band between them."""
+    axes the caller adds are laid out (constrained layout) in the band between them.
+
+    A run with warnings (the guard: its PD codes were barely in use in the window) has the title of every
+    figure about the window start with NOT_A_FINDING, in vermillion, so the number never reads as a finding."""
     text_in = width - 2 * MARGIN
+    flagged = bool(ctx.warnings) and about_the_window
+    if flagged:
+        title = f"{NOT_A_FINDING} {title}"
     title = _wrap(title, text_in, TITLE_PT, bold=True)
     subtitle = _wrap(subtitle, text_in, SUBTITLE_PT)
     note = _wrap(ctx.note(), text_in, NOTE_PT)
@@ -386,7 +394,16 @@ def _frame(
     left = MARGIN / width
     fig.get_layout_engine().set(rect=(left, footer_in / height, 1 - 2 * left, body_in / height), h_pad=0.04, w_pad=0.04)
     top = 1 - 0.16 / height
-    fig.text(left, top, "\n".join(title), va="top", fontsize=TITLE_PT, fontweight="bold", color=DARK, linespacing=1.15)
+    fig.text(
+        left,
+        top,
+        "\n".join(title),
+        va="top",
+        fontsize=TITLE_PT,
+        fontweight="bold",
+        color=VERMILLION if flagged else DARK,
+        linespacing=1.15,
+    )
     top -= (title_in + 0.06) / height
     fig.text(left, top, "\n".join(subtitle), va="top", fontsize=SUBTITLE_PT, color="#555555", linespacing=1.2)
     if legend:
@@ -839,7 +856,7 @@ def long_run(table: pd.DataFrame, ctx: Context, threshold: float | None = None) 
         for name in names
     ]
     legend.append(Line2D([], [], color=SKY, lw=8, alpha=0.35, label="This run's window"))
-    fig = _frame(ctx, title, subtitle, 5.6, legend=legend, legend_columns=3)
+    fig = _frame(ctx, title, subtitle, 5.6, legend=legend, legend_columns=3, about_the_window=False)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.1, 1])
     for ax in (top, bottom):
         ax.axvspan(
