@@ -349,7 +349,7 @@ def test_without_the_runs_outputs_the_report_is_the_notebooks(report_dir, tmp_pa
     assert "The answer" not in text and "pd-table-courts" not in text and "Notebook 1: tiny" in text
 
 
-def test_the_runs_warnings_stand_under_the_rate_they_qualify(tmp_path):
+def test_the_runs_warnings_stand_before_the_rate_they_qualify_marked_not_a_finding(tmp_path):
     from pdclosures import eras, report_reader
 
     processed = run_outputs(tmp_path / "processed")
@@ -357,5 +357,11 @@ def test_the_runs_warnings_stand_under_the_rate_they_qualify(tmp_path):
     eras.write_warnings([guard], processed)
     text = report_reader.answer_html(report_reader.Outputs(processed, READER_PARAMETERS))
     shown = f'<div class="pd-warning pd-run-warning"><b>{html.escape(guard)}</b></div>'
-    assert text.index("PD closures of 1,000 completions") < text.index(shown) < text.index("<b>Window:</b>")
+    headline = text.index('<p class="pd-headline">')
+    assert text.index("<h2>The answer</h2>") < text.index(shown) < headline < text.index("<b>Window:</b>")
+    assert text[headline:].startswith(
+        '<p class="pd-headline"><span class="pd-not-a-finding">Not a finding (see the warning above):</span> '
+    )
     assert text.count(html.escape(guard)) == 1 and "<h3>Warnings</h3>" not in text  # said once, up front
+    unwarned = report_reader.answer_html(report_reader.Outputs(run_outputs(tmp_path / "plain"), READER_PARAMETERS))
+    assert "Not a finding" not in unwarned and "pd-run-warning" not in unwarned

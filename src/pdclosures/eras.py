@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 POLICY_DATES = Path(__file__).resolve().parents[2] / "data" / "reference" / "policy_dates.csv"
 LONG_RUN_COLUMNS = ["month", "definition", "pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
 WARNINGS_FILE = "warnings.json"
+NOT_A_FINDING = "Not a finding"  # opens a warned run's headline (report) and its figures' titles
 
 DAYS_PER_MONTH = 365.2425 / 12
 # From June 2021 ICE's attorneys moved to dismiss cases as PD (Trasviña memo, 2021-05-27): dismissals,

@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from . import definition
+from . import definition, eras
 from .definition import Method, Window
 from .eras import ERAS, POLICY_DATES, read_policy_dates, read_warnings
 from .errors import ReleaseError
@@ -67,7 +67,7 @@ SAVE_METADATA = {
 WIDTH = 10.0  # inches
 ROW = 0.22  # inches per row of a ranked panel
 TITLE_PT, SUBTITLE_PT, NOTE_PT, WARN_PT = 13.0, 9.5, 7.5, 8.0
-NOT_A_FINDING = "Not a finding (see the warning below):"  # opens the title of a warned run's figures
+NOT_A_FINDING = f"{eras.NOT_A_FINDING} (see the warning below):"  # opens the title of a warned run's figures
 MARGIN = 0.18  # inches left of the title and note
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import definition, params
-from .eras import read_warnings
+from .eras import NOT_A_FINDING, read_warnings
 from .rates import percent
 from .run_record import SYNTHETIC_WARNING
 from .validation import summary as validation_summary
@@ -87,6 +87,7 @@ CSS = """
 <style type="text/css">
   .pd-answer { font-size: 1.05em; line-height: 1.5; }
   .pd-answer .pd-headline { font-size: 1.6em; font-weight: 600; margin: 0.4em 0; }
+  .pd-answer .pd-not-a-finding { color: #D55E00; }
   .pd-answer table.pd-courts td, .pd-answer table.pd-courts th { padding: 2px 10px; text-align: left; }
   .pd-answer table.pd-courts td.num { text-align: right; }
   .pd-warning { border-left: 4px solid #E69F00; background: #FFF7E6; padding: 0.4em 0.8em; margin: 0.4em 0; }
@@ -154,18 +155,23 @@ def answer_html(outputs: Outputs) -> str:
     national = outputs.table("national.csv")
     window = f"{p.get('start', '?')} to {p.get('end', '?')}"
     run_warnings = read_warnings(outputs.processed)  # the guard's, shown under the rate they qualify
+    # A warned run (the guard: its PD codes were barely in use) says so before its number, and the
+    # number is marked as no finding.
+    parts += [f'<div class="pd-warning pd-run-warning"><b>{html.escape(w)}</b></div>' for w in run_warnings]
     if national is not None and len(national):
         row = national.iloc[0]
         window = f"{row['start']} to {row['end']}"
+        flag = (
+            f'<span class="pd-not-a-finding">{NOT_A_FINDING} (see the warning above):</span> ' if run_warnings else ""
+        )
         parts.append(
-            f'<p class="pd-headline">{percent(row["pd_rate"])} of the cases completed in immigration court '
+            f'<p class="pd-headline">{flag}{percent(row["pd_rate"])} of the cases completed in immigration court '
             f"from {window} were closed through prosecutorial discretion.</p>"
         )
         parts.append(
             f"<p>National rate: <b>{percent(row['pd_rate'])}</b> ({_n(row['pd_closures'])} PD closures of "
             f"{_n(row['completions'])} completions; 95% interval {_interval(row)}).</p>"
         )
-    parts += [f'<div class="pd-warning pd-run-warning"><b>{html.escape(w)}</b></div>' for w in run_warnings]
     parts.append(f"<p><b>Window:</b> completions from {html.escape(window)}, both inclusive.<br>")
     parts.append(f"<b>Definition:</b> {html.escape(_definition(p))}.</p>")
     if p.get("definition") == definition.PD_DISMISSALS:
