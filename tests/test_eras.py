@@ -13,6 +13,7 @@ from tiny_release import lookup_lines, proceeding, proceeding_line, write_releas
 from pdclosures import eras, ingest, params, release_format, run_record
 from pdclosures.definition import Method, Window
 from pdclosures.errors import ParameterError
+from pdclosures.release import SYNTHETIC_MARKER, open_release, synthetic_scale_line
 
 DECISIONS = [  # the same letter means different things in different case types: decoded, never hard-coded
     ("RMV", "Y", "Prosecutorial Discretion - Admin Close", "O"),
@@ -62,9 +63,12 @@ def decisions() -> list[str]:
 
 
 def ingested(tmp_path, rows=ROWS, *, synthetic_scale=None) -> ingest.IngestResult:
-    """A tiny release, ingested; with synthetic_scale, marked as the synthetic sample, its manifest
-    (with that scale) beside the zip as the sample's is."""
-    extra = {"SYNTHETIC_SAMPLE_README.txt": b"synthetic"} if synthetic_scale is not None else None
+    """A tiny release, ingested; with synthetic_scale, marked as a synthetic sample whose marker file
+    states that scale, as the sample's does."""
+    extra = None
+    if synthetic_scale is not None:
+        marker = f"synthetic\r\n\r\n{synthetic_scale_line(synthetic_scale)}\r\n"
+        extra = {SYNTHETIC_MARKER: marker.encode()}
     release = write_release(
         tmp_path / "release.zip",
         [proceeding_line(r) for r in rows],
@@ -72,8 +76,6 @@ def ingested(tmp_path, rows=ROWS, *, synthetic_scale=None) -> ingest.IngestResul
         lookups={release_format.DECISION_TABLE: decisions()},
         extra_files=extra,
     )
-    if synthetic_scale is not None:
-        (tmp_path / "release_manifest.json").write_text(json.dumps({"synthetic": True, "scale": synthetic_scale}))
     return ingest.ingest_release(release, tmp_path / "interim", progress=False)
 
 
@@ -149,20 +151,24 @@ def test_a_window_after_may_2021_with_pd_closures_is_told_to_use_pd_dismissals()
 
 def test_on_the_synthetic_sample_the_line_is_divided_by_its_scale(tmp_path):
     result = ingested(tmp_path, synthetic_scale=100)
-    assert result.synthetic and eras.sample_scale(result.manifest) == 100
+    assert result.synthetic and result.scale == 100 and result.manifest["scale"] == 100
     # The sample is a 1:100 model: the line is 1 PD closure a month, 3.68 in the window.
-    (below,) = eras.guard(3, SPRING_2016, "pd-closures", 100, result.manifest)
+    (below,) = eras.guard(3, SPRING_2016, "pd-closures", 100, result.manifest, result.scale)
     assert "fewer than 1 a month: TRAC's line of 100 (min_pd_per_month) divided by 100" in below
     assert "1:100 model" in below and below.startswith("warning: 0.8 PD closures a month")
-    assert eras.guard(4, SPRING_2016, "pd-closures", 100, result.manifest) == []
+    assert eras.guard(4, SPRING_2016, "pd-closures", 100, result.manifest, result.scale) == []
 
 
 def test_a_release_without_a_stated_scale_is_full_scale(tmp_path):
-    real = ingested(tmp_path / "real")
-    assert eras.sample_scale(real.manifest) == 1
-    synthetic = ingested(tmp_path / "synthetic", synthetic_scale=100)
-    (tmp_path / "synthetic" / "release_manifest.json").unlink()  # a copied zip without its manifest
-    assert eras.sample_scale(synthetic.manifest) == 1
+    assert ingested(tmp_path / "real").scale == 1
+    unstated = write_release(
+        tmp_path / "unstated.zip",
+        [proceeding_line(r) for r in ROWS],
+        zipped=True,
+        extra_files={SYNTHETIC_MARKER: b"synthetic, no scale line"},
+    )
+    result = ingest.ingest_release(unstated, tmp_path / "interim", progress=False)
+    assert result.synthetic and result.scale == 1
 
 
 def test_run_warnings_count_every_court_under_the_run_definition(tmp_path):
@@ -231,11 +237,10 @@ def test_a_release_that_cannot_decode_dismissals_has_a_long_view_of_pd_closures(
     assert "tblLookupCourtDecision" in reason and "\n" not in reason
 
 
-def test_the_sample_is_found_to_be_a_scale_model_from_its_manifest():
+def test_the_sample_states_its_scale_in_its_marker_as_in_its_manifest():
     stated = json.loads((params.PROJECT_ROOT / "data" / "sample" / "sample_manifest.json").read_text())["scale"]
-    sample = {"synthetic": True, "release_path": str(params.PROJECT_ROOT / params.SAMPLE_RELEASE)}
-    assert eras.sample_scale(sample) == stated > 1
-    assert eras.sample_scale({**sample, "synthetic": False}) == 1  # a real release is never scaled
+    for zip_name in ("eoir_synthetic_sample.zip", "eoir_synthetic_sample_later.zip"):  # the later: the same model
+        assert open_release(params.PROJECT_ROOT / "data" / "sample" / zip_name).synthetic_scale == stated > 1
 
 
 SAMPLE = params.PROJECT_ROOT / params.SAMPLE_RELEASE

@@ -130,27 +130,6 @@ def read_long_run(processed_dir) -> pd.DataFrame:
 # The guard
 
 
-def sample_scale(manifest: dict) -> float:
-    """Real proceedings per synthetic proceeding: the `scale` the synthetic sample's manifest states
-    (beside the release: <stem>_manifest.json or sample_manifest.json, or manifest.json in a folder);
-    1 for a real release, or when no manifest states it."""
-    if not manifest.get("synthetic") or not manifest.get("release_path"):
-        return 1.0
-    release = Path(manifest["release_path"])
-    for candidate in (
-        release.with_name(release.stem + "_manifest.json"),
-        release.with_name("sample_manifest.json"),
-        release / "manifest.json",
-    ):
-        try:
-            scale = json.loads(candidate.read_text()).get("scale")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if isinstance(scale, (int, float)) and scale > 0:
-            return float(scale)
-    return 1.0
-
-
 def pd_threshold(min_pd_per_month: float, scale: float) -> float:
     """The guard's line for this release: min_pd_per_month, divided by a synthetic sample's scale."""
     return min_pd_per_month / scale
@@ -166,17 +145,19 @@ def months_covered(window: Window, manifest: dict) -> float:
     return max(0, (end - start).days + 1) / DAYS_PER_MONTH
 
 
-def guard(pd_closures: int, window: Window, definition_name: str, min_pd_per_month: float, manifest: dict) -> list[str]:
+def guard(
+    pd_closures: int, window: Window, definition_name: str, min_pd_per_month: float, manifest: dict, scale: float = 1.0
+) -> list[str]:
     """One-line warnings about the run's definition in its window (empty when it fits):
-    - fewer PD closures a month than min_pd_per_month (divided by a synthetic sample's scale): the codes
-      were not in use, and the near-zero rate is no finding;
+    - fewer PD closures a month than min_pd_per_month (divided by a synthetic sample's scale, the real
+      proceedings one of its proceedings stands for: IngestResult.scale): the codes were not in use,
+      and the near-zero rate is no finding;
     - a window reaching past May 2021 counted with pd-closures misses PD done by dismissal."""
     months = months_covered(window, manifest)
     if months <= 0:
         return []  # no completions in the window at all: params.coverage_warning says so
     late = definition_name == "pd-closures" and window.end >= DISMISSALS_FROM
     per_month = pd_closures / months
-    scale = sample_scale(manifest)
     line = pd_threshold(min_pd_per_month, scale)
     if per_month < line:
         if scale != 1:
@@ -213,7 +194,7 @@ def run_warnings(run: params.Run, ingest, calculator: RateCalculator) -> list[st
         found.append(coverage)
     everywhere = dataclasses.replace(calculator.method, courts=None)
     pd_closures = int(calculator.national_for(everywhere)["pd_closures"].iloc[0])
-    found += guard(pd_closures, run.window, run.method.definition, run.min_pd_per_month, ingest.manifest)
+    found += guard(pd_closures, run.window, run.method.definition, run.min_pd_per_month, ingest.manifest, ingest.scale)
     return found
 
 

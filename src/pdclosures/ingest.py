@@ -42,7 +42,8 @@ from .release import Release, iter_line_chunks, open_release, require_columns, s
 #    nulled; tab-shifted lines realigned wherever the stray field sits.
 # 6: DEC_CODE, NAT, CUSTODY, LANG and IJ_CODE kept; the nationality, custody and language lookups
 #    (optional); eoir.duckdb beside the cache.
-CACHE_VERSION = 6
+# 7: a synthetic release's scale (its marker's scale line) in ingest.json.
+CACHE_VERSION = 7
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 INGEST_RECORD = "ingest.json"
@@ -86,6 +87,11 @@ class IngestResult:
     @property
     def synthetic(self) -> bool:
         return bool(self.manifest.get("synthetic"))
+
+    @property
+    def scale(self) -> float:
+        """Real proceedings per proceeding: a synthetic sample's stated scale, else 1."""
+        return float(self.manifest.get("scale") or 1.0)
 
     @property
     def release_label(self) -> str:
@@ -229,6 +235,7 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "data_from": data_range[0],
             "data_through": data_range[1],
             "synthetic": release.synthetic,
+            "scale": release.synthetic_scale,
             "checksum_sha256": release.checksum({release.member(table): digest}),
             "checksum_of": release.checksum_of,
             "fingerprint": fingerprint,

@@ -31,7 +31,7 @@ import numpy as np
 from . import cleaning, definition, release_format
 from .errors import ReleaseError, run_command
 from .params import DEFAULTS
-from .release import SYNTHETIC_MARKER, open_release, sha256_file
+from .release import SYNTHETIC_MARKER, open_release, sha256_file, synthetic_scale_line
 
 DEFAULT_SEED = 20260401
 VERSION = 1
@@ -87,7 +87,7 @@ def derive_later_release(source, dest, *, seed: int = DEFAULT_SEED, manifest_pat
                 lambda m: m.group(1) + str(int(m.group(2).replace(b",", b"")) + delta).encode(),
                 count_text,
             )
-        outputs[SYNTHETIC_MARKER] = _readme(source.name, seed).encode(release_format.ENCODING)
+        outputs[SYNTHETIC_MARKER] = _readme(source.name, seed, release.synthetic_scale).encode(release_format.ENCODING)
         source_sha256 = release.checksum()
 
         staging = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
@@ -320,12 +320,13 @@ def _truth(changes) -> dict:
     }
 
 
-def _readme(source_name: str, seed: int) -> str:
+def _readme(source_name: str, seed: int, scale: float) -> str:
     return (
         "SYNTHETIC DATA made by pdclosures.later_release: not EOIR data. A made-up later release, derived "
         f"from {source_name} with seed {seed} (version {VERSION}): some proceedings removed, some added, some "
         "recoded, some with their completion date moved or their court changed, as happens between EOIR "
-        "releases. Use it only to test software, never to say anything about immigration courts.\r\n"
+        "releases. Use it only to test software, never to say anything about immigration courts.\r\n\r\n"
+        f"{synthetic_scale_line(scale)}\r\n"  # the source's scale: the same scale model
     )
 
 

@@ -24,6 +24,16 @@ from .errors import ReleaseError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 SYNTHETIC_MARKER = "SYNTHETIC_SAMPLE_README.txt"
+# A synthetic release is a scale model: its marker file says how many real proceedings one of its
+# proceedings stands for, on a line of its own ("scale: 50"), written by synthetic_scale_line.
+_SCALE_LINE = re.compile(r"^scale: *([0-9]+(?:\.[0-9]+)?)[ \t\r]*$", re.MULTILINE)  # CRLF lines
+
+
+def synthetic_scale_line(scale: float) -> str:
+    """The marker file's scale line, for the generators of synthetic releases."""
+    return f"scale: {scale:g}"
+
+
 COUNT_FILE = "count.txt"
 
 
@@ -54,6 +64,17 @@ class Release:
     synthetic: bool
     count_file: str | None
     _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+    marker: str | None = None  # the synthetic marker file, when the release has one
+
+    @property
+    def synthetic_scale(self) -> float:
+        """Real proceedings per proceeding of a synthetic release (its marker's scale line); 1 for a real
+        release, or a synthetic one that states no scale."""
+        if self.marker is None:
+            return 1.0
+        raw = self._zip.read(self.marker) if self.is_zip else (self.path / self.marker).read_bytes()
+        match = _SCALE_LINE.search(raw.decode(release_format.ENCODING))
+        return float(match.group(1)) if match and float(match.group(1)) > 0 else 1.0
 
     @property
     def name(self) -> str:
@@ -211,13 +232,13 @@ def open_release(path: str | os.PathLike) -> Release:
 def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
     members: dict[str, str] = {}
     synthetic = False
-    count_file = None
+    count_file = marker = None
     for name in sorted(names):
         base = name.rsplit("/", 1)[-1]
         if base.startswith(("._", "~$")) or "__MACOSX" in name:
             continue  # macOS resource forks and Office lock files
         if base.lower() == SYNTHETIC_MARKER.lower():
-            synthetic = True
+            synthetic, marker = True, name
         elif base.lower() == COUNT_FILE:
             count_file = name
         stem, suffix = os.path.splitext(base)
@@ -227,7 +248,7 @@ def _index(path: Path, names: list[str], *, is_zip: bool, archive) -> Release:
         if key in members and members[key] != name:
             raise ReleaseError(f"{path}: table {stem} found twice ({members[key]} and {name}); keep one")
         members[key] = name
-    return Release(path, is_zip, members, synthetic, count_file, archive)
+    return Release(path, is_zip, members, synthetic, count_file, archive, marker=marker)
 
 
 def split_header(raw: bytes, where: str) -> list[str]:

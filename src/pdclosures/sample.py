@@ -43,6 +43,7 @@ import numpy as np
 
 from . import release_format
 from .errors import ParameterError, run_command
+from .release import synthetic_scale_line
 
 GENERATOR_VERSION = "3"  # 3: FY2012-FY2025 at a stated scale, eras of PD, DEC_CODE dismissals, NAT/CUSTODY/LANG lookups
 DEFAULT_SEED = 20140424
@@ -1429,7 +1430,8 @@ def _readme_text(seed: int, proceedings: int) -> str:
         f"{_scale(proceedings)} real ones. It copies "
         "the layout and file format of the EOIR case-data release (tab-delimited .csv files, latin-1, "
         "CRLF line ends) and plants that release's known quirks on purpose. Court codes and cities are "
-        "real; every proceeding, date, judge code and outcome is invented.\r\n"
+        "real; every proceeding, date, judge code and outcome is invented.\r\n\r\n"
+        f"{synthetic_scale_line(_scale(proceedings))}\r\n"
     )
 
 
