@@ -83,14 +83,25 @@ def test_tab_shifted_line_with_one_stray_empty_field_is_realigned(tmp_path):
 
 
 def test_stray_field_with_a_trailing_empty_is_not_silently_accepted(tmp_path):
-    # 39 fields whose extra one is at the end: a lenient reader would take the row as it is.
-    line = proceeding_line(proceeding(1, other="Y")) + "\t"
+    # 39 fields whose extra one is at the end: a lenient reader would take the row as it is. NAT is
+    # empty and LANG is not: the stray could be NAT's empty field (LANG's 'SP' moves into NAT, two
+    # letters, well formed) or any empty field after LANG. Two different rows: quarantined, not guessed.
+    line = proceeding_line(proceeding(1, other="Y", lang="SP")) + "\t"
     result = ingest(tmp_path, [line])
-    # The stray could be any empty field after COMP_DATE: every such removal is well formed, and
-    # they give different rows, so the line is quarantined rather than guessed at.
     assert accounting(result) == {"lines": 1, "loaded": 0, "repaired": 0, "quarantined": 1}
     reasons = result.data_quality["issue"].tolist()
     assert "quarantined: 39 fields, expected 38; stray field position ambiguous" in reasons
+
+
+def test_a_trailing_stray_field_is_repaired_when_the_code_widths_leave_one_way(tmp_path):
+    # Removing an empty field between COMP_DATE and CUSTODY would move 'RMV' into CUSTODY, which
+    # holds one letter: only the removals of the empty fields after LANG fit, and they all give the
+    # same row.
+    row = proceeding(1, other="Y", nat="MX", custody="D", lang="SP")
+    result = ingest(tmp_path, [proceeding_line(row) + "\t"])
+    assert accounting(result) == {"lines": 1, "loaded": 1, "repaired": 1, "quarantined": 0}
+    frame = proceedings(result)
+    assert frame.loc[0, ["OTHER_COMP", "CUSTODY", "CASE_TYPE", "NAT", "LANG"]].tolist() == ["Y", "D", "RMV", "MX", "SP"]
 
 
 def test_ambiguous_or_unrepairable_lines_are_quarantined_with_reason(tmp_path):
@@ -368,7 +379,7 @@ def test_bad_ids_that_cannot_be_paired_with_lines_keep_their_reason_without_a_li
         "IDNPROCEEDING and IDNCASE not a whole number",
         "IDNPROCEEDING=X7\\tIDNCASE=X7\\tOSC_DATE=2012-01-05 00:00:00.000\\tINPUT_DATE=2012-01-06 00:00:00.000"
         "\\tCOMP_DATE=2013-01-15 00:00:00.000\\tBASE_CITY_CODE=SEA\\tHEARING_LOC_CODE=SEA\\tOTHER_COMP="
-        "\\tCASE_TYPE=RMV",
+        "\\tCASE_TYPE=RMV\\tDEC_CODE=\\tNAT=\\tCUSTODY=\\tLANG=\\tIJ_CODE=",
     ) in found
     assert sorted(reason for _, reason, _ in found) == [
         "3 fields, expected 38",
@@ -681,3 +692,33 @@ def test_codes_of_the_wrong_length_rule_a_realignment_out():
     fixed = cleaning.realign(fields, header)
     assert (fixed.position, fixed.removed) == (2, "ZZ")
     assert fixed.fields == proceeding_line(proceeding(1, other="Y")).split("\t")
+
+
+def test_the_new_code_columns_are_cleaned_and_kept_as_dictionaries(tmp_path):
+    row = proceeding(1, dec="X\x00", nat="MX ", custody=" D", lang="SP\x00 ", judge="ABC  ")
+    result = ingest(tmp_path, [proceeding_line(row), proceeding_line(proceeding(2))])
+    table = pq.read_table(result.proceedings_path)
+    for column in ["DEC_CODE", "NAT", "CUSTODY", "LANG", "IJ_CODE"]:
+        assert str(table.schema.field(column).type) == "dictionary<values=string, indices=int32, ordered=0>"
+    frame = proceedings(result)
+    assert frame.loc[0, ["DEC_CODE", "NAT", "CUSTODY", "LANG", "IJ_CODE"]].tolist() == ["X", "MX", "D", "SP", "ABC"]
+    assert frame.loc[1, ["DEC_CODE", "NAT", "CUSTODY", "LANG", "IJ_CODE"]].isna().all()  # empty -> null
+
+
+def test_real_codes_with_punctuation_do_not_rule_a_realignment_out(tmp_path):
+    # NAT '??' (UNKNOWN NATIONALITY) and LANG '<A>' are real codes: a tab-shifted line holding them
+    # is realigned like any other.
+    row = proceeding(1, other="Y", nat="??", custody="N", lang="<A>")
+    result = ingest(tmp_path, [shifted(row)])
+    assert accounting(result) == {"lines": 1, "loaded": 1, "repaired": 1, "quarantined": 0}
+    assert proceedings(result).loc[0, ["NAT", "LANG"]].tolist() == ["??", "<A>"]
+    assert cleaning.field_is_well_formed("NAT", "??") and not cleaning.field_is_well_formed("NAT", "MEX")
+    assert not cleaning.field_is_well_formed("CUSTODY", "RMV") and not cleaning.field_is_well_formed("DEC_CODE", "XY")
+
+
+def test_a_merits_decision_in_the_wrong_column_makes_a_realignment_ambiguous(tmp_path):
+    # DEC_CODE is kept now: with DEC_TYPE empty (not so in real rows), removing an empty field before
+    # it moves 'X' into DEC_TYPE and leaves DEC_CODE empty, a second well-formed row: quarantined.
+    row = proceeding(1, dec="X", DEC_TYPE="")
+    result = ingest(tmp_path, [stray_before(row, "COMP_DATE")])
+    assert accounting(result) == {"lines": 1, "loaded": 0, "repaired": 0, "quarantined": 1}

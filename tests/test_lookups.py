@@ -266,3 +266,61 @@ def test_the_13_case_types_are_known_to_the_parameters():
     assert real <= release_format.KNOWN_CASE_TYPES
     assert {code for code, _, _ in sample.CASE_TYPES} == real
     assert params.resolve(case_types="DDC,RMV")["case_types"]
+
+
+# --------------------------------------------------------------------------------------------
+# The optional lookups: nationality, custody status, language
+
+
+def test_the_three_optional_lookups_are_cached_one_row_per_code(tmp_path):
+    release = write_release(tmp_path / "r", [proceeding_line(proceeding(1, nat="MX", custody="D", lang="SP"))])
+    result = ingest.ingest_release(release, tmp_path / "interim", progress=False)
+    expected = {
+        release_format.NATIONALITY_TABLE: ("NAT_CODE", "NAT_NAME", {"MX": "MEXICO", "??": "UNKNOWN NATIONALITY"}),
+        release_format.CUSTODY_TABLE: ("strCode", "strDescription", {"D": "Detained", "R": "Released"}),
+        # 'SP ' comes trimmed
+        release_format.LANGUAGE_TABLE: ("strCode", "strDescription", {"SP": "SPANISH", "KOR": "KOREAN"}),
+    }
+    for table, (code, name, some) in expected.items():
+        assert result.has_lookup(table)
+        frame = pd.read_parquet(result.lookup_path(table))
+        labels = dict(zip(frame[code], frame[name]))
+        assert len(labels) == len(frame) and some.items() <= labels.items()
+    assert not result.data_quality["issue"].eq(ingest.LOOKUP_MISSING).any()
+    assert set(result.accounting["table"]) >= set(release_format.OPTIONAL_LOOKUPS)
+
+
+def test_a_release_without_an_optional_lookup_runs_and_says_which_is_missing(tmp_path):
+    rows = [
+        proceeding(1, nat="MX", custody="D", other="Y"),
+        proceeding(2, nat="CH", custody="N"),
+        proceeding(3, custody="R"),  # no nationality
+    ]
+    release = write_release(
+        tmp_path / "r", [proceeding_line(r) for r in rows], drop_tables=(release_format.NATIONALITY_TABLE,)
+    )
+    result = ingest.ingest_release(release, tmp_path / "interim", progress=False)
+    assert not result.has_lookup(release_format.NATIONALITY_TABLE)
+    assert result.has_lookup(release_format.CUSTODY_TABLE) and result.has_lookup(release_format.LANGUAGE_TABLE)
+    missing = result.data_quality[result.data_quality["issue"] == ingest.LOOKUP_MISSING]
+    # One row: the lookup, the column whose codes stay codes, and the proceedings holding a code.
+    assert missing[["table", "column", "rows"]].values.tolist() == [[release_format.NATIONALITY_TABLE, "NAT", 2]]
+    assert release_format.NATIONALITY_TABLE not in set(result.accounting["table"])
+    assert result.manifest["lookups_missing"] == [release_format.NATIONALITY_TABLE]
+    # The codes are still in the cache, and the rates run as before.
+    codes = pd.read_parquet(result.proceedings_path).sort_values("IDNPROCEEDING")["NAT"].tolist()
+    assert codes[:2] == ["MX", "CH"] and pd.isna(codes[2])
+    national = rates.RateCalculator(result, WINDOW).all_tables()["national"].iloc[0]
+    assert (national["pd_closures"], national["completions"]) == (1, 3)
+    ingest.preflight(release)  # a missing optional lookup is no error
+
+
+def test_an_optional_lookup_added_later_rebuilds_the_cache(tmp_path):
+    lines = [proceeding_line(proceeding(1, nat="MX"))]
+    dropped = write_release(tmp_path / "r", lines, drop_tables=(release_format.CUSTODY_TABLE,))
+    before = ingest.ingest_release(dropped, tmp_path / "interim", progress=False)
+    custody = lookup_tables()[release_format.CUSTODY_TABLE]  # the same folder, now with the custody lookup
+    path = tmp_path / "r" / "EOIR Case Data" / "Lookup" / f"{release_format.CUSTODY_TABLE}.csv"
+    path.write_bytes("".join(line + "\r\n" for line in custody).encode(release_format.ENCODING))
+    after = ingest.ingest_release(tmp_path / "r", tmp_path / "interim", progress=False)
+    assert before.cache_dir != after.cache_dir and after.has_lookup(release_format.CUSTODY_TABLE)

@@ -26,19 +26,42 @@ HEARING_LOCATIONS = [  # code, name, city, state, base city, circuit
 ]
 
 
+NATIONALITIES = [("MX", "MEXICO"), ("CH", "CHINA"), ("KS", "SOUTH KOREA"), ("??", "UNKNOWN NATIONALITY")]
+CUSTODY_STATUSES = [("D", "Detained"), ("N", "Never Detained"), ("R", "Released")]
+LANGUAGES = [("SP ", "SPANISH"), ("MAN", "MANDARIN"), ("KOR", "KOREAN"), ("ENG", "ENGLISH")]  # 'SP ': padded
+
+
 def proceeding(
-    idn, case=None, court="SEA", comp="2013-01-15", other="", dec="", case_type="RMV", hloc=None, **extra
+    idn,
+    case=None,
+    court="SEA",
+    comp="2013-01-15",
+    other="",
+    dec="",
+    case_type="RMV",
+    hloc=None,
+    nat="",
+    custody="",
+    lang="",
+    judge="",
+    **extra,
 ) -> dict:
-    """One B_TblProceeding row as a dict of column -> text (dates like the release writes them)."""
+    """One B_TblProceeding row as a dict of column -> text (dates like the release writes them).
+    A merits decision (dec) has a decision type, as every real one does (DEC_TYPE O: oral)."""
     row = {c: "" for c in release_format.PROCEEDING_COLUMNS}
     row.update(
         IDNPROCEEDING=str(idn),
         IDNCASE=str(case if case is not None else idn),
         BASE_CITY_CODE=court,
         HEARING_LOC_CODE=hloc if hloc is not None else court,
+        IJ_CODE=judge,
         OTHER_COMP=other,
+        DEC_TYPE="O" if dec else "",
         DEC_CODE=dec,
         CASE_TYPE=case_type,
+        NAT=nat,
+        CUSTODY=custody,
+        LANG=lang,
         OSC_DATE="2012-01-05 00:00:00.000",
         INPUT_DATE="2012-01-06 00:00:00.000",
         COMP_DATE=f"{comp} 00:00:00.000" if comp and len(comp) == 10 else (comp or ""),
@@ -56,6 +79,9 @@ LOOKUP_COLUMNS = {
     release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
     release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
     release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
+    release_format.NATIONALITY_TABLE: release_format.NATIONALITY_COLUMNS,
+    release_format.CUSTODY_TABLE: release_format.CUSTODY_COLUMNS,
+    release_format.LANGUAGE_TABLE: release_format.LANGUAGE_COLUMNS,
 }
 
 
@@ -118,11 +144,26 @@ def lookup_tables() -> dict[str, list[str]]:
     case_types = [
         line({"idnCaseType": "1", "strCode": "RMV", "strDescription": "Removal"}, release_format.CASE_TYPE_COLUMNS)
     ]
+    nationalities = [
+        {"ID": str(i), "NAT_CODE": code, "NAT_NAME": name, "blnActive": "1"}
+        for i, (code, name) in enumerate(NATIONALITIES, 1)
+    ]
+    custody = [
+        {"idnCustodyStatus": str(i), "strCode": code, "strDescription": name, "blnActive": "1"}
+        for i, (code, name) in enumerate(CUSTODY_STATUSES, 1)
+    ]
+    languages = [
+        {"idnLang": str(i), "strCode": code, "strDescription": name, "blnActive": "1"}
+        for i, (code, name) in enumerate(LANGUAGES, 1)
+    ]
     return {
         release_format.BASE_CITY_TABLE: ["\t".join(release_format.BASE_CITY_COLUMNS), *base],
         release_format.HLOC_TABLE: ["\t".join(release_format.HLOC_COLUMNS), *hloc],
         release_format.DECISION_TABLE: ["\t".join(release_format.DECISION_COLUMNS), *decisions],
         release_format.CASE_TYPE_TABLE: ["\t".join(release_format.CASE_TYPE_COLUMNS), *case_types],
+        release_format.NATIONALITY_TABLE: lookup_lines(release_format.NATIONALITY_TABLE, nationalities),
+        release_format.CUSTODY_TABLE: lookup_lines(release_format.CUSTODY_TABLE, custody),
+        release_format.LANGUAGE_TABLE: lookup_lines(release_format.LANGUAGE_TABLE, languages),
     }
 
 

@@ -229,7 +229,9 @@ def field_is_well_formed(column: str, value: str) -> bool:
     if column == "HEARING_TIME":
         return bool(_TIME_TEXT.match(value))
     if column in release_format.CODE_MAX_LENGTH:
-        return len(value) <= release_format.CODE_MAX_LENGTH[column] and bool(_CODE_TEXT.match(value))
+        marks = release_format.CODE_PUNCTUATION.get(column, "")
+        text = value.translate({ord(mark): "A" for mark in marks}) if marks else value
+        return len(value) <= release_format.CODE_MAX_LENGTH[column] and bool(_CODE_TEXT.match(text))
     return bool(_CODE_TEXT.match(value))
 
 

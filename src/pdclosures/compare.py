@@ -294,7 +294,7 @@ def _same_release(old: Path, new: Path) -> str | None:
 def release_id(path: Path) -> str:
     release = open_release(path)
     try:
-        return release.release_id(release_format.TABLES)
+        return release.release_id(release.tables_to_read())
     finally:
         release.close()
 

@@ -40,7 +40,9 @@ from .release import Release, iter_line_chunks, open_release, require_columns, s
 #    other id of their piece was plain digits).
 # 5: lookups reduced to one row per key (cleaning.reduce_lookup); dates after the release date
 #    nulled; tab-shifted lines realigned wherever the stray field sits.
-CACHE_VERSION = 5
+# 6: DEC_CODE, NAT, CUSTODY, LANG and IJ_CODE kept; the nationality, custody and language lookups
+#    (optional); eoir.duckdb beside the cache.
+CACHE_VERSION = 6
 PROCEEDINGS_FILE = "proceedings.parquet"
 MANIFEST_FILE = "manifest.json"
 INGEST_RECORD = "ingest.json"
@@ -51,7 +53,11 @@ LOOKUP_FILES = {
     release_format.HLOC_TABLE: "hearing_locations.parquet",
     release_format.DECISION_TABLE: "court_decisions.parquet",
     release_format.CASE_TYPE_TABLE: "case_types.parquet",
+    release_format.NATIONALITY_TABLE: "nationalities.parquet",
+    release_format.CUSTODY_TABLE: "custody_statuses.parquet",
+    release_format.LANGUAGE_TABLE: "languages.parquet",
 }
+LOOKUP_MISSING = "lookup missing: codes not decoded"  # data_quality.csv, for an optional lookup
 
 
 @dataclass
@@ -67,6 +73,10 @@ class IngestResult:
 
     def lookup_path(self, table: str) -> Path:
         return self.cache_dir / LOOKUP_FILES[table]
+
+    def has_lookup(self, table: str) -> bool:
+        """Whether the release had this lookup (the optional ones may be missing: codes stay codes)."""
+        return table not in self.manifest.get("lookups_missing", []) and self.lookup_path(table).exists()
 
     @property
     def synthetic(self) -> bool:
@@ -95,7 +105,7 @@ class IngestResult:
         """Every quarantined line: table, line (the header is line 1), reason, raw_line (escaped)."""
         frames = [
             pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3).assign(table=table)
-            for table in release_format.TABLES
+            for table in release_format.TABLES + release_format.OPTIONAL_LOOKUPS
             if (path := self.quarantine_path(table)).exists()
         ]
         columns = ["table", "line", "reason", "raw_line"]
@@ -118,6 +128,8 @@ def preflight(release_path, courts: tuple[str, ...] | None = None) -> None:
             **release_format.LOOKUP_NEEDED_COLUMNS,
         }
         for table, columns in needed.items():
+            if table in release_format.OPTIONAL_LOOKUPS and not release.has_table(table):
+                continue
             where = release.describe(table)
             with release.open_table(table) as stream:
                 try:
@@ -151,9 +163,10 @@ def ingest_release(release_path, interim_root, *, force: bool = False, progress:
     try:
         for table in release_format.TABLES:
             release.member(table)  # a missing table fails here, before any work
-        release_id = release.release_id(release_format.TABLES)
+        tables = release.tables_to_read()
+        release_id = release.release_id(tables)
         cache_dir = Path(interim_root) / release_id
-        fingerprint = release.fingerprint(release_format.TABLES)
+        fingerprint = release.fingerprint(tables)
         if not force:
             cached = _read_manifest(cache_dir)
             if cached and cached.get("cache_version") == CACHE_VERSION and cached.get("fingerprint") == fingerprint:
@@ -178,7 +191,10 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
     try:
         published = release.published_counts()
         accountings = []
+        missing = [t for t in release_format.OPTIONAL_LOOKUPS if not release.has_table(t)]
         for table, filename in LOOKUP_FILES.items():
+            if table in missing:
+                continue
             frame, accounting, quarantined = read_lookup(release, table)
             frame = cleaning.reduce_lookup(frame, table, accounting)
             frame.to_parquet(staging / filename, index=False)
@@ -194,6 +210,8 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
         for accounting in accountings:
             accounting.published_count = published.get(accounting.table.lower())
             accounting.check()
+        quality = [row for a in accountings for row in a.quality_rows()]
+        quality += _missing_lookup_rows(staging / PROCEEDINGS_FILE, missing)
         manifest = {
             "cache_version": CACHE_VERSION,
             "release_id": release_id,
@@ -208,10 +226,11 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
             "checksum_sha256": release.checksum({release.member(table): digest}),
             "checksum_of": release.checksum_of,
             "fingerprint": fingerprint,
-            "members": {table: release.member(table) for table in release_format.TABLES},
+            "members": {table: release.member(table) for table in release.tables_to_read()},
+            "lookups_missing": missing,
             "accounting": [a.row() for a in accountings],
             "published_counts": {a.table: a.published_count for a in accountings},
-            "data_quality": [row for a in accountings for row in a.quality_rows()],
+            "data_quality": quality,
             "ingest_seconds": round(time.perf_counter() - started, 2),
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -219,6 +238,18 @@ def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return IngestResult(cache_dir, manifest)
+
+
+def _missing_lookup_rows(proceedings_path: Path, missing: list[str]) -> list[dict]:
+    """data_quality.csv rows for the optional lookups the release lacks: the column whose codes stay
+    undecoded, and how many loaded proceedings hold a code in it."""
+    rows = []
+    for table in missing:
+        column = release_format.LOOKUP_DECODES[table][0]
+        values = pq.read_table(proceedings_path, columns=[column])[column]
+        coded = len(values) - values.null_count
+        rows.append({"table": table, "column": column, "issue": LOOKUP_MISSING, "rows": coded})
+    return rows
 
 
 def _replace_dir(staging: Path, final: Path) -> None:

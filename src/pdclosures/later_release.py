@@ -72,14 +72,14 @@ def derive_later_release(source, dest, *, seed: int = DEFAULT_SEED, manifest_pat
     zipped = dest.suffix.lower() == ".zip"
     release = open_release(source)
     try:
-        members = {table: release.member(table) for table in release_format.TABLES}
+        members = {table: release.member(table) for table in release.tables_to_read()}  # optional lookups too
         proceedings = members[release_format.PROCEEDING_TABLE]
         count_name = release.count_file
         count_text = None
         if count_name:
             count_text = release._zip.read(count_name) if release.is_zip else (release.path / count_name).read_bytes()
         plan = _choose(release, seed)
-        outputs = {members[t]: release.read_table_bytes(t) for t in release_format.TABLES[1:]}
+        outputs = {members[t]: release.read_table_bytes(t) for t in members if t != release_format.PROCEEDING_TABLE}
         if count_text is not None:
             delta = len(plan["added"]) - len(plan["removed"])
             outputs[count_name] = re.sub(

@@ -62,6 +62,10 @@ class Release:
     def has_table(self, table: str) -> bool:
         return table.lower() in self.members
 
+    def tables_to_read(self) -> list[str]:
+        """The tables the pipeline reads: every required one, then the optional lookups it has."""
+        return release_format.TABLES + [t for t in release_format.OPTIONAL_LOOKUPS if self.has_table(t)]
+
     def member(self, table: str) -> str:
         try:
             return self.members[table.lower()]
@@ -176,7 +180,7 @@ class Release:
         if self.is_zip:
             stamps, rule = [self.path.stat().st_mtime], "modification time of the zip file"
         else:
-            stamps = [(self.path / self.member(t)).stat().st_mtime for t in release_format.TABLES if self.has_table(t)]
+            stamps = [(self.path / self.member(t)).stat().st_mtime for t in self.tables_to_read() if self.has_table(t)]
             rule = "newest modification time of the table files"
         newest = dt.datetime.fromtimestamp(max(stamps), dt.timezone.utc).date()
         return min(newest, today), rule

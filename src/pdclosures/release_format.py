@@ -14,8 +14,14 @@ BASE_CITY_TABLE = "tblLookupBaseCity"
 HLOC_TABLE = "tblLookupHloc"
 DECISION_TABLE = "tblLookupCourtDecision"
 CASE_TYPE_TABLE = "tblLookupCaseType"
-# The tables the pipeline reads, in the order of a folder release's checksum (README, "Outputs").
+NATIONALITY_TABLE = "tblLookupNationality"
+CUSTODY_TABLE = "tblLookupCustodyStatus"
+LANGUAGE_TABLE = "tblLanguage"
+# The tables every release must have, in the order of a folder release's checksum (README, "Outputs").
 TABLES = [PROCEEDING_TABLE, BASE_CITY_TABLE, HLOC_TABLE, DECISION_TABLE, CASE_TYPE_TABLE]
+# Lookups read when the release has them: without one, its codes stay codes (data_quality.csv says
+# which is missing). They only label breakdowns; no count depends on them.
+OPTIONAL_LOOKUPS = [NATIONALITY_TABLE, CUSTODY_TABLE, LANGUAGE_TABLE]
 
 # A column EOIR renames: old name -> the name used here, applied to the header of every table as
 # it is read, so releases with either name load (a header with both keeps both as they are).
@@ -64,12 +70,23 @@ PROCEEDING_COLUMNS = [
 ]
 assert len(PROCEEDING_COLUMNS) == 38
 
-# Columns the cleaned proceedings cache keeps: exactly those the method and its sensitivity
-# checks read (ids for the case unit, dates for the window and the pending-at-start basis, codes
-# for the breakdowns). The parser's cost grows with every kept column, so nothing more is kept.
+# Columns the cleaned proceedings cache keeps: those the method, its definitions and its breakdowns
+# read (ids for the case unit, dates for the window and the pending-at-start basis, OTHER_COMP and
+# DEC_CODE for PD closures and dismissals, codes for the breakdowns by court, nationality, custody,
+# language and judge). The parser's cost grows with every kept column, so nothing more is kept.
 PROCEEDING_ID_COLUMNS = ["IDNPROCEEDING", "IDNCASE"]
 PROCEEDING_DATE_COLUMNS = ["OSC_DATE", "INPUT_DATE", "COMP_DATE"]
-PROCEEDING_CODE_COLUMNS = ["BASE_CITY_CODE", "HEARING_LOC_CODE", "OTHER_COMP", "CASE_TYPE"]
+PROCEEDING_CODE_COLUMNS = [
+    "BASE_CITY_CODE",
+    "HEARING_LOC_CODE",
+    "OTHER_COMP",
+    "CASE_TYPE",
+    "DEC_CODE",
+    "NAT",
+    "CUSTODY",
+    "LANG",
+    "IJ_CODE",
+]
 PROCEEDING_CACHE_COLUMNS = PROCEEDING_ID_COLUMNS + PROCEEDING_DATE_COLUMNS + PROCEEDING_CODE_COLUMNS
 
 # tblLookupBaseCity: 11 named columns, 80 print-form flag columns, then 6 more. Our reference
@@ -143,6 +160,28 @@ CASE_TYPE_COLUMNS = [
     "datModifiedOn",
     "strAnsirCode",
 ]
+# The three optional lookups, as published (headers of the 2022-2026 releases in the public loaders
+# deportationdata/eoir and ian-nason/eoir-database).
+NATIONALITY_COLUMNS = [
+    "ID",
+    "NAT_CODE",
+    "NAT_NAME",
+    "NAT_COUNTRY_NAME",
+    "NAT_NACARA_COUNTRY",
+    "datCreatedOn",
+    "datModifiedOn",
+    "blnActive",
+]
+CUSTODY_COLUMNS = [
+    "idnCustodyStatus",
+    "strCode",
+    "strSelecBoxVal",
+    "strDescription",
+    "blnActive",
+    "datCreatedOn",
+    "datModifiedOn",
+]
+LANGUAGE_COLUMNS = ["idnLang", "strCode", "strDescription", "datCreatedOn", "datModifiedOn", "blnActive"]
 
 # Columns of each lookup that the analysis reads.
 LOOKUP_NEEDED_COLUMNS = {
@@ -157,6 +196,15 @@ LOOKUP_NEEDED_COLUMNS = {
     ],
     DECISION_TABLE: ["strCaseType", "strDecCode", "strDecDescription", "strDecType", "blnActive", "datCreatedOn"],
     CASE_TYPE_TABLE: ["strCode", "strDescription"],
+    NATIONALITY_TABLE: ["NAT_CODE", "NAT_NAME"],
+    CUSTODY_TABLE: ["strCode", "strDescription"],
+    LANGUAGE_TABLE: ["strCode", "strDescription"],
+}
+# Each lookup's (code, label) columns, and the proceedings' column it decodes (optional lookups).
+LOOKUP_DECODES = {
+    NATIONALITY_TABLE: ("NAT", "NAT_CODE", "NAT_NAME"),
+    CUSTODY_TABLE: ("CUSTODY", "strCode", "strDescription"),
+    LANGUAGE_TABLE: ("LANG", "strCode", "strDescription"),
 }
 
 # The key of each lookup: the columns that name one thing. Real lookups repeat keys (public loaders
@@ -169,6 +217,9 @@ LOOKUP_KEYS = {
     HLOC_TABLE: ["HEARING_LOC_CODE", "HEARING_BASE_CITY"],
     DECISION_TABLE: ["strCaseType", "strDecCode", "strDecType"],
     CASE_TYPE_TABLE: ["strCode"],
+    NATIONALITY_TABLE: ["NAT_CODE"],
+    CUSTODY_TABLE: ["strCode"],
+    LANGUAGE_TABLE: ["strCode"],
 }
 # Each lookup's (active flag, last-modified date, row id) columns, for the pick among repeated keys.
 LOOKUP_ROW_ORDER = {
@@ -176,13 +227,33 @@ LOOKUP_ROW_ORDER = {
     HLOC_TABLE: ("blnActive", "datModifiedOn", "idnHloc"),
     DECISION_TABLE: ("blnActive", "datModifiedOn", "idnCourtDecision"),
     CASE_TYPE_TABLE: ("blnActive", "datModifiedOn", "idnCaseType"),
+    NATIONALITY_TABLE: ("blnActive", "datModifiedOn", "ID"),
+    CUSTODY_TABLE: ("blnActive", "datModifiedOn", "idnCustodyStatus"),
+    LANGUAGE_TABLE: ("blnActive", "datModifiedOn", "idnLang"),
 }
 
-# Longest text of the codes the cache keeps, as the release's column types give them (varchar(3) for
-# the court and hearing-location codes; one letter for OTHER_COMP; 3 for CASE_TYPE), used to tell a
-# well-formed row when a tab-shifted line is realigned. Real OTHER_COMP and CASE_TYPE values are
-# within these (deportationdata/eoir value counts, October 2025).
-CODE_MAX_LENGTH = {"BASE_CITY_CODE": 3, "HEARING_LOC_CODE": 3, "OTHER_COMP": 1, "CASE_TYPE": 3}
+# Longest text (NUL bytes and padding stripped) of the codes the cache keeps, used to tell a
+# well-formed row when a tab-shifted line is realigned: varchar(3) for the court and hearing-location
+# codes; one letter for OTHER_COMP, DEC_CODE and CUSTODY, three for CASE_TYPE (every real value but a
+# handful of stray ones, deportationdata/eoir value counts, October 2025: DEC_CODE once held a date);
+# NAT the two characters of every tblLookupNationality code, LANG the two or three of every
+# tblLanguage code once its padding is stripped ('MXX ', ' IFE'; public lookup dump, late 2025).
+# IJ_CODE has no published width (no tblLookupJudge codes in the dumps), so it is not listed: any
+# code text of up to 12 characters fits it. A width only rules a realignment out; no loaded line is
+# ever checked against it.
+CODE_MAX_LENGTH = {
+    "BASE_CITY_CODE": 3,
+    "HEARING_LOC_CODE": 3,
+    "OTHER_COMP": 1,
+    "CASE_TYPE": 3,
+    "DEC_CODE": 1,
+    "CUSTODY": 1,
+    "NAT": 2,
+    "LANG": 3,
+}
+# Characters besides letters, digits and spaces that real codes hold: NAT '??' (UNKNOWN NATIONALITY),
+# LANG '???' and '<A>' (tblLanguage).
+CODE_PUNCTUATION = {"NAT": "?", "LANG": "?<>"}
 
 # OTHER_COMP codes (tblLookupCourtDecision rows with strDecType 'O').
 REMOVAL_CASE_TYPES = ("RMV", "DEP", "EXC")
