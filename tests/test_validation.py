@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from tiny_release import proceeding, proceeding_line, write_release
 
-from pdclosures import ingest, params, rates, validation
+from pdclosures import ingest, params, rates, release_format, validation
+from pdclosures.errors import ReleaseError
 from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
 
 WINDOW = params.parse_window("2012-10-01", "2014-03-31")
@@ -765,3 +766,99 @@ def test_backlog_at_a_day_and_terminations_on_hand_counted_data(ingested):
     assert tuple(tables["national"].iloc[0][["pd_closures", "completions"]]) == (1, 10)  # 4: I at TUC, 2013-09-01
     years = tables["fiscal_years"].set_index("fiscal_year")
     assert years.loc[2013, "pd_closures"] == 1 and years.loc[2014, "pd_closures"] == 0
+
+
+# --------------------------------------------------------------------------------------------
+# TRAC's 2012 basis per nationality, on a tiny release (window 2011-10-01..2012-06-28, as the bulletin)
+
+NATIONALITY_WINDOW = params.parse_window("2011-10-01", "2012-06-28")
+BEFORE = "2011-01-01 00:00:00.000"  # received before the window: pending at its start unless completed
+NATIONALITY_ROWS = [
+    proceeding(1, nat="MX", comp="2011-11-01", other="Y", INPUT_DATE=BEFORE),
+    proceeding(2, nat="MX", comp="2012-02-01", other="M", INPUT_DATE=BEFORE),
+    proceeding(3, nat="MX", comp="2012-03-01", dec="X", INPUT_DATE=BEFORE),
+    proceeding(4, nat="MX", comp="", INPUT_DATE=BEFORE),  # still open
+    proceeding(5, nat="MX", comp="2012-04-01", other="Y", INPUT_DATE="2011-11-15 00:00:00.000"),  # came later
+    proceeding(6, nat="MX", comp="2011-09-01", other="Y", INPUT_DATE=BEFORE),  # closed before the start
+    proceeding(7, nat="MX", comp="2012-08-01", other="Y", INPUT_DATE=BEFORE),  # PD after the window
+    proceeding(8, nat="CH", comp="2012-01-10", dec="X", INPUT_DATE=BEFORE),
+    proceeding(9, nat="CH", comp="", INPUT_DATE=BEFORE),
+    proceeding(10, nat="KS\x00", comp="2012-05-05", other="M", INPUT_DATE=BEFORE),  # NUL stripped in the cache
+    proceeding(11, nat="ZZ", comp="", INPUT_DATE=BEFORE),  # a code the lookup lacks
+    proceeding(12, nat="", comp="2012-06-01", other="Y", INPUT_DATE=BEFORE),  # no nationality
+]
+# Pending at 2011-10-01: MX 1, 2, 3, 4, 7 (5); CH 8, 9; KS 10; ZZ 11; none 12. PD among them in the
+# window: MX 1, 2; KS 10; none 12. The lookup's ?? (UNKNOWN NATIONALITY) has no proceeding.
+BY_NATIONALITY_EXPECTED = [
+    ["MX", "MEXICO", 5, 2],
+    ["CH", "CHINA", 2, 0],
+    ["", "(no nationality code)", 1, 1],
+    ["KS", "SOUTH KOREA", 1, 1],
+    ["ZZ", "(unknown code ZZ)", 1, 0],
+    ["??", "UNKNOWN NATIONALITY", 0, 0],
+]
+
+
+def nationality_calculator(tmp_path, **release_options):
+    release = write_release(tmp_path / "release", [proceeding_line(r) for r in NATIONALITY_ROWS], **release_options)
+    ingested = ingest.ingest_release(release, tmp_path / "interim", progress=False)
+    return rates.RateCalculator(ingested, NATIONALITY_WINDOW)
+
+
+def test_pending_at_start_by_nationality_on_hand_counted_data(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    frame = validation.pending_at_start_by_nationality(calc)
+    assert frame.columns.tolist() == ["nat", "nationality", "pending_at_start", "pd_closures"]
+    assert frame.values.tolist() == BY_NATIONALITY_EXPECTED
+    national = validation.pending_at_start(calc).iloc[0]  # the nationalities add up to the national basis
+    assert (frame["pd_closures"].sum(), frame["pending_at_start"].sum()) == (
+        national["pd_closures"],
+        national["completions"],
+    )
+    published = pd.DataFrame(
+        [
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:Mexico"),
+            figure("pd_rate_pct_of_pending", "40.0", "2011-10-01", "2012-06-28", geography="nationality:MX"),
+            figure("pending_at_start", "2", "2011-10-01", "2012-03-31", geography="nationality:China"),
+            figure("pd_rate_pct_of_pending", "0.0", "2011-10-01", "2012-06-28", geography="nationality:China"),
+            figure("pd_rate_pct_of_pending", "3.9", "2011-10-01", "2012-06-28", geography="nationality:South Korea"),
+            figure("pd_closures", "3", "2011-10-01", "2012-06-28", geography="nationality:Cameroon"),
+        ]
+    )
+    extra = validation.ExtraCounts(by_nationality=frame)
+    out = validation.compare(published, NATIONALITY_WINDOW, calc.national(), extra=extra)
+    assert out["status"].tolist() == [PASS, PASS, PASS, PASS, FAIL, NOT_COMPUTABLE]  # Korea: 1 of 1
+    assert "neither a NAT code nor a NAT_NAME" in out.loc[5, "detail"]
+
+
+def test_nationality_basis_follows_the_run_scope_and_unit(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    calc = rates.RateCalculator(calc.ingest, NATIONALITY_WINDOW, rates.Method(pd_codes=("Y",)))
+    frame = validation.pending_at_start_by_nationality(calc).set_index("nat")
+    assert frame.loc["MX", "pd_closures"] == 1 and frame.loc["KS", "pd_closures"] == 0  # M is no longer PD
+
+
+def test_nationality_basis_without_the_lookup_keeps_the_codes(tmp_path):
+    calc = nationality_calculator(tmp_path, drop_tables=(release_format.NATIONALITY_TABLE,))
+    frame = validation.pending_at_start_by_nationality(calc)
+    assert frame["nationality"].tolist() == ["MX", "CH", "(no nationality code)", "KS", "ZZ"]
+    extra = validation.ExtraCounts(by_nationality=frame, nationality_note="tblLookupNationality is missing")
+    published = pd.DataFrame(
+        [
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:MX"),
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:Mexico"),
+        ]
+    )
+    out = validation.compare(published, NATIONALITY_WINDOW, calc.national(), extra=extra)
+    assert out["status"].tolist() == [PASS, NOT_COMPUTABLE]
+    assert out.loc[1, "detail"].endswith("; tblLookupNationality is missing")
+
+
+def test_a_cache_without_nationalities_says_so(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    calc.con.execute(
+        "CREATE OR REPLACE VIEW proceedings AS SELECT * EXCLUDE (NAT) "
+        f"FROM read_parquet('{rates.sql_path(calc.ingest.proceedings_path)}')"
+    )
+    with pytest.raises(ReleaseError, match="the cache has no NAT column"):
+        validation.pending_at_start_by_nationality(calc)
