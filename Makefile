@@ -1,6 +1,7 @@
 # PD closure rates from the EOIR immigration-court release. `make help` lists the targets.
 #
 #   make all [RELEASE=path] [START=YYYY-MM-DD] [END=YYYY-MM-DD] [RUN=name] [PARAMS=params/x.yaml]
+#            [DEFINITION=pd-closures|pd-dismissals] [DISMISSAL_CODES=U or RMV:U,DEP:D]
 #
 # Defaults: the embedded SYNTHETIC sample and TRAC's April 2014 window (2012-10-01..2014-03-31).
 
@@ -15,6 +16,8 @@ START ?=
 END ?=
 RUN ?=
 PARAMS ?=
+DEFINITION ?=
+DISMISSAL_CODES ?=
 OLD ?=
 NEW ?=
 URL ?=
@@ -37,6 +40,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
 	@echo "Options for make all: RELEASE=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
+	@echo "                      DEFINITION=pd-closures|pd-dismissals DISMISSAL_CODES=U or RMV:U,DEP:D"
 	@echo "Options for make compare: OLD=path NEW=path START=YYYY-MM-DD END=YYYY-MM-DD RUN=name PARAMS=params/x.yaml"
 
 $(INSTALLED): requirements-lock.txt pyproject.toml
@@ -50,11 +54,13 @@ setup: $(INSTALLED) ## Create .venv with the pinned dependencies and the test an
 all: $(INSTALLED) ## Run the notebook chain: ingest, rates, figures, validation, report
 	$(PY) -m pdclosures.pipeline \
 		$(if $(PARAMS),--params "$(PARAMS)") $(if $(RELEASE),--release "$(RELEASE)") \
-		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
+		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)") \
+		$(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(DISMISSAL_CODES),--dismissal-codes "$(DISMISSAL_CODES)")
 
 compare: $(INSTALLED) ## Compare two releases for one window: OLD=path NEW=path [START= END= RUN= PARAMS=] (default: the sample and its later release)
 	$(PY) -m pdclosures.compare $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)") $(if $(PARAMS),--params "$(PARAMS)") \
-		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)")
+		$(if $(START),--start "$(START)") $(if $(END),--end "$(END)") $(if $(RUN),--run "$(RUN)") \
+		$(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(DISMISSAL_CODES),--dismissal-codes "$(DISMISSAL_CODES)")
 
 sample-later: $(INSTALLED) ## Derive the later SYNTHETIC release in data/sample/ from the sample (after the sample changes)
 	$(PY) -m pdclosures.later_release --source data/sample/eoir_synthetic_sample.zip \

@@ -98,7 +98,18 @@ def test_a_bad_parameter_is_one_line_naming_it(overrides, message):
 
 
 # What each notebook declares: only what it uses (the runner passes exactly these).
-WINDOW_AND_METHOD = {"start", "end", "pd_codes", "excluded_codes", "case_types", "unit", "courts", "min_completions"}
+WINDOW_AND_METHOD = {
+    "start",
+    "end",
+    "pd_codes",
+    "excluded_codes",
+    "case_types",
+    "unit",
+    "courts",
+    "min_completions",
+    "definition",
+    "dismissal_codes",
+}
 NOTEBOOK_PARAMETERS = {
     "02_rates.ipynb": WINDOW_AND_METHOD | {"processed_dir"},
     "04_validate.ipynb": WINDOW_AND_METHOD | {"processed_dir", "figures_dir"},

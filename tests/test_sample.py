@@ -23,6 +23,9 @@ LOOKUP_COLUMNS = {
     release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
     release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
     release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
+    sample.NATIONALITY_TABLE: sample.NATIONALITY_COLUMNS,
+    sample.CUSTODY_TABLE: sample.CUSTODY_COLUMNS,
+    sample.LANGUAGE_TABLE: sample.LANGUAGE_COLUMNS,
 }
 MEMBER_ORDER = [
     sample.README_NAME,
@@ -167,6 +170,95 @@ def test_planted_truth_matches_a_simple_count_of_the_file(default_sample):
         assert counts == {key: by_court[court, key] for key in ("pd_closures", "completions")}, court
 
 
+def _dismissal_codes(members: dict[str, bytes]) -> dict[str, set[str]]:
+    """{case type: DEC_CODE letters} whose decision-lookup row (strDecType C) says dismissed."""
+    found = {}
+    for line in _data_lines(members[f"{ROOT}/Lookup/{release_format.DECISION_TABLE}.csv"]):
+        fields = dict(zip(release_format.DECISION_COLUMNS, line.split("\t")))
+        if fields.get("strDecType") == "C" and "dismiss" in fields["strDecDescription"].lower():
+            found.setdefault(fields["strCaseType"], set()).add(fields["strDecCode"])
+    return found
+
+
+def test_planted_truth_of_both_definitions_and_the_new_columns_matches_a_simple_count(default_sample):
+    path, manifest = default_sample
+    members = _members(path)
+    dismissals = _dismissal_codes(members)
+    truth = manifest["truth"]
+    assert {k: set(v) for k, v in truth["definition_codes"].items()} == dismissals
+    lines = _data_lines(members[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])
+    columns = [*sample.JUNK_DATE_COLUMNS, "OTHER_COMP", "DEC_CODE", "CASE_TYPE", "NAT", "CUSTODY"]
+    windows = {name: [date.fromisoformat(d) for d in days] for name, days in manifest["windows"].items()}
+    national, long_run, groups, pending = Counter(), Counter(), Counter(), Counter()
+    for row in _proceedings(lines, columns):
+        day = _valid_date(row["COMP_DATE"])
+        received = _valid_date(row["INPUT_DATE"]) or _valid_date(row["OSC_DATE"])
+        is_pd = row["OTHER_COMP"] in ("Y", "M", "I")
+        pd_closure = {
+            "pd-closures": is_pd,
+            "pd-dismissals": is_pd or row["DEC_CODE"] in dismissals.get(row["CASE_TYPE"], ()),
+        }
+        completion = day is not None and row["OTHER_COMP"] not in ("C", "T")
+        for name, (start, end) in windows.items():
+            if received is not None and received < start and (day is None or day >= start):
+                pending[name, row["NAT"], "pending_at_start"] += 1
+                pending[name, row["NAT"], "pd_closures"] += bool(day and day <= end and is_pd)
+            if not completion or not start <= day <= end:
+                continue
+            for definition, flag in pd_closure.items():
+                national[name, definition, "completions"] += 1
+                national[name, definition, "pd_closures"] += flag
+            for group, key in (("nationalities", "NAT"), ("custody", "CUSTODY"), ("case_types", "CASE_TYPE")):
+                groups[group, name, row[key], "completions"] += 1
+                groups[group, name, row[key], "pd_closures"] += is_pd
+        if completion:
+            for definition, flag in pd_closure.items():
+                long_run[definition, day.strftime("%Y-%m"), "completions"] += 1
+                long_run[definition, day.strftime("%Y-%m"), "pd_closures"] += flag
+    keys = ("pd_closures", "completions")
+    for name, by_definition in truth["national_by_definition"].items():
+        for definition, planted in by_definition.items():
+            assert planted == {k: national[name, definition, k] for k in keys}, (name, definition)
+        assert truth["national"][name] == by_definition["pd-closures"]
+    for definition, months in truth["long_run"].items():
+        for month, planted in months.items():
+            assert planted == {k: long_run[definition, month, k] for k in keys}, (definition, month)
+    for group in ("nationalities", "custody", "case_types"):
+        for name, planted in truth[group].items():
+            found = {code for g, n, code, _ in groups if g == group and n == name}
+            assert set(planted) == found, (group, name)
+            for code, value in planted.items():
+                assert value == {k: groups[group, name, code, k] for k in keys}, (group, name, code)
+    for name, planted in truth["pending_by_nationality"].items():
+        for nat, value in planted.items():
+            assert value == {k: pending[name, nat, k] for k in ("pending_at_start", "pd_closures")}, (name, nat)
+        assert sum(v["pending_at_start"] for v in planted.values()) == sum(
+            count for (n, _, k), count in pending.items() if n == name and k == "pending_at_start"
+        )
+
+
+def test_the_new_code_columns_carry_real_codes_with_padding_and_nul_bytes(default_sample):
+    path, manifest = default_sample
+    members = _members(path)
+    lines = [line.split("\t") for line in _data_lines(members[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])]
+    lines = [fields for fields in lines if len(fields) == len(release_format.PROCEEDING_COLUMNS)]
+    for column, table, key in [
+        ("NAT", sample.NATIONALITY_TABLE, "NAT_CODE"),
+        ("CUSTODY", sample.CUSTODY_TABLE, "strCode"),
+        ("LANG", sample.LANGUAGE_TABLE, "strCode"),
+    ]:
+        position = release_format.PROCEEDING_COLUMNS.index(column)
+        raw = [fields[position] for fields in lines]
+        lookup = _data_lines(members[f"{ROOT}/Lookup/{table}.csv"])
+        index = LOOKUP_COLUMNS[table].index(key)
+        codes = {row.split("\t")[index] for row in lookup}
+        assert {value.replace("\x00", "").strip() for value in raw} - {""} == codes, column
+        assert any(value.endswith(" ") for value in raw) or column == "CUSTODY", column
+        if column in sample.NUL_COLUMNS:
+            assert sum("\x00" in value for value in raw) == manifest["quirks"]["nul_fields"][column] > 0
+    assert {"MX", "CH", "KS", "CM", "IN"} <= set(manifest["truth"]["pending_by_nationality"]["trac-2012-nationality"])
+
+
 COMP = release_format.PROCEEDING_COLUMNS.index("COMP_DATE")
 
 
@@ -238,9 +330,47 @@ def test_committed_sample_is_calibrated_to_trac_figures():
         ("MIA", 5, 7),
     ]:
         assert low <= rate(courts[court]) <= high, court
-        assert courts[court]["completions"] >= 100, court
-    assert courts["SEA"]["completions"] >= 250 and courts["TUC"]["completions"] >= 250
-    assert truth["national"]["FY2011"]["pd_closures"] < truth["national"]["FY2012"]["pd_closures"] / 20
+        assert courts[court]["completions"] >= 40, court
+    # Seattle and Tucson are ranked (at least 100 completions, the pipeline's min_completions).
+    assert courts["SEA"]["completions"] >= 120 and courts["TUC"]["completions"] >= 120
+
+
+def test_committed_sample_is_a_scale_model_of_each_era():
+    manifest = json.loads(COMMITTED_MANIFEST.read_text())
+    truth, scale = manifest["truth"], manifest["scale"]
+    assert scale == sample.SAMPLE_SCALE == 50 and manifest["synthetic"] is True
+    national = truth["national"]
+    # TRAC's 6.7% for October 2012 to March 2014 (to one decimal, as the validation compares it).
+    assert 6.65 <= 100 * national["trac-2014"]["pd_closures"] / national["trac-2014"]["completions"] < 6.75
+    # Completions per fiscal year: TRAC report 339's totals at the planted scale, within 5%.
+    for fy, published in (("FY2012", 206_330), ("FY2013", 191_803)):
+        assert abs(truth["by_fiscal_year"][fy]["completions"] * scale / published - 1) < 0.05, fy
+    long_run = truth["long_run"]
+
+    def per_month(definition, first, last):
+        months = [m for m in long_run[definition] if first <= m <= last]
+        return scale * sum(long_run[definition][m]["pd_closures"] for m in months) / len(months)
+
+    assert list(long_run["pd-closures"])[0] == "2011-10" and list(long_run["pd-closures"])[-1] == "2025-09"
+    assert 2_000 <= per_month("pd-closures", "2016-02", "2016-06") <= 2_800  # report 474: about 2,400
+    assert per_month("pd-closures", "2017-02", "2017-06") < 100  # report 474: fewer than 100
+    assert per_month("pd-closures", "2017-02", "2021-05") < 100
+    # June 2021 to January 2025: PD as dismissals; few after.
+    doyle = truth["national_by_definition"]["doyle"]
+    assert doyle["pd-dismissals"]["pd_closures"] > 20 * doyle["pd-closures"]["pd_closures"]
+    assert per_month("pd-dismissals", "2025-02", "2025-09") < per_month("pd-dismissals", "2022-04", "2023-09") / 3
+    # The same letter is a dismissal in one case type and not in another: U for removal, D for
+    # deportation (where U is a deportation order); D is "Deny" in asylum-only cases.
+    codes = truth["definition_codes"]
+    assert codes["RMV"] == ["U"] and codes["DEP"] == ["D"] and "D" not in codes["AOC"] and "EXC" not in codes
+    # TRAC's 2012 nationality figures (pending basis): Mexico and South Korea well above China and India.
+    pending = truth["pending_by_nationality"]["trac-2012-nationality"]
+
+    def share(nat):
+        return pending[nat]["pd_closures"] / pending[nat]["pending_at_start"]
+
+    assert min(share("MX"), share("KS")) > 2 * max(share("CH"), share("IN"))
+    assert 1.5 <= 100 * share("MX") <= 3.5
 
 
 def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
@@ -255,7 +385,8 @@ def test_full_scale_mode_writes_a_folder_with_a_consistent_manifest(tmp_path):
     assert dict(field_counts) == manifest["proceedings_lines"]["lines_by_field_count"]
     ids = [int(line.split("\t", 1)[0]) for line in lines]
     assert ids == sorted(set(ids))
-    truth = manifest["truth"]["national"]
-    assert sum(truth[f"FY{fy}"]["completions"] for fy in sample.FISCAL_YEARS) == sum(
-        year["completions"] for year in manifest["truth"]["by_fiscal_year"].values()
+    truth = manifest["truth"]
+    assert sum(month["completions"] for month in truth["long_run"]["pd-closures"].values()) == sum(
+        year["completions"] for year in truth["by_fiscal_year"].values()
     )
+    assert manifest["scale"] == round(sample.SAMPLE_SCALE * sample.SAMPLE_PROCEEDINGS / 50_000, 4)

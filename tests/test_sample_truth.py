@@ -2,14 +2,17 @@
 
 data/sample/sample_manifest.json is written by the generator from its own records, independently
 of the pipeline: the line accounting, junk dates per column, and the counts under the default
-method, nationally, per court and per fiscal year."""
+method, nationally, per court, per fiscal year, per month over the whole release (long_run) and on
+the pending-at-start basis (pending_by_nationality, summed). The truths that need the definition
+parameter, the new cached columns or the new tables (pd-dismissals, nationalities, custody, case
+types) are checked by the tests of those features."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from pdclosures import ingest, params, rates, release_format
+from pdclosures import ingest, params, rates, release_format, validation
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 MANIFEST = json.loads((SAMPLE / "sample_manifest.json").read_text())
@@ -60,7 +63,8 @@ def test_court_counts_per_window(ingested, window):
 
 
 def test_fiscal_year_counts(ingested):
-    calculator = rates.RateCalculator(ingested, params.parse_window("2010-10-01", "2015-09-30"))
+    span = MANIFEST["span"]
+    calculator = rates.RateCalculator(ingested, params.parse_window(span["first_completion"], span["last_completion"]))
     found = counts(calculator.fiscal_years().assign(fy=lambda f: "FY" + f["fiscal_year"].astype(str)), "fy")
     planted = {fy: {k: v[k] for k in ("pd_closures", "completions")} for fy, v in TRUTH["by_fiscal_year"].items()}
     assert found == planted
@@ -116,3 +120,22 @@ def test_repeated_lookup_keys_are_counted(ingested):
 def pd_courts(ingested):
     calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"]["trac-2014"]))
     return dict(zip(calculator.courts()["base_city_code"], calculator.courts()["court"]))
+
+
+def test_monthly_counts_over_the_whole_release(ingested):
+    span = MANIFEST["span"]
+    calculator = rates.RateCalculator(ingested, params.parse_window(span["first_completion"], span["last_completion"]))
+    found = counts(calculator.months().fillna(0), "month")
+    assert found == TRUTH["long_run"]["pd-closures"]
+    assert len(found) == 14 * 12
+
+
+@pytest.mark.parametrize("window", ["trac-2012-nationality", "trac-2014", "doyle"])
+def test_pending_at_start_summed_over_nationalities(ingested, window):
+    calculator = rates.RateCalculator(ingested, params.parse_window(*MANIFEST["windows"][window]))
+    row = validation.pending_at_start(calculator).iloc[0]
+    planted = TRUTH["pending_by_nationality"][window].values()
+    assert (int(row["pd_closures"]), int(row["completions"])) == (
+        sum(v["pd_closures"] for v in planted),
+        sum(v["pending_at_start"] for v in planted),
+    )

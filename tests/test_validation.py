@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 import pytest
-from tiny_release import proceeding, proceeding_line, write_release
+from tiny_release import lookup_lines, lookup_tables, proceeding, proceeding_line, write_release
 
 from pdclosures import ingest, params, rates, release_format, validation
 from pdclosures.errors import ReleaseError
@@ -300,14 +300,37 @@ EXPECTED = {
     "pd_codes=Y,M": (5, 10),
     "excluded_codes=none": (6, 12),  # 3 (C) and 6 (T) back in
     "case_types=RMV,DEP,EXC": (6, 9),  # 8 (CFR) out
+    "definition=pd-dismissals": (6, 10),  # no completion here has a dismissal DEC_CODE (RMV U)
+    "pd_codes+F": (6, 10),
+    "pd_codes+A": (7, 10),  # 8
+    "pd_codes+K": (6, 10),
+    "basis=eoir-completions": (0, 3),  # decisions only: 5 (DEP X), 13 and 14 (RMV X)
     "pending_at_start": (2, 8),
 }
+# The default decision lookup and one DEC_CODE row that says dismissed, so pd-dismissals can decode.
+DECISIONS = (
+    lookup_tables()[release_format.DECISION_TABLE]
+    + lookup_lines(
+        release_format.DECISION_TABLE,
+        [
+            {
+                "idnCourtDecision": "9",
+                "strCaseType": "RMV",
+                "strDecCode": "U",
+                "strDecType": "C",
+                "strDecDescription": "Dismissed by IJ",
+            }
+        ],
+    )[1:]
+)
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("validation")
-    release = write_release(tmp / "release", [proceeding_line(r) for r in ROWS])
+    release = write_release(
+        tmp / "release", [proceeding_line(r) for r in ROWS], lookups={release_format.DECISION_TABLE: DECISIONS}
+    )
     return ingest.ingest_release(release, tmp / "interim", progress=False)
 
 
@@ -319,7 +342,7 @@ def sens(ingested):
 def test_each_definition_on_hand_counted_data(sens):
     got = {row.definition: (row.pd_closures, row.completions) for row in sens.itertuples()}
     assert got == EXPECTED
-    assert sens["is_default"].tolist() == [True] + [False] * 6
+    assert sens["is_default"].tolist() == [True] + [False] * (len(EXPECTED) - 1)
     assert list(sens.columns[:4]) == ["definition", "is_default", "label", "denominator"]
     for column in ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high", "description"]:
         assert column in sens.columns
@@ -351,6 +374,11 @@ def test_default_row_equals_national_for_a_non_default_method(ingested):
         "pd_codes=Y,M,I",
         "excluded_codes=none",
         "case_types=all",
+        "definition=pd-dismissals",
+        "pd_codes+F",
+        "pd_codes+A",
+        "pd_codes+K",
+        "basis=eoir-completions",
         "pending_at_start",
     ]
     # Cases pending at the start, removal types: 1, 3, 5, 6, 9, 11, 12; closed by Y in the window: 1, 12.
@@ -862,3 +890,112 @@ def test_a_cache_without_nationalities_says_so(tmp_path):
     )
     with pytest.raises(ReleaseError, match="the cache has no NAT column"):
         validation.pending_at_start_by_nationality(calc)
+
+
+# --------------------------------------------------------------------------------------------
+# The new kinds end to end on a tiny release: February-June 2016 and 2017, as report 474 compares them
+
+ERA_INPUT = "2015-01-01 00:00:00.000"
+LATER_INPUT = "2016-12-01 00:00:00.000"  # the 2017 proceedings: not pending in 2016
+
+
+def era_rows():
+    rows, idn = [], iter(range(1, 100))
+
+    def add(comp, other="", dec="", case_type="RMV", input_date=ERA_INPUT):
+        rows.append(proceeding(next(idn), comp=comp, other=other, dec=dec, case_type=case_type, INPUT_DATE=input_date))
+
+    for month, codes in {2: "YY", 3: "YYI", 4: "YM", 5: "YYY", 6: "YY"}.items():  # PD 2, 3, 2, 3, 2: 2.4 a month
+        for code in codes:
+            add(f"2016-{month:02d}-10", other=code)
+        add(f"2016-{month:02d}-20", dec="X")  # a merits decision each month
+    add("2016-03-21", dec="X", case_type="CFR")  # not a case type of EOIR's series
+    add("2016-06-25", other="C")  # change of venue: in no total
+    add("", case_type="RMV")  # open at the end of June 2016
+    add("", case_type="DEP")
+    add("2016-08-01", dec="X")  # completed after the window
+    add("", case_type="CFR")  # open, but not in EOIR's pending series
+    for month in range(2, 7):  # 2017: one PD closure in five months
+        add(f"2017-{month:02d}-10", dec="X", input_date=LATER_INPUT)
+    add("2017-04-11", other="M", input_date=LATER_INPUT)
+    return rows
+
+
+# 2016 run: PD 12 of 18 completions (12 PD, 5 RMV decisions, 1 CFR decision; not the C); EOIR basis: the
+# 5 RMV decisions. Pending at the end of 2016-06-30: the RMV, DEP and CFR ones still open and the one
+# completed 2016-08-01 (4); EOIR's case types: 3. Pending when 2016-02-01 begins: every 2016 row (23);
+# EOIR's: 21 (not the two CFR). Terminations (I): 1.
+ERA_2016 = params.parse_window("2016-02-01", "2016-06-30")
+ERA_2017 = params.parse_window("2017-02-01", "2017-06-30")
+
+
+@pytest.fixture(scope="module")
+def era_release(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("eras")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in era_rows()])
+    return ingest.ingest_release(release, tmp / "interim", progress=False)
+
+
+def run_validation(ingested, window, figures_, folder):
+    calc = rates.RateCalculator(ingested, window)
+    rates.write_tables(calc.all_tables(), folder)
+    extra = validation.extra_counts(calc)
+    return validation.validate_run(folder, window, published=pd.DataFrame(figures_), extra=extra), extra
+
+
+def test_the_new_kinds_on_a_tiny_release_of_2016(era_release, tmp_path):
+    out, extra = run_validation(
+        era_release,
+        ERA_2016,
+        [
+            figure("pd_closures_per_month_approx", "2.4", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_approx", "2.6", "2016-02-01", "2016-06-30"),  # 2.4 is 7.7% below
+            figure("pd_closures_per_month_max", "2.5", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_max", "2.4", "2016-02-01", "2016-06-30"),
+            figure("all_dispositions", "18", "2016-02-01", "2016-06-30"),
+            figure("all_dispositions", "19", "2016-02-01", "2016-06-30"),
+            figure("eoir_total_completions", "5", "2016-02-01", "2016-06-30"),
+            figure("eoir_total_completions", "18", "2016-02-01", "2016-06-30"),
+            figure("total_completions", "5", "2016-03-01", "2016-03-31"),  # March: Y, Y, I, X and the CFR X
+            figure("pending_at_end", "4", "2016-06-30", "2016-06-30"),
+            figure("pending_at_end", "23", "2016-01-31", "2016-01-31"),
+            figure("eoir_pending_at_end", "3", "2016-06-30", "2016-06-30"),
+            figure("eoir_pending_at_end", "21", "2016-01-31", "2016-01-31"),
+            figure("pd_terminations_approx", "1", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_max", "1", "2017-02-01", "2017-06-30"),  # another window
+        ],
+        tmp_path,
+    )
+    assert out["status"].tolist() == [PASS, FAIL, PASS, FAIL, PASS, FAIL, PASS, FAIL] + [PASS] * 6 + [NOT_COMPUTABLE]
+    assert out["computed_value"].tolist()[:8] == pytest.approx([2.4, 2.4, 2.4, 2.4, 18, 18, 5, 5])
+    assert extra.pending_at == {ERA_2016.start: 23, ERA_2016.end + pd.Timedelta(days=1).to_pytimedelta(): 4}
+
+
+def test_fewer_than_n_a_month_on_a_tiny_release_of_2017(era_release, tmp_path):
+    out, _ = run_validation(
+        era_release,
+        ERA_2017,
+        [
+            figure("pd_closures_per_month_max", "1", "2017-02-01", "2017-06-30"),  # 1 in 5 months: 0.2
+            figure("pd_closures_per_month_max", "0.2", "2017-02-01", "2017-06-30"),
+            figure("pd_closures", "1", "2017-04-01", "2017-04-30"),
+            figure("all_dispositions", "6", "2017-02-01", "2017-06-30"),
+            figure("pd_terminations_approx", "1", "2017-02-01", "2017-06-30"),  # no I in 2017
+            figure("pd_closures_per_month_approx", "2.4", "2016-02-01", "2016-06-30"),
+        ],
+        tmp_path,
+    )
+    assert out["status"].tolist() == [PASS, FAIL, PASS, PASS, FAIL, NOT_COMPUTABLE]
+    assert out.loc[0, "computed_value"] == pytest.approx(0.2)
+
+
+def test_a_release_without_the_termination_code_says_so(boundary):
+    extra = validation.extra_counts(boundary)
+    assert extra.terminations is None and extra.by_nationality is not None
+    out = validation.compare(
+        pd.DataFrame([figure("pd_terminations_approx", "650", "2013-01-01", "2013-12-31")]),
+        boundary.window,
+        boundary.national(),
+        extra=extra,
+    )
+    assert out.loc[0, "status"] == NOT_COMPUTABLE and "occurs nowhere in this release" in out.loc[0, "detail"]

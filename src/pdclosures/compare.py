@@ -14,7 +14,7 @@ Outputs (written by `write_tables`, into the run's data/processed/<RUN>/):
   counted completion in the window in either release (in_window_sql and counted_sql: the proceeding
   unit's conditions, whatever the run's unit), those only in the old release (`only_in_old`: absent
   from the new release altogether), only in the new (`only_in_new`), and, among those in both, whose
-  PD status (is_pd_sql: its OTHER_COMP is a PD code) changed, whose COMP_DATE changed, whose court
+  PD status (is_pd_sql under the run's definition) changed, whose COMP_DATE changed, whose court
   (BASE_CITY_CODE) changed. A proceeding can count under several of the last three;
 - changed_proceedings_sample.csv: up to `sample_size` proceedings of each kind, lowest ids first,
   with their old and new values.
@@ -71,6 +71,9 @@ class Comparison:
             self.con.execute(f"CREATE VIEW {side}_p AS SELECT * FROM read_parquet('{path}')")
             base_city = rates.sql_path(ingested.lookup_path(release_format.BASE_CITY_TABLE))
             self.con.execute(f"CREATE VIEW {side}_b AS SELECT * FROM read_parquet('{base_city}')")
+        # Both releases count under one resolved method (pd-dismissals: the new release's decoding), so a
+        # proceeding's PD status changes only when its own values do.
+        self.method = definition.resolve(self.method, rates.decision_lookup(self.new))
         self._diff_built = False
 
     # --- counts as a run counts them ------------------------------------------------------------

@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from . import definition
 from .definition import Method, Window
 from .errors import ReleaseError
 
@@ -106,6 +107,8 @@ class Context:
             f"Source: EOIR case-data release {self.release_label}. Window {self.window}. "
             f"{self.method.describe()}. Rates with 95% Wilson intervals."
         )
+        if self.method.definition == definition.PD_DISMISSALS:
+            text += " " + definition.DISMISSALS_CAVEAT
         return f"Synthetic sample data \u2014 not real EOIR records. {text}" if self.synthetic else text
 
 
@@ -464,7 +467,7 @@ def _plot_dots(rows: pd.DataFrame, order=None) -> so.Plot:
         so.Plot(data, x="rate", y="label", xmin="low", xmax="high", color="colour")
         .add(so.Range(linewidth=1.2), legend=False)
         .add(so.Dot(pointsize=5.5, edgewidth=1.1), fill="filled", marker="marker", legend=False)
-        .scale(color=None, fill=None, marker=so.Nominal({"o": "o", "D": "D"}), y=so.Nominal(order=order))
+        .scale(color=None, fill=None, marker=so.Nominal({"o": "o", "D": "D", "s": "s"}), y=so.Nominal(order=order))
         .label(y="")
         .theme(house_style())
     )
@@ -1296,7 +1299,8 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
     """The rate under each definition of validation.sensitivity, with 95% intervals; reference is TRAC's
     published figure for the window (percent, source), drawn as a dashed line."""
     d = sens.reset_index(drop=True)
-    rated = d[d["pd_rate"].notna()]
+    eoir_basis = d["denominator"].str.startswith("EOIR")  # there for its completions total, not a PD rate
+    rated = d[d["pd_rate"].notna() & ~eoir_basis]
     if not len(rated):
         return _no_data_figure(ctx, "PD closure rate under alternative definitions")
     default_rate = d.loc[d["is_default"].astype(bool), "pd_rate"].iloc[0] if d["is_default"].any() else math.nan
@@ -1321,16 +1325,20 @@ def sensitivity(sens: pd.DataFrame, ctx: Context, reference: tuple[float, str] |
         _dot(BLUE, "Alternative (denominator: completions)"),
         _dot(GREEN, "Denominator: pending at start", marker="D"),
     ]
+    if eoir_basis.any():
+        legend.append(_dot(GREY, "Denominator: EOIR's completions (not in the title's range)", marker="s"))
     if reference is not None:
         legend.append(Line2D([], [], color=DARK, lw=1.0, ls="--", label="TRAC published"))
     fig = _frame(ctx, title, subtitle, 0.42 * len(d) + 0.9, legend=legend, legend_columns=2)
     ax = fig.add_subplot()
-    pending = d["denominator"] != "completions"
+    pending = d["denominator"] == "proceedings pending at start"
     rows = d.assign(
         label=d["label"].astype(str),
         tier=0,  # in the table's order: no tiers
-        colour=np.where(d["is_default"].astype(bool), VERMILLION, np.where(pending, GREEN, BLUE)),
-        marker=np.where(pending, "D", "o"),
+        colour=np.where(
+            d["is_default"].astype(bool), VERMILLION, np.where(pending, GREEN, np.where(eoir_basis, GREY, BLUE))
+        ),
+        marker=np.where(pending, "D", np.where(eoir_basis, "s", "o")),
     )
     _plot_dots(rows, order=list(rows["label"])).on(ax).plot()
     xmax = _axis_max(list(d["ci_high"] * 100) + ([reference[0]] if reference else []))

@@ -32,6 +32,8 @@ DEFAULTS = {
     "unit": "proceeding",
     "min_completions": 100,
     "courts": "",  # empty: all courts; else BASE_CITY_CODEs (e.g. "SEA,TUC") to restrict the run to
+    "definition": definition.PD_CLOSURES,  # how a PD closure is counted: definition.DEFINITIONS
+    "dismissal_codes": "",  # pd-dismissals: empty decodes them from the lookup; else U, or RMV:U,DEP:D
 }
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -96,7 +98,13 @@ def _parsed(values: dict) -> tuple[Window, Method, int]:
     """Check every parameter before any work, so a typo costs seconds, not an ingest."""
     window = parse_window(values["start"], values["end"])
     method = parse_method(
-        values["pd_codes"], values["excluded_codes"], values["case_types"], values["unit"], values["courts"]
+        values["pd_codes"],
+        values["excluded_codes"],
+        values["case_types"],
+        values["unit"],
+        values["courts"],
+        values["definition"],
+        values["dismissal_codes"],
     )
     min_completions = parse_min_completions(values["min_completions"])
     if not _RUN_NAME.match(values["run"]):
@@ -161,7 +169,38 @@ def parse_courts(value) -> tuple[str, ...] | None:
     return codes or None
 
 
-def parse_method(pd_codes, excluded_codes, case_types, unit, courts="") -> Method:
+def parse_definition(value) -> str:
+    name = as_text(value).strip().lower()
+    if name not in definition.DEFINITIONS:
+        choices = ", ".join(definition.DEFINITIONS)
+        raise ParameterError(f"definition={value!r}: unknown definition; use one of {choices}")
+    return name
+
+
+_DISMISSAL_CODE = re.compile(r"(?:([A-Z]{1,3}):)?([A-Z0-9]{1,2})")
+
+
+def parse_dismissal_codes(value) -> tuple[tuple[str, str], ...]:
+    """dismissal_codes: "U" counts DEC_CODE U in every case type, "RMV:U,DEP:D" names the case type of
+    each; (case_type, code) pairs, definition.EVERY_CASE_TYPE for every case type. Empty: ()."""
+    pairs = []
+    for item in (part.strip().upper() for part in as_text(value).split(",") if part.strip()):
+        match = _DISMISSAL_CODE.fullmatch(item.replace(" ", ""))
+        if not match:
+            raise ParameterError(
+                f"dismissal_codes: {item!r} is not a DEC_CODE; use U (every case type) or RMV:U,DEP:D (per case type)"
+            )
+        case_type, code = match.group(1) or definition.EVERY_CASE_TYPE, match.group(2)
+        if case_type != definition.EVERY_CASE_TYPE and case_type not in release_format.KNOWN_CASE_TYPES:
+            known = ", ".join(sorted(release_format.KNOWN_CASE_TYPES))
+            raise ParameterError(f"dismissal_codes: unknown case type {case_type} in {item} (known: {known})")
+        pairs.append((case_type, code))
+    return tuple(dict.fromkeys(pairs))
+
+
+def parse_method(
+    pd_codes, excluded_codes, case_types, unit, courts="", definition_name="pd-closures", dismissal_codes=""
+) -> Method:
     pd = parse_codes(pd_codes, "pd_codes", release_format.KNOWN_OTHER_COMP_CODES, allow_empty=False)
     excluded = parse_codes(excluded_codes, "excluded_codes", release_format.KNOWN_OTHER_COMP_CODES)
     overlap = sorted(set(pd) & set(excluded))
@@ -174,7 +213,22 @@ def parse_method(pd_codes, excluded_codes, case_types, unit, courts="") -> Metho
     )
     if str(unit) not in UNITS:
         raise ParameterError(f"unit={unit!r}: use one of {', '.join(UNITS)}")
-    return Method(pd_codes=pd, excluded_codes=excluded, case_types=types, unit=str(unit), courts=parse_courts(courts))
+    name = parse_definition(definition_name)
+    override = parse_dismissal_codes(dismissal_codes)
+    if override and name != definition.PD_DISMISSALS:
+        raise ParameterError(
+            f"dismissal_codes={as_text(dismissal_codes)!r}: only used with definition={definition.PD_DISMISSALS} "
+            f"(this run's definition is {name})"
+        )
+    return Method(
+        pd_codes=pd,
+        excluded_codes=excluded,
+        case_types=types,
+        unit=str(unit),
+        courts=parse_courts(courts),
+        definition=name,
+        dismissal_override=override,
+    )
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -30,9 +30,9 @@ HLOC_JOIN = (
     "h.HEARING_LOC_CODE = c.HEARING_LOC_CODE AND (h.HEARING_BASE_CITY = c.BASE_CITY_CODE OR h.rows_for_code = 1)"
 )
 RATE_COLUMNS = ["pd_closures", "completions", "pd_rate", "ci_low", "ci_high"]
-# Completions per court, hearing location, month, OTHER_COMP and CASE_TYPE, kept beside the
+# Completions per court, hearing location, month, OTHER_COMP, CASE_TYPE and DEC_CODE, kept beside the
 # cleaned release (the version is in the name: a new layout gets a new file).
-MONTHLY_FILE = "completions_by_month.v1.parquet"
+MONTHLY_FILE = "completions_by_month.v2.parquet"
 Z_95 = 1.959963984540054
 
 
@@ -81,12 +81,16 @@ class RateCalculator:
     Proceeding counts for a window of whole months come from the monthly completions table
     (built once per cached release, see monthly_completions_sql), so a new window costs a scan
     of a few hundred thousand rows instead of millions. Other windows, and the case unit, count
-    the proceedings (definition.completions_sql)."""
+    the proceedings (definition.completions_sql).
+
+    The method is resolved against the release's decision lookup (definition.resolve): under
+    pd-dismissals, calculator.method holds the (CASE_TYPE, DEC_CODE) pairs every table counts."""
 
     def __init__(self, ingest: IngestResult, window: Window, method: Method = Method()):
         self.ingest = ingest
         self.window = window
-        self.method = method
+        self.decisions = decision_lookup(ingest)
+        self.method = self.resolve(method)
         self._loaded = set()  # tables loaded into this connection when first needed: monthly, window_rows
         self.con = duckdb.connect()
         self.con.execute("SET threads TO 2")
@@ -105,7 +109,11 @@ class RateCalculator:
         self._check_courts()
         # Counts per court, hearing location and month: every table of the run is a sum over
         # this small table, so the counting happens once.
-        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(method, by_place_and_month=True)}")
+        self.con.execute(f"CREATE TEMP TABLE completions AS {self._counts_sql(self.method, by_place_and_month=True)}")
+
+    def resolve(self, method: Method) -> Method:
+        """The method with the dismissals its definition counts in this release (definition.resolve)."""
+        return definition.resolve(method, self.decisions)
 
     def _check_courts(self) -> None:
         if not self.method.courts:
@@ -125,7 +133,8 @@ class RateCalculator:
             load_monthly(self.con, self.ingest)
         else:  # the proceedings completed in the window, in memory: each method is a quick count over them
             self.con.execute(f"""CREATE TEMP TABLE window_rows AS
-                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE
+                SELECT IDNPROCEEDING, IDNCASE, COMP_DATE, BASE_CITY_CODE, HEARING_LOC_CODE, OTHER_COMP, CASE_TYPE,
+                       DEC_CODE
                 FROM proceedings WHERE {definition.in_window_sql(self.window)}""")
         self._loaded.add(table)
 
@@ -151,7 +160,9 @@ class RateCalculator:
 
         Whole-month windows count proceedings from the monthly table, and cases with one scan of
         the cache. For other windows every method scans, so the window's proceedings are read from
-        the cache once, into memory, and each method is a quick count over them."""
+        the cache once, into memory, and each method is a quick count over them. The method is
+        resolved here (a pd-dismissals alternative decodes its dismissals)."""
+        method = self.resolve(method)
         source = "proceedings"
         if not self.window.whole_months():
             self._load("window_rows")
@@ -173,7 +184,13 @@ class RateCalculator:
         return national_row(counts, self.window)
 
     def national(self) -> pd.DataFrame:
-        return self.national_row(self._summed())
+        """national.csv: the window, the counts and rate, and the definition they are counted under."""
+        return self.national_row(self._summed()).assign(definition=self.method.definition)
+
+    def definition_codes(self) -> pd.DataFrame:
+        """definition_codes.csv: the codes this run's definition counts, per case type, with their
+        descriptions from tblLookupCourtDecision (definition.definition_codes)."""
+        return definition.definition_codes(self.method, self.decisions)
 
     def fiscal_years(self) -> pd.DataFrame:
         counts = self._summed(f"{definition.fiscal_year_sql('COMP_MONTH')} AS fiscal_year", group="fiscal_year")
@@ -256,8 +273,13 @@ class RateCalculator:
         }
 
 
+def decision_lookup(ingest: IngestResult) -> pd.DataFrame:
+    """The release's cleaned tblLookupCourtDecision, which definition.resolve decodes dismissals from."""
+    return pd.read_parquet(ingest.lookup_path(release_format.DECISION_TABLE))
+
+
 def monthly_completions_sql(source: str = "proceedings") -> str:
-    """Completions (valid COMP_DATE) per court, hearing location, month, OTHER_COMP and CASE_TYPE.
+    """Completions (valid COMP_DATE) per court, hearing location, month, OTHER_COMP, CASE_TYPE and DEC_CODE.
 
     Every method of the proceeding unit filters and classifies on these columns only, so its
     counts for any window of whole months are sums over this table. Ordered by month, so that
@@ -266,10 +288,10 @@ def monthly_completions_sql(source: str = "proceedings") -> str:
     # grouping on date_trunc('month', ...) of every row.
     return f"""SELECT BASE_CITY_CODE, HEARING_LOC_CODE,
                       make_date(month_number // 12, month_number % 12 + 1, 1) AS COMP_MONTH,
-                      OTHER_COMP, CASE_TYPE, completions
+                      OTHER_COMP, CASE_TYPE, DEC_CODE, completions
                FROM (SELECT BASE_CITY_CODE, HEARING_LOC_CODE,
                             year(COMP_DATE) * 12 + month(COMP_DATE) - 1 AS month_number,
-                            OTHER_COMP, CASE_TYPE, count(*) AS completions
+                            OTHER_COMP, CASE_TYPE, DEC_CODE, count(*) AS completions
                      FROM {source} WHERE COMP_DATE IS NOT NULL GROUP BY ALL)
                ORDER BY COMP_MONTH"""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import params
+from . import definition, params
 from .rates import percent
 from .run_record import SYNTHETIC_WARNING
 from .validation import summary as validation_summary
@@ -154,6 +154,8 @@ def answer_html(outputs: Outputs) -> str:
         )
     parts.append(f"<p><b>Window:</b> completions from {html.escape(window)}, both inclusive.<br>")
     parts.append(f"<b>Definition:</b> {html.escape(_definition(p))}.</p>")
+    if p.get("definition") == definition.PD_DISMISSALS:
+        parts.append(f'<p class="pd-caveat">{html.escape(definition.DISMISSALS_CAVEAT)}</p>')
     parts.append(_courts_html(outputs))
     parts.append(_validation_html(outputs))
     warnings = _warnings(outputs)
@@ -172,6 +174,8 @@ def _definition(p: dict) -> str:
             p.get("case_types", "all"),
             p.get("unit", "proceeding"),
             p.get("courts", ""),
+            p.get("definition", "pd-closures"),
+            p.get("dismissal_codes", ""),
         )
     except Exception:  # a hand-edited run.json: say what it holds
         return ", ".join(f"{key} {p[key]}" for key in ("pd_codes", "excluded_codes", "case_types", "unit") if key in p)

@@ -1,20 +1,31 @@
 """A deterministic, seeded generator of a SYNTHETIC EOIR case-data release.
 
 Nothing this module writes is EOIR data. It writes tables in the real release's layout and file
-format (see release_format.py), filled with made-up proceedings whose volumes and prosecutorial-discretion
-(PD) closure rates are calibrated to figures TRAC published, with the release's known quirks
+format (see release_format.py), filled with made-up proceedings of fiscal years 2012 to 2025 whose
+volumes and prosecutorial-discretion (PD) closures are calibrated, at a stated scale (`scale` real
+proceedings per synthetic one), to figures TRAC and EOIR published, with the release's known quirks
 planted on purpose: NUL bytes and space padding in codes, junk dates, tab-shifted lines, and line
 breaks inside lookup descriptions. Beside the tables it writes a manifest of the planted truth,
 counted from the generator's own records, so the pipeline's results can be checked against it.
 
+PD is coded as in each era of the real release: OTHER_COMP Y/M (and early I) administrative
+closures until January 2017; under 100 a month (real scale) from February 2017 to May 2021; from June
+2021 to January 2025 mostly dismissals, DEC_CODE letters whose tblLookupCourtDecision row (strDecType
+C) for the proceeding's own case type says "dismissed" (U in one case type, D in another, while D
+means "Deny" in a third); few after January 2025. OTHER_COMP F, A and K grow after 2021 (not PD).
+
 Two sizes share one code path:
-- write_sample_release: about 80,000 proceedings (about 5% of the real FY2011-FY2015 volume),
-  zipped; the committed copy lives in data/sample/.
-- write_full_scale_release: 16.5 million proceedings by default (about 3.1 GB of text; the real
+- write_sample_release: a 1:SAMPLE_SCALE model of the real FY2012-FY2025 volumes, zipped; the
+  committed copy lives in data/sample/.
+- write_full_scale_release: 16.5 million proceedings by default (about 3 GB of text; the real
   table is about 2.7 GB), written unpacked in chunks with bounded memory, for benchmarks.
 
-Calibration sources: TRAC report 339 (https://trac.syr.edu/immigration/reports/339/) and the TRAC
-bulletin of 2014-04-24 (http://trac.syr.edu/whatsnew/email.140424.html).
+Calibration sources: TRAC report 339 (https://trac.syr.edu/immigration/reports/339/), the TRAC
+bulletin of 2014-04-24 (http://trac.syr.edu/whatsnew/email.140424.html), TRAC report 474
+(https://trac.syr.edu/immigration/reports/474/), the TRAC bulletin of 2012-07-23
+(https://trac.syr.edu/whatsnew/email.120723.html), TRAC report 695
+(https://trac.syr.edu/reports/695/) and EOIR's Adjudication Statistics
+(https://www.justice.gov/eoir/workload-and-adjudication-statistics).
 """
 
 from __future__ import annotations
@@ -30,12 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import definition, release_format
+from . import release_format
 from .errors import ParameterError, run_command
 
-GENERATOR_VERSION = "2"  # 2: the 2026 layout, three-character hearing codes (IAD shared), 13 case types
+GENERATOR_VERSION = "3"  # 3: FY2012-FY2025 at a stated scale, eras of PD, DEC_CODE dismissals, NAT/CUSTODY/LANG lookups
 DEFAULT_SEED = 20140424
-SAMPLE_PROCEEDINGS = 80_000
+SAMPLE_SCALE = 50  # real proceedings per synthetic proceeding in the default sample
+SAMPLE_PROCEEDINGS = 166_500  # rows that make the default sample a 1:SAMPLE_SCALE model
 FULL_SCALE_PROCEEDINGS = 16_500_000
 CHUNK_ROWS = 250_000  # rows generated and written at a time: bounds memory at full scale
 
@@ -43,14 +55,47 @@ RELEASE_ROOT = "EOIR Case Data"
 README_NAME = "SYNTHETIC_SAMPLE_README.txt"
 MANIFEST_NAME = "sample_manifest.json"
 COUNT_NAME = "Count.txt"
+# Lookups that decode the nationality, custody and language codes (real names and headers of the
+# release's tables: deportationdata/eoir's lookup dump).
+NATIONALITY_TABLE = "tblLookupNationality"
+CUSTODY_TABLE = "tblLookupCustodyStatus"
+LANGUAGE_TABLE = "tblLanguage"
+NATIONALITY_COLUMNS = [
+    "ID",
+    "NAT_CODE",
+    "NAT_NAME",
+    "NAT_COUNTRY_NAME",
+    "NAT_NACARA_COUNTRY",
+    "datCreatedOn",
+    "datModifiedOn",
+    "blnActive",
+]
+CUSTODY_COLUMNS = [
+    "idnCustodyStatus",
+    "strCode",
+    "strSelecBoxVal",
+    "strDescription",
+    "blnActive",
+    "datCreatedOn",
+    "datModifiedOn",
+]
+LANGUAGE_COLUMNS = ["idnLang", "strCode", "strDescription", "datCreatedOn", "datModifiedOn", "blnActive"]
 TABLE_PATHS = {
     # The current layout (April 2026 release): data tables directly in EOIR Case Data/, lookups in
     # EOIR Case Data/Lookup/ (public loaders: deportationdata/eoir, daeseong/eoir-analytics).
     release_format.PROCEEDING_TABLE: f"{RELEASE_ROOT}/{release_format.PROCEEDING_TABLE}.csv",
-    release_format.BASE_CITY_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.BASE_CITY_TABLE}.csv",
-    release_format.HLOC_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.HLOC_TABLE}.csv",
-    release_format.DECISION_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.DECISION_TABLE}.csv",
-    release_format.CASE_TYPE_TABLE: f"{RELEASE_ROOT}/Lookup/{release_format.CASE_TYPE_TABLE}.csv",
+    **{
+        table: f"{RELEASE_ROOT}/Lookup/{table}.csv"
+        for table in (
+            release_format.BASE_CITY_TABLE,
+            release_format.HLOC_TABLE,
+            release_format.DECISION_TABLE,
+            release_format.CASE_TYPE_TABLE,
+            NATIONALITY_TABLE,
+            CUSTODY_TABLE,
+            LANGUAGE_TABLE,
+        )
+    },
 }
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so the same seed gives a byte-identical zip
 
@@ -59,14 +104,22 @@ WARNING = (
     "made up; use it only to test software, never to say anything about immigration courts."
 )
 
-# The span of the synthetic proceedings: fiscal years 2011-2015.
-FIRST_DAY = date(2010, 10, 1)
-LAST_DAY = date(2015, 9, 30)
-FISCAL_YEARS = (2011, 2012, 2013, 2014, 2015)
+# The span of the synthetic completions: fiscal years 2012-2025. Proceedings may have been received
+# up to ten years before it (the backlog pending on its first day).
+FIRST_DAY = date(2011, 10, 1)
+LAST_DAY = date(2025, 9, 30)
+FISCAL_YEARS = tuple(range(2012, 2026))
+DEFINITIONS = ("pd-closures", "pd-dismissals")  # as in definition.py (counted here independently)
 TRUTH_WINDOWS = {
     "trac-2014": (date(2012, 10, 1), date(2014, 3, 31)),  # TRAC bulletin of 2014-04-24
     "report-339": (date(2011, 10, 1), date(2013, 12, 31)),  # TRAC report 339, Table 1 total
-    **{f"FY{fy}": (date(fy - 1, 10, 1), date(fy, 9, 30)) for fy in FISCAL_YEARS},
+    **{f"FY{fy}": (date(fy - 1, 10, 1), date(fy, 9, 30)) for fy in (2012, 2013, 2014, 2015)},
+    "trac-2012-nationality": (date(2011, 10, 1), date(2012, 6, 28)),  # TRAC bulletin of 2012-07-23
+    "feb-jun-2016": (date(2016, 2, 1), date(2016, 6, 30)),  # TRAC report 474: about 2,400 a month
+    "feb-jun-2017": (date(2017, 2, 1), date(2017, 6, 30)),  # TRAC report 474: under 100 a month
+    "fy2018": (date(2017, 10, 1), date(2018, 9, 30)),
+    "doyle": (date(2022, 4, 25), date(2023, 9, 30)),  # the Doyle memo in effect, to FY2023's end
+    "fy2023": (date(2022, 10, 1), date(2023, 9, 30)),
 }
 COURT_TRUTH_WINDOWS = ("trac-2014", "report-339")
 
@@ -75,10 +128,11 @@ COURT_TRUTH_WINDOWS = ("trac-2014", "report-339")
 
 # Base-city codes with their city and state, as in EOIR's tblLookupBaseCity (via the public loader deportationdata/eoir)
 # weight: relative number of completions, a rough
-# guess at each court's FY2011-FY2015 size (Seattle and Tucson somewhat enlarged so their rates
-# are stable in the 80,000-row sample). pd_pct: the court's PD-closure rate in the trac-2014
-# window, TRAC's published figure where one exists (report 339; bulletin 2014-04-24), otherwise a
-# plausible guess (detention courts near zero). detained: a detention court.
+# guess at each court's size (Seattle and Tucson enlarged so that they have over 100 completions
+# in the trac-2014 window of the 1:50 sample). pd_pct: the court's PD-closure rate in the trac-2014
+# window, TRAC's published figure where one exists (report 339; bulletin 2014-04-24), nudged so that
+# the planted counts of the sample land in TRAC's published ranges, otherwise a plausible guess
+# (detention courts near zero). detained: a detention court.
 COURTS = [
     # code, city, state, weight, pd_pct, detained
     ("NYC", "NEW YORK", "NY", 80, 3.5, False),  # TRAC: 3-4
@@ -86,23 +140,23 @@ COURTS = [
     ("SFR", "SAN FRANCISCO", "CA", 45, 6.0, False),
     ("MIA", "MIAMI", "FL", 40, 6.3, False),  # TRAC: 6.3
     ("HOU", "HOUSTON", "TX", 38, 1.7, False),  # TRAC: 1.7, under 3
-    ("SNA", "SAN ANTONIO", "TX", 33, 3.5, False),  # TRAC: 3-4
+    ("SNA", "SAN ANTONIO", "TX", 33, 3.7, False),  # TRAC: 3-4
     ("CHI", "CHICAGO", "IL", 33, 5.0, False),  # TRAC: 5.0
     ("DAL", "DALLAS", "TX", 28, 2.5, False),
-    ("SEA", "SEATTLE", "WA", 22, 30.0, False),  # TRAC: about 30
+    ("SEA", "SEATTLE", "WA", 26, 31.5, False),  # TRAC: about 30
     ("ATL", "ATLANTA", "GA", 25, 2.0, False),
     ("WAS", "ANNANDALE", "VA", 25, 4.0, False),
-    ("NEW", "NEWARK", "NJ", 25, 3.5, False),  # TRAC: 3-4
-    ("TUC", "TUCSON", "AZ", 18, 30.0, False),  # TRAC: about 30
-    ("PHO", "PHOENIX", "AZ", 20, 21.0, False),  # TRAC: 20.7
+    ("NEW", "NEWARK", "NJ", 25, 3.8, False),  # TRAC: 3-4
+    ("TUC", "TUCSON", "AZ", 24, 33.5, False),  # TRAC: about 30
+    ("PHO", "PHOENIX", "AZ", 20, 22.0, False),  # TRAC: 20.7
     ("BOS", "BOSTON", "MA", 20, 4.0, False),
     ("SND", "SAN DIEGO", "CA", 18, 5.0, False),
     ("ORL", "ORLANDO", "FL", 18, 3.0, False),
     ("DEN", "DENVER", "CO", 16, 6.0, False),
-    ("LVG", "LAS VEGAS", "NV", 16, 3.3, False),  # TRAC: 3-4; Las Vegas Sun: about 3
+    ("LVG", "LAS VEGAS", "NV", 16, 3.4, False),  # TRAC: 3-4; Las Vegas Sun: about 3
     ("HLG", "HARLINGEN", "TX", 16, 1.5, False),
     ("BAL", "BALTIMORE", "MD", 15, 4.0, False),
-    ("OMA", "OMAHA", "NE", 14, 23.0, False),  # TRAC: 23.1
+    ("OMA", "OMAHA", "NE", 14, 24.0, False),  # TRAC: 23.1
     ("PHI", "PHILADELPHIA", "PA", 14, 4.0, False),
     ("CHL", "CHARLOTTE", "NC", 14, 18.0, False),  # TRAC (through Feb 2015): 18.1
     ("MEM", "MEMPHIS", "TN", 14, 4.0, False),
@@ -210,47 +264,73 @@ OTHER_COMP_MEANINGS = {
     "I": "Prosecutorial Discretion - Terminated",
 }
 OTHER_COMP_VALUES = np.array([""] + list(OTHER_COMP_MEANINGS), dtype=object)
-IS_PD_CODE = np.isin(OTHER_COMP_VALUES, definition.PD_CODES_DEFAULT)
-IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, definition.NEW_PROCEEDING_CODES_DEFAULT)
+# The truth's own statement of the definitions (TRAC 2014), kept here rather than imported from the
+# pipeline so that the planted counts are an independent check of it.
+PD_OTHER_COMP = ("Y", "M", "I")  # PD closures
+NEW_PROCEEDING_OTHER_COMP = ("C", "T")  # change of venue, transfer: not completions
+DISMISSAL_WORD = "dismiss"  # pd-dismissals: a decision whose description says dismissed
+IS_PD_CODE = np.isin(OTHER_COMP_VALUES, PD_OTHER_COMP)
+IS_NEW_PROCEEDING_CODE = np.isin(OTHER_COMP_VALUES, NEW_PROCEEDING_OTHER_COMP)
 OTHER_COMP_INDEX = {code: index for index, code in enumerate(OTHER_COMP_VALUES)}
-# Non-PD administrative completions, weighted by their all-years counts (October 2025 release).
-ADMIN_COMP_WEIGHTS = {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502, "K": 3_032, "H": 2_994}
-PD_CODE_SHARES = {"Y": 0.93, "M": 0.065, "I": 0.005}  # Y dominates; I is nearly unused
-NEW_PROCEEDING_SHARES = {"C": 0.69, "T": 0.31}  # 1,898,506 C : 847,234 T in the October 2025 release
 
-# Merits decisions (DEC_CODE; strDecType 'C') per group of case types: code, description,
-# weight. Weights follow the all-years DEC_CODE counts; the descriptions are written for this
-# synthetic lookup and are not EOIR's wording.
+# Merits decisions (DEC_CODE; strDecType 'C') per group of case types: code, description, weight.
+# The same letter means different things in different case types, as in the real lookup: U is
+# "Dismissed by IJ" for removal cases but a deportation order for deportation cases, where D is
+# "DISMISSED"; in asylum-only and withholding-only cases D is "Deny". Descriptions with "real" are
+# the real lookup's wording (deportationdata/eoir's dump, October 2025); the others are written for
+# this synthetic lookup. Weights follow the all-years DEC_CODE counts where they apply. The
+# dismissals here are the ordinary ones of every era; PD dismissals (June 2021 to January 2025) are
+# added on top by PD_DISMISSAL_SHARE.
 MERITS_DECISIONS = {
     "RMV": [
         ("X", "Removal ordered", 3_943_648),
         ("R", "Relief granted", 880_183),
         ("V", "Voluntary departure granted", 814_201),
-        ("T", "Proceedings terminated", 810_769),
-        ("O", "Other decision", 41_856),
-        ("W", "Withdrawal permitted", 10_972),
+        ("T", "Terminated", 810_769),  # real
+        ("U", "Dismissed by IJ", 180_000),  # real
+        ("O", "Other", 41_856),  # real
+        ("W", "Withdraw", 10_972),  # real
     ],
     "DEP": [
-        ("D", "Deportation ordered", 657_115),
-        ("U", "Deportation ordered - other", 632_069),
+        ("U", "Deportation ordered", 632_069),
+        ("D", "DISMISSED", 40_000),  # real
         ("V", "Voluntary departure granted", 814_201),
-        ("T", "Proceedings terminated", 810_769),
+        ("T", "Terminated", 810_769),
         ("R", "Relief granted", 880_183),
     ],
     "EXC": [
         ("E", "Excluded", 158_177),
         ("A", "Admitted", 189_914),
-        ("T", "Proceedings terminated", 810_769),
+        ("T", "Terminated", 810_769),
         ("R", "Relief granted", 880_183),
-        ("W", "Withdrawal permitted", 10_972),
+        ("W", "Withdraw", 10_972),
+    ],
+    "ASYLUM_ONLY": [  # AOC, WHO
+        ("D", "Deny", 60_000),  # real
+        ("G", "Grant", 11_220),  # real
+        ("E", "Grant-INA Withholding", 8_000),  # real
+        ("Z", "Grant-CAT Withholding", 3_651),  # real
+        ("H", "Grant-CAT Deferral", 367),  # real
+        ("A", "Abandonment", 5_000),  # real
+        ("W", "Withdraw", 3_000),  # real
+        ("U", "Dismissed by IJ", 2_000),  # real
+    ],
+    "FEAR": [  # CFR, RFR
+        ("A", "Affirmed - DHS Decision and no Credible Fear", 60_000),  # real
+        ("V", "Vacate - DHS Decision and Credible Fear", 30_000),  # real
+        ("J", "Jurisdiction Transferred to the BIA", 741),  # real
+        ("O", "Other", 1_000),  # real
     ],
     "OTHER": [
-        ("L", "DHS finding affirmed - denied", 6),
-        ("R", "Relief granted", 3),
-        ("T", "Proceedings terminated", 1),
-        ("O", "Other decision", 1),
+        ("A", "Affirmed - DHS Decision", 6),  # real
+        ("V", "Vacate - DHS Decision and Alien's Claimed Status Valid", 3),  # real
+        ("T", "Terminated", 1),
+        ("O", "Other", 1),
     ],
 }
+MERITS_GROUP = {"RMV": "RMV", "DEP": "DEP", "EXC": "EXC", "AOC": "ASYLUM_ONLY", "WHO": "ASYLUM_ONLY"}
+MERITS_GROUP.update({"CFR": "FEAR", "RFR": "FEAR"})
+REMOVAL_ORDERS = {"RMV": ["X"], "DEP": ["U"], "EXC": ["E"]}  # decisions that may be in absentia
 DECISION_TYPES = {"O": 4_710_142, "W": 4_196_206, "7": 693_552, "6": 135_995}
 
 # The 13 case types of tblLookupCaseType with their real descriptions, and all-years counts
@@ -275,58 +355,184 @@ CASE_TYPES = [
 CASE_TYPE_CODES = np.array([code for code, _, _ in CASE_TYPES], dtype=object)
 PD_CASE_TYPES = np.isin(CASE_TYPE_CODES, release_format.REMOVAL_CASE_TYPES)  # PD closes removal cases
 
-# Nationality and language pairs (EOIR-style codes) with made-up shares.
-NATIONALITY_LANGUAGE = [
-    ("MX", "SP", 42),
-    ("GT", "SP", 11),
-    ("ES", "SP", 10),
-    ("HO", "SP", 9),
-    ("CH", "MAN", 5),
-    ("IN", "PUN", 3),
-    ("EC", "SP", 2),
-    ("DR", "SP", 2),
-    ("HA", "CRE", 2),
-    ("CU", "SP", 2),
-    ("PH", "ENG", 2),
-    ("CO", "SP", 2),
-    ("NU", "SP", 2),
-    ("RU", "RUS", 1),
-    ("NI", "ENG", 1),
+
+def _merits_choices(case_type: str) -> list[tuple[str, str, int]]:
+    return MERITS_DECISIONS[MERITS_GROUP.get(case_type, "OTHER")]
+
+
+# The pd-dismissals definition's codes per case type, read from the descriptions this generator
+# writes into tblLookupCourtDecision (strDecType C): the truth's `definition_codes`.
+DISMISSAL_CODES = {
+    case_type: [code for code, description, _ in _merits_choices(case_type) if DISMISSAL_WORD in description.lower()]
+    for case_type, _, _ in CASE_TYPES
+}
+DISMISSAL_CODES = {case_type: codes for case_type, codes in DISMISSAL_CODES.items() if codes}
+# The one letter a PD dismissal gets in each case type that has one (removal cases only).
+PD_DISMISSAL_CODE = {
+    case_type: DISMISSAL_CODES[case_type][0]
+    for case_type in release_format.REMOVAL_CASE_TYPES
+    if case_type in DISMISSAL_CODES
+}
+
+# Nationalities with their language, as real codes and names of tblLookupNationality and tblLanguage
+# (deportationdata/eoir's lookup dump), and made-up shares of the cases received before 2019 and
+# from 2019 on (rough, after EOIR's published top nationalities: Mexico first, then Central America;
+# Venezuela, Cuba, Colombia and Ecuador grow after 2021). South Korea and Cameroon are enlarged so
+# that their planted 2012 rates rest on more than a handful of cases.
+# pd_factor: how much likelier than the average case to get PD, from TRAC's bulletin of 2012-07-23
+# (PD closures to 2012-06-28 as a share of each nationality's backlog: Mexico 2.9%, China 0.2%,
+# South Korea 3.9%, Cameroon 3.6%, India 0.8%, all nationalities 1.9%); None: set so that the
+# average factor is 1.
+NATIONALITIES = [
+    # code, name, language code, language name, share before 2019, share from 2019, pd_factor
+    ("MX", "MEXICO", "SP", "SPANISH", 36, 14, 2.9 / 1.9),
+    ("GT", "GUATEMALA", "SP", "SPANISH", 10, 14, None),
+    ("ES", "EL SALVADOR", "SP", "SPANISH", 10, 9, None),
+    ("HO", "HONDURAS", "SP", "SPANISH", 8, 13, None),
+    ("CH", "CHINA", "MAN", "MANDARIN", 9, 3, 0.2 / 1.9),
+    ("IN", "INDIA", "PUN", "PUNJABI", 3, 5, 0.8 / 1.9),
+    ("KS", "SOUTH KOREA", "KOR", "KOREAN", 2, 0.5, 3.9 / 1.9),
+    ("CM", "CAMEROON", "FR", "FRENCH", 2, 1, 3.6 / 1.9),
+    ("EC", "ECUADOR", "SP", "SPANISH", 2, 6, None),
+    ("DR", "DOMINICAN REPUBLIC", "SP", "SPANISH", 2, 2, None),
+    ("HA", "HAITI", "CRE", "CREOLE", 2, 4, None),
+    ("CU", "CUBA", "SP", "SPANISH", 2, 6, None),
+    ("VE", "VENEZUELA", "SP", "SPANISH", 0.5, 8, None),
+    ("CO", "COLOMBIA", "SP", "SPANISH", 2, 5, None),
+    ("NU", "NICARAGUA", "SP", "SPANISH", 1, 5, None),
+    ("BR", "BRAZIL", "POR", "PORTUGUESE", 1, 3, None),
+    ("RP", "PHILIPPINES", "TAG", "TAGALOG", 2, 0.5, None),
+    ("RU", "RUSSIA", "RUS", "RUSSIAN", 1, 2, None),
+    ("NI", "NIGERIA", "ENG", "ENGLISH", 1, 1, None),
+    ("PK", "PAKISTAN", "UR", "URDU", 1, 0.5, None),
+    ("ET", "ETHIOPIA", "AMH", "AMHARIC", 0.5, 0.5, None),
 ]
+NATIONALITY_ERA_YEAR = 2019  # cases received from this year on take the second share
+CUSTODY_STATUSES = [("D", "Detained"), ("N", "Never Detained"), ("R", "Released")]  # real lookup
 HEARING_TIMES = np.array(["0830", "0900", "0930", "1000", "1030", "1100", "1300", "1330", "1400", "1500"], dtype=object)
 
 # --------------------------------------------------------------------------------------------
 # Calibration of volumes and PD closures
 
-# Completions other than change of venue and transfer per fiscal year, at real scale: TRAC report
-# 339 Table 1 for FY2012 and FY2013; FY2014 is its Oct-Dec 2013 figure (42,816) times four,
-# FY2015 the bulletin of 2015-03-19's Jan-Feb 2015 figure (28,703) times six; FY2011 assumed
-# similar to FY2012. The generator keeps the proportions; `proceedings` sets the scale.
-COMPLETIONS_PER_FISCAL_YEAR = {2011: 210_000, 2012: 206_330, 2013: 191_803, 2014: 171_264, 2015: 172_218}
-
-# National PD intensity per fiscal quarter, relative to the trac-2014 window (where it averages
-# 1.0): a court's PD probability is its pd_pct times this. Zero before the Morton memo of June
-# 2011; ramping up through FY2012 (TRAC: 2,609 PD closures by March 2012, 9,684 by September).
-# TRAC's figures are not mutually consistent under one method (FY2013 at 8.5% and Oct-Dec 2013
-# at 7.0% cannot average 6.7% over Oct 2012-Mar 2014), so the window rate of 6.7% and the court
-# rates take precedence; the FY2013 rate comes out lower than 8.5%.
-PD_INTENSITY_BY_QUARTER = {
-    2011: (0.0, 0.0, 0.0, 0.03),
-    2012: (0.30, 0.50, 0.85, 1.05),
-    2013: (1.05, 1.05, 1.05, 1.00),
-    2014: (0.95, 0.80, 0.85, 0.90),
-    2015: (1.00, 1.15, 1.20, 1.20),
+# Completions other than change of venue and transfer per fiscal year, at real scale (all case
+# types, administrative completions included):
+# - FY2012, FY2013: TRAC report 339 Table 1 (all closures); FY2014: its Oct-Dec 2013 figure (42,816)
+#   times four; FY2015: the bulletin of 2015-03-19's Jan-Feb 2015 figure (28,703) times six;
+# - FY2016, FY2017: TRAC report 474's dispositions of February-June 2016 (84,956) and of
+#   February-June 2017 (77,084), times 12/5;
+# - FY2018-FY2020: EOIR's Adjudication Statistics (data of 2021-04-19; administrative closures left
+#   out, so a little low); FY2021: TRAC report 695 (145,306); FY2022: its October 2021-August 2022
+#   figure (375,842) times 12/11;
+# - FY2023-FY2025: ASSUMED (no verified figure in data/reference): rising to a record in FY2024.
+# The generator keeps the proportions; `proceedings` sets the scale.
+COMPLETIONS_PER_FISCAL_YEAR = {
+    2012: 206_330,
+    2013: 191_803,
+    2014: 171_264,
+    2015: 172_218,
+    2016: 203_894,
+    2017: 185_002,
+    2018: 195_123,
+    2019: 276_970,
+    2020: 231_659,
+    2021: 145_306,
+    2022: 410_009,
+    2023: 530_000,
+    2024: 700_000,
+    2025: 620_000,
 }
+# Business days from receipt to completion: mean of an exponential per fiscal year of completion
+# (the backlog grows, so completions come later after receipt), and for proceedings still pending
+# at the end: the mean age of the final backlog. ASSUMED, tuned so that the backlog is near TRAC's
+# figures at the planted scale (298,173 pending at the end of FY2011, 305,556 at the end of March
+# 2012, 610,524 at the end of June 2017) and the pending share of rows near the real 20-30%.
+RECEIPT_TO_COMPLETION = {2012: 200, 2013: 250, 2014: 320, 2015: 400, 2016: 480, 2017: 560, 2018: 620}
+RECEIPT_TO_COMPLETION.update({2019: 640, 2020: 720, 2021: 900, 2022: 650, 2023: 620, 2024: 600, 2025: 640})
+PENDING_AGE = 420
+PENDING_SHARE_OF_LAST = 0.40  # cases whose last proceeding is pending at the end of FY2025
+
+# National PD-closure intensity (OTHER_COMP Y, M, I), relative to the trac-2014 window (where it
+# averages 1.0): a court's PD probability is its pd_pct times this (times the nationality's
+# pd_factor). Month steps, "YYYY-MM": value from that month on.
+# - FY2012-FY2015 by quarter: ramping up through FY2012 (TRAC: 2,609 PD closures by March 2012,
+#   5,684 by 2012-06-28, 9,684 in FY2012). TRAC's figures are not mutually consistent under one
+#   method (FY2013 at 8.5% and Oct-Dec 2013 at 7.0% cannot average 6.7% over Oct 2012-Mar 2014),
+#   so the window rate of 6.7% and the court rates take precedence.
+# - FY2016 to January 2017: about 2,400 a month (TRAC report 474, February-June 2016).
+# - February 2017 to May 2021: under 100 a month (report 474); lower still after Matter of
+#   Castro-Tum (May 2018).
+# - June 2021 on: PD mostly by dismissal (PD_DISMISSAL_SHARE); few Y/M closures; fewer after
+#   January 2025.
+PD_INTENSITY_STEPS = {
+    "2011-10": 0.30,
+    "2012-01": 0.50,
+    "2012-04": 0.85,
+    "2012-07": 1.05,
+    "2012-10": 0.99,
+    "2013-07": 0.9405,
+    "2013-10": 0.891,
+    "2014-01": 0.7524,
+    "2014-04": 0.85,
+    "2014-07": 0.90,
+    "2014-10": 1.00,
+    "2015-01": 1.15,
+    "2015-04": 1.20,
+    "2015-10": 1.90,
+    "2016-01": 2.10,
+    "2016-10": 2.00,
+    "2017-02": 0.025,
+    "2018-06": 0.012,
+    "2021-06": 0.020,
+    "2025-02": 0.005,
+}
+# PD closures favour proceedings pending at least PD_OLDER_AFTER business days: this many times
+# likelier, the others as many times less likely (ASSUMED; puts TRAC's 2012 backlog shares in reach).
+PD_OLDER_AFTER, PD_OLDER_FACTOR = 250, 1.6
+# Shares of the PD codes by period: I ("terminated") was about a quarter of the first closures
+# (TRAC report 278: about 650 of the first 2,609); M ("in court") from June 2012.
+PD_CODE_SHARES_STEPS = {
+    "2011-10": {"Y": 0.75, "I": 0.25},
+    "2012-04": {"Y": 0.97, "I": 0.03},
+    "2012-06": {"Y": 0.92, "M": 0.07, "I": 0.01},
+    "2017-02": {"Y": 0.90, "M": 0.10},
+}
+# PD as dismissal: the share of removal and deportation completions dismissed at DHS's request, by
+# month. ASSUMED shape (no published monthly count in data/reference): the Trasvina memo (2021-05-27),
+# the Mayorkas guidelines (2021-09-30), the Doyle memo in effect (2022-04-25), fewer in 2024, few
+# after January 2025.
+PD_DISMISSAL_SHARE_STEPS = {
+    "2011-10": 0.0,
+    "2021-06": 0.05,
+    "2021-10": 0.08,
+    "2022-04": 0.13,
+    "2023-10": 0.09,
+    "2025-02": 0.005,
+}
+# The eras as the manifest states them.
+ERAS = {
+    "2011-10/2017-01": "PD closures: OTHER_COMP Y and M (I among the first, to mid-2012)",
+    "2017-02/2021-05": "PD closures under 100 a month at real scale (report 474); fewer after Castro-Tum",
+    "2021-06/2025-01": "PD mostly as dismissals: DEC_CODE letters decoded as dismissed for the case type "
+    "(truth.definition_codes); F, A and K grow (not PD)",
+    "2025-02/2025-09": "few PD closures or PD dismissals",
+}
+# Non-PD administrative completions: share of the other completions, and their codes weighted by
+# their all-years counts (October 2025 release); after 2021 F (failure to prosecute), A and K
+# (administrative closure, restored by Matter of Cruz-Valdez, 2021-07-15) grow: ASSUMED weights.
+ADMIN_STEPS = {
+    "2011-10": (0.11, {"A": 521_518, "F": 370_352, "X": 76_067, "P": 17_809, "O": 16_502, "K": 3_032, "H": 2_994}),
+    "2017-02": (0.06, {"A": 300_000, "F": 200_000, "X": 76_067, "P": 17_809, "O": 16_502, "K": 1_000, "H": 2_994}),
+    "2021-06": (0.16, {"A": 700_000, "F": 900_000, "X": 76_067, "P": 17_809, "O": 16_502, "K": 120_000, "H": 2_994}),
+}
+NEW_PROCEEDING_SHARES = {"C": 0.69, "T": 0.31}  # 1,898,506 C : 847,234 T in the October 2025 release
 
 # Proceedings before a case's last one, each ended by a change of venue or transfer (C/T).
 # Shares wanted per case; a case whose proceeding starts too early to have a predecessor inside
 # the span gets fewer. Together they make C/T about 23% of completed rows, as in the real data
 # (1.9M C + 0.85M T against 9.3M other completions, October 2025 release).
 PREDECESSOR_COUNTS = np.array([0, 1, 2])
-PREDECESSOR_SHARES = np.array([0.76, 0.215, 0.025])
+PREDECESSOR_SHARES = np.array([0.83, 0.15, 0.02])
 MAX_LAG = 10  # business days from a C/T completion to the next proceeding's input
-PENDING_SHARE_OF_LAST = 0.245  # gives about 20% of rows without COMP_DATE (pending)
-ADMIN_SHARE = 0.11  # non-PD completions that are administrative (OTHER_COMP) rather than merits
 
 # Planted quirks. Tab-shifted lines: 71 in the real June 2026 release; at least 25 in a sample.
 TAB_SHIFTED_FULL_SCALE, TAB_SHIFTED_MINIMUM = 71, 25
@@ -348,8 +554,8 @@ JUNK_DATES = np.array(
 )
 NUL_SHARE = 0.0025  # rows given a NUL byte after the code, per column below
 PADDED_SHARE = 0.015  # rows given a trailing space after the code, per column below
-NUL_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "HEARING_LOC_CODE")
-PADDED_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "LANG", "CASE_TYPE")
+NUL_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "HEARING_LOC_CODE", "NAT", "CUSTODY")
+PADDED_COLUMNS = ("BASE_CITY_CODE", "OTHER_COMP", "LANG", "CASE_TYPE", "NAT", "DEC_CODE")
 
 FIRST_IDNPROCEEDING = 6_000_001
 FIRST_IDNCASE = 4_000_001
@@ -372,10 +578,17 @@ def _timestamp(day) -> str:
 # Calendar: dates are business-day indexes from FIRST_DAY (courts decide on weekdays)
 
 
+def _step_index(steps: dict, months: np.ndarray) -> np.ndarray:
+    """For each month (datetime64[M]), the index of the step in force ("YYYY-MM" keys, ascending)."""
+    starts = np.array(list(steps), dtype="datetime64[M]")
+    return np.maximum(np.searchsorted(starts, months, side="right") - 1, 0)
+
+
 class _Calendar:
     """Business days as integer indexes (0 = FIRST_DAY) and their release-style date strings."""
 
-    BEFORE, AFTER = 400, 800  # indexes kept before FIRST_DAY (OSC, detention) and after LAST_DAY
+    # Indexes kept before FIRST_DAY (receipts of the backlog, OSC, detention) and after LAST_DAY.
+    BEFORE, AFTER = 2_700, 800
 
     def __init__(self):
         self.days_in_span = int(np.busday_count(FIRST_DAY, LAST_DAY + timedelta(days=1)))
@@ -386,15 +599,14 @@ class _Calendar:
         self.fiscal_year_length = (
             np.array([self.index(date(fy, 10, 1)) for fy in FISCAL_YEARS]) - self.fiscal_year_first
         )
-        months = self.days.astype("datetime64[M]").astype(int) % 12 + 1
-        fiscal_years = self.days.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
-        quarters = ((months + 2) % 12) // 3  # Oct-Dec -> 0, ..., Jul-Sep -> 3
-        self._pd_intensity = np.array(
-            [
-                PD_INTENSITY_BY_QUARTER.get(fy, (0, 0, 0, 0))[q]
-                for fy, q in zip(fiscal_years.tolist(), quarters.tolist())
-            ]
-        )
+        months = self.days.astype("datetime64[M]")
+        self._pd_intensity = np.array(list(PD_INTENSITY_STEPS.values()))[_step_index(PD_INTENSITY_STEPS, months)]
+        self._pd_intensity[months < np.datetime64(FIRST_DAY, "M")] = 0.0
+        self._pd_dismissal = np.array(list(PD_DISMISSAL_SHARE_STEPS.values()))[
+            _step_index(PD_DISMISSAL_SHARE_STEPS, months)
+        ]
+        self._pd_codes_step = _step_index(PD_CODE_SHARES_STEPS, months)
+        self._admin_step = _step_index(ADMIN_STEPS, months)
 
     def index(self, day: date) -> int:
         """Index of the first business day on or after `day`."""
@@ -411,6 +623,15 @@ class _Calendar:
 
     def pd_intensity(self, indexes: np.ndarray) -> np.ndarray:
         return self._pd_intensity[indexes + self.BEFORE]
+
+    def pd_dismissal_share(self, indexes: np.ndarray) -> np.ndarray:
+        return self._pd_dismissal[indexes + self.BEFORE]
+
+    def pd_codes_step(self, indexes: np.ndarray) -> np.ndarray:
+        return self._pd_codes_step[indexes + self.BEFORE]
+
+    def admin_step(self, indexes: np.ndarray) -> np.ndarray:
+        return self._admin_step[indexes + self.BEFORE]
 
 
 # --------------------------------------------------------------------------------------------
@@ -556,8 +777,7 @@ def _decision_rows() -> list[list[str]]:
         rows.append([values[column] for column in release_format.DECISION_COLUMNS])
 
     for case_type, _, _ in CASE_TYPES:
-        group = case_type if case_type in MERITS_DECISIONS else "OTHER"
-        for code, description, _ in MERITS_DECISIONS[group]:
+        for code, description, _ in _merits_choices(case_type):
             add(case_type, code, description, "C", "1", "1997-04-01")
         for code, meaning in OTHER_COMP_MEANINGS.items():
             if case_type == "EXC" and code == "O":  # the real lookups sometimes break a description
@@ -576,12 +796,39 @@ def _case_type_rows() -> list[list[str]]:
     ]
 
 
+def _nationality_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    # NACARA countries (NAT_NACARA_COUNTRY 1): Guatemala, El Salvador, Nicaragua, Cuba, as the Act names.
+    nacara = {"GT", "ES", "NU", "CU"}
+    return [
+        [str(number), code, name, name.title(), "1" if code in nacara else "0", created, created, "1"]
+        for number, (code, name, *_) in enumerate(sorted(NATIONALITIES), 1)
+    ]
+
+
+def _custody_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    return [
+        [str(number), code, f"{code} - {description}", description, "1", created, created]
+        for number, (code, description) in enumerate(CUSTODY_STATUSES, 1)
+    ]
+
+
+def _language_rows() -> list[list[str]]:
+    created = _timestamp("1997-04-01")
+    languages = sorted({(language, name) for _, _, language, name, *_ in NATIONALITIES})
+    return [[str(number), code, name, created, created, "1"] for number, (code, name) in enumerate(languages, 1)]
+
+
 def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
     return {
         release_format.BASE_CITY_TABLE: (release_format.BASE_CITY_COLUMNS, _base_city_rows()),
         release_format.HLOC_TABLE: (release_format.HLOC_COLUMNS, _hloc_rows()),
         release_format.DECISION_TABLE: (release_format.DECISION_COLUMNS, _decision_rows()),
         release_format.CASE_TYPE_TABLE: (release_format.CASE_TYPE_COLUMNS, _case_type_rows()),
+        NATIONALITY_TABLE: (NATIONALITY_COLUMNS, _nationality_rows()),
+        CUSTODY_TABLE: (CUSTODY_COLUMNS, _custody_rows()),
+        LANGUAGE_TABLE: (LANGUAGE_COLUMNS, _language_rows()),
     }
 
 
@@ -612,9 +859,31 @@ class _Tables:
         self.first_judge = np.cumsum(self.judge_count) - self.judge_count
         letters = judge_rng.integers(0, 26, size=(self.judge_count.sum(), 3)) + ord("A")
         self.judge_codes = np.array(["".join(map(chr, row)) for row in letters.tolist()], dtype=object)
-        self.nationality = np.array([n for n, _, _ in NATIONALITY_LANGUAGE], dtype=object)
-        self.language = np.array([lang for _, lang, _ in NATIONALITY_LANGUAGE], dtype=object)
-        self.nationality_share = _shares([w for _, _, w in NATIONALITY_LANGUAGE])
+        self.nationality = np.array([n[0] for n in NATIONALITIES], dtype=object)
+        self.language = np.array([n[2] for n in NATIONALITIES], dtype=object)
+        self.nationality_share = [_shares([n[4] for n in NATIONALITIES]), _shares([n[5] for n in NATIONALITIES])]
+        # PD factors: the published ones, the rest equal and set so that the average (over the
+        # earlier mix, the era of PD closures) is 1.
+        known = np.array([n[6] is not None for n in NATIONALITIES])
+        factor = np.array([n[6] or 0.0 for n in NATIONALITIES])
+        share = self.nationality_share[0]
+        factor[~known] = (1 - (share[known] * factor[known]).sum()) / share[~known].sum()
+        self.pd_factor = factor
+        self.merits = []  # per case type: (codes, shares)
+        for case_type, _, _ in CASE_TYPES:
+            choices = _merits_choices(case_type)
+            self.merits.append(
+                (np.array([c for c, _, _ in choices], dtype=object), _shares([w for _, _, w in choices]))
+            )
+        self.admin = [  # per step of ADMIN_STEPS: (share, OTHER_COMP indexes, their shares)
+            (share, np.array([OTHER_COMP_INDEX[c] for c in weights]), _shares(list(weights.values())))
+            for share, weights in ADMIN_STEPS.values()
+        ]
+        self.pd_codes = [
+            (np.array([OTHER_COMP_INDEX[c] for c in shares]), _shares(list(shares.values())))
+            for shares in PD_CODE_SHARES_STEPS.values()
+        ]
+        self.pd_dismissal_code = np.array([PD_DISMISSAL_CODE.get(code, "") for code, _, _ in CASE_TYPES], dtype=object)
         self.case_type_share = _shares([w for _, _, w in CASE_TYPES])
         self.decision_types = np.array(list(DECISION_TYPES), dtype=object)
         self.decision_type_share = _shares(list(DECISION_TYPES.values()))
@@ -652,19 +921,28 @@ def _draw_codes(rng, weights: dict, size: int) -> np.ndarray:
     return indexes[rng.choice(len(indexes), size=size, p=_shares(list(weights.values())))]
 
 
+def _pairs_in(case_type: np.ndarray, decision: np.ndarray, pairs) -> np.ndarray:
+    """True where DEC_CODE is one of the codes of the row's case type in `pairs` ({case type: codes})."""
+    found = np.zeros(len(decision), dtype=bool)
+    for ct, codes in pairs.items():
+        found |= (CASE_TYPE_CODES[case_type] == ct) & np.isin(decision, codes)
+    return found
+
+
 def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dict:
     """Cases as chains of proceedings, exactly `rows` long, with courts and business-day dates.
 
     Every proceeding but a case's last ended in a change of venue or transfer (C/T) a few days
     before the next one's input, at another court. A case's last proceeding is pending, or
-    completed on a day drawn by the fiscal year's completion volume. Inputs stay inside
-    FY2011-FY2015: one that would fall earlier is redrawn inside the span, and its proceeding
-    gets no predecessor (whose C/T completion would fall before the span).
+    completed on a day drawn by the fiscal year's completion volume. Receipts may precede the
+    span (the backlog on its first day) by up to about ten years; a proceeding received before
+    the span gets no predecessor (whose C/T completion would fall before it).
     Returns per-row arrays in file order: by input day (so IDNPROCEEDING grows with time and a
     case's proceedings come in sequence); `previous` and `following` give the row of the same
     case's previous and next proceeding, -1 where there is none.
     """
     span, n_courts = calendar.days_in_span, len(COURTS)
+    earliest = -calendar.BEFORE + 40  # room for an OSC_DATE and a detention date before receipt
     cases = rows  # enough: a case has at least one proceeding
     pending = rng.random(cases) < PENDING_SHARE_OF_LAST
     fiscal_year = rng.choice(len(FISCAL_YEARS), size=cases, p=_shares(list(COMPLETIONS_PER_FISCAL_YEAR.values())))
@@ -674,8 +952,11 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
         calendar.fiscal_year_first[fiscal_year]
         + (rng.random(cases) * calendar.fiscal_year_length[fiscal_year]).astype(int),
     )
+    waiting = np.array([RECEIPT_TO_COMPLETION[fy] for fy in FISCAL_YEARS])[fiscal_year]
     entered = np.where(
-        pending, span - 1 - rng.exponential(400, cases).astype(int), comp - rng.exponential(250, cases).astype(int)
+        pending,
+        span - 1 - rng.exponential(PENDING_AGE, cases).astype(int),
+        comp - rng.exponential(waiting).astype(int),
     )
     court = rng.choice(n_courts, size=cases, p=tables.court_share)
     wanted = rng.choice(PREDECESSOR_COUNTS, size=cases, p=PREDECESSOR_SHARES)
@@ -683,6 +964,7 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
     predecessors = np.zeros(cases, dtype=int)
     for level in range(1, PREDECESSOR_COUNTS.max() + 1):
         next_comp, next_entered, next_court = levels[-1]
+        # A predecessor's change of venue or transfer must fall inside the span of completions.
         possible = (wanted >= level) & (predecessors == level - 1) & (next_entered >= MAX_LAG)
         level_comp = next_entered - rng.integers(1, MAX_LAG + 1, cases)
         level_entered = level_comp - rng.exponential(120, cases).astype(int)
@@ -690,9 +972,9 @@ def _case_timelines(rng, rows: int, calendar: _Calendar, tables: _Tables) -> dic
         predecessors[possible] = level
         levels.append((level_comp, level_entered, level_court))
     for level_comp, level_entered, _ in levels:
-        early = np.flatnonzero(level_entered < 0)
+        early = np.flatnonzero(level_entered < earliest)
         latest = np.where(level_comp[early] >= 0, level_comp[early], span - 1)
-        level_entered[early] = (rng.random(len(early)) * (latest + 1)).astype(int)
+        level_entered[early] = earliest + (rng.random(len(early)) * (latest - earliest + 1)).astype(int)
 
     ends = np.cumsum(1 + predecessors)
     n_cases = int(np.searchsorted(ends, rows)) + 1
@@ -730,36 +1012,66 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     completed = comp >= 0
     completed_last = completed & last
 
-    # Case-level attributes (kept across a case's proceedings).
+    # Case-level attributes (kept across a case's proceedings); the nationality mix by the year the
+    # case's first proceeding was received.
     case_type = rng.choice(len(CASE_TYPES), size=n_cases, p=tables.case_type_share)[case]
-    nationality = rng.choice(len(NATIONALITY_LANGUAGE), size=n_cases, p=tables.nationality_share)[case]
+    first_received = np.zeros(n_cases, dtype=int)
+    first_received[case[position == 0]] = entered[position == 0]
+    later_era = calendar.dates(first_received).astype("datetime64[Y]").astype(int) + 1970 >= NATIONALITY_ERA_YEAR
+    nationality = np.where(
+        later_era,
+        rng.choice(len(NATIONALITIES), size=n_cases, p=tables.nationality_share[1]),
+        rng.choice(len(NATIONALITIES), size=n_cases, p=tables.nationality_share[0]),
+    )[case]
     criminal = (rng.random(n_cases) < 0.08)[case]
 
     # Outcomes. PD closures by systematic sampling along (court, completion day): each court's
     # count in any period lands within one of its expected value, so even small courts hit
     # their calibrated rate instead of wandering with coin-flip noise.
+    comp_day = np.maximum(comp, 0)
     other_comp = np.zeros(rows, dtype=int)
     new_proceeding = completed & ~last
     other_comp[new_proceeding] = _draw_codes(rng, NEW_PROCEEDING_SHARES, new_proceeding.sum())
     pd_probability = np.where(
         completed_last & PD_CASE_TYPES[case_type],
-        tables.court_pd_rate[court] * calendar.pd_intensity(np.maximum(comp, 0)),
+        tables.court_pd_rate[court] * calendar.pd_intensity(comp_day) * tables.pd_factor[nationality],
         0.0,
     )
+    # PD went mostly to cases pending for a while (TRAC's 2012 rates are shares of the backlog):
+    # older proceedings are likelier, each month's total kept.
+    older = pd_probability * np.where(comp - entered >= PD_OLDER_AFTER, PD_OLDER_FACTOR, 1 / PD_OLDER_FACTOR)
+    month = calendar.dates(comp_day).astype("datetime64[M]").astype(int)
+    month -= month.min()
+    kept = np.bincount(month, pd_probability) / np.maximum(np.bincount(month, older), 1e-12)
+    pd_probability = older * kept[month]
     order = np.lexsort((rng.random(rows), comp, court))
     expected = rng.random() + np.concatenate(([0.0], np.cumsum(pd_probability[order])))
     is_pd = np.zeros(rows, dtype=bool)
     is_pd[order] = np.floor(expected[1:]) > np.floor(expected[:-1])
-    other_comp[is_pd] = _draw_codes(rng, PD_CODE_SHARES, is_pd.sum())
-    admin = completed_last & ~is_pd & (rng.random(rows) < ADMIN_SHARE)
-    other_comp[admin] = _draw_codes(rng, ADMIN_COMP_WEIGHTS, admin.sum())
-    merits = completed_last & ~is_pd & ~admin
+    pd_step = calendar.pd_codes_step(comp_day)
+    for step, (codes, shares) in enumerate(tables.pd_codes):
+        here = is_pd & (pd_step == step)
+        other_comp[here] = codes[rng.choice(len(codes), size=here.sum(), p=shares)]
+    # PD as dismissal (June 2021 to January 2025): the case type's dismissal letter in DEC_CODE.
     decision = np.full(rows, "", dtype=object)
-    for group, choices in MERITS_DECISIONS.items():
-        members = CASE_TYPE_CODES == group if group != "OTHER" else ~np.isin(CASE_TYPE_CODES, list(MERITS_DECISIONS))
-        here = merits & members[case_type]
-        codes = np.array([code for code, _, _ in choices], dtype=object)
-        decision[here] = codes[rng.choice(len(codes), size=here.sum(), p=_shares([w for _, _, w in choices]))]
+    pd_dismissal = (
+        completed_last
+        & ~is_pd
+        & (tables.pd_dismissal_code[case_type] != "")
+        & (rng.random(rows) < calendar.pd_dismissal_share(comp_day))
+    )
+    decision[pd_dismissal] = tables.pd_dismissal_code[case_type[pd_dismissal]]
+    admin_step = calendar.admin_step(comp_day)
+    admin_draw = rng.random(rows)
+    admin = np.zeros(rows, dtype=bool)
+    for step, (share, codes, shares) in enumerate(tables.admin):
+        here = completed_last & ~is_pd & ~pd_dismissal & (admin_step == step) & (admin_draw < share)
+        other_comp[here] = codes[rng.choice(len(codes), size=here.sum(), p=shares)]
+        admin |= here
+    merits = completed_last & ~is_pd & ~pd_dismissal & ~admin
+    for index, (codes, shares) in enumerate(tables.merits):
+        here = merits & (case_type == index)
+        decision[here] = codes[rng.choice(len(codes), size=here.sum(), p=shares)]
 
     # Custody: detention courts hold mostly detained respondents.
     custody_draw = rng.random(rows)
@@ -791,11 +1103,27 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     quarantined[truncated] = True
     valid_comp = completed.copy()
     valid_comp[junk_rows["COMP_DATE"]] = False
+    # When the proceeding was received, as the pending basis reads it: INPUT_DATE, or OSC_DATE
+    # where INPUT_DATE is junk; none when both are missing or junk.
+    osc_day = entered - rng.integers(0, 30, rows)
+    received = calendar.dates(entered)
+    osc_valid = osc_present.copy()
+    osc_valid[junk_rows["OSC_DATE"]] = False
+    input_junk = np.zeros(rows, dtype=bool)
+    input_junk[junk_rows["INPUT_DATE"]] = True
+    received[input_junk] = calendar.dates(osc_day[input_junk])
+    received_known = ~input_junk | osc_valid
     records = {
         "court": court,
-        "comp_date": calendar.dates(np.maximum(comp, 0)),
+        "comp_date": calendar.dates(comp_day),
         "valid_comp": valid_comp,
         "other_comp": other_comp,
+        "dismissal": _pairs_in(case_type, decision, DISMISSAL_CODES),
+        "custody": custody,
+        "case_type": case_type,
+        "nationality": nationality,
+        "received": received,
+        "received_known": received_known,
         "loaded": ~quarantined,
     }
     shared_hloc = (first_row + np.arange(rows)) % SHARED_HLOC_EVERY == SHARED_HLOC_EVERY // 2
@@ -811,7 +1139,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     detained_from = entered - rng.integers(0, 10, rows)
     released_on = detained_from + rng.integers(5, 60, rows)
     is_decision = decision != ""
-    removal_order = np.isin(decision, ["X", "D", "E"])
+    removal_order = _pairs_in(case_type, decision, REMOVAL_ORDERS)
     appeal, in_absentia, charged = rng.random((3, rows))
     appeal_reserved = np.where(
         is_decision, np.select([appeal < 0.13, appeal < 0.157, appeal < 0.175], ["A", "I", "B"], ""), ""
@@ -822,7 +1150,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
     text = {
         "IDNPROCEEDING": np.array([str(FIRST_IDNPROCEEDING + first_row + i) for i in range(rows)], dtype=object),
         "IDNCASE": case_ids[case],
-        "OSC_DATE": calendar.strings(entered - rng.integers(0, 30, rows), osc_present),
+        "OSC_DATE": calendar.strings(osc_day, osc_present),
         "INPUT_DATE": calendar.strings(entered),
         "BASE_CITY_CODE": tables.court_codes[court],
         "HEARING_LOC_CODE": np.where(shared_hloc, SHARED_HLOC_CODE, tables.location_codes[location]),
@@ -839,7 +1167,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
             tables.decision_types[rng.choice(len(tables.decision_types), size=rows, p=tables.decision_type_share)],
             "",
         ),
-        "DEC_CODE": decision,
+        "DEC_CODE": decision.copy(),
         "DEPORTED_1": np.full(rows, "", dtype=object),
         "DEPORTED_2": np.full(rows, "", dtype=object),
         "OTHER_COMP": OTHER_COMP_VALUES[other_comp],
@@ -851,7 +1179,7 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
         "TRANSFER_TO": np.where(new_proceeding, tables.court_codes[court[following]], ""),
         "DATE_APPEAL_DUE_STATUS": calendar.strings(comp + 22, appeal_reserved != ""),
         "TRANSFER_STATUS": np.full(rows, "", dtype=object),
-        "CUSTODY": custody,
+        "CUSTODY": custody.copy(),
         "CASE_TYPE": CASE_TYPE_CODES[case_type],
         "NAT": tables.nationality[nationality],
         "LANG": tables.language[nationality],
@@ -919,20 +1247,38 @@ def _generate_chunk(rng, rows: int, first_row: int, quota: dict[str, int], calen
 
 
 class _TruthTally:
-    """PD closures and completions under the default method, summed chunk by chunk.
+    """The planted truth, summed chunk by chunk from the generator's own records.
 
     A proceeding completes in a window when its valid COMP_DATE falls in it (inclusive);
-    completions exclude change of venue and transfer (OTHER_COMP C, T); a PD closure is
-    OTHER_COMP Y, M or I; all case types; quarantined lines are left out.
+    completions exclude change of venue and transfer (OTHER_COMP C, T); all case types; quarantined
+    lines are left out. Under "pd-closures" a PD closure is OTHER_COMP Y, M or I; under
+    "pd-dismissals" also a DEC_CODE that is a dismissal for the proceeding's case type
+    (DISMISSAL_CODES). The tables by court, nationality, custody and case type use pd-closures.
+    Pending at a window's start: received before its first day (INPUT_DATE, or OSC_DATE where
+    INPUT_DATE is junk) and without a valid COMP_DATE before it.
     """
 
     def __init__(self):
         n_courts = len(COURTS)
-        self.national = {name: np.zeros(2, dtype=np.int64) for name in TRUTH_WINDOWS}
+        self.months = _months_of_span()
+        self.national = {name: np.zeros((len(DEFINITIONS), 2), dtype=np.int64) for name in TRUTH_WINDOWS}
         self.by_court = {name: np.zeros((2, n_courts), dtype=np.int64) for name in COURT_TRUTH_WINDOWS}
         self.by_fiscal_year = {fy: np.zeros(4, dtype=np.int64) for fy in FISCAL_YEARS}
         # Proceedings heard at the shared hearing-location code, per court (COURT_TRUTH_WINDOWS).
         self.shared_hloc = {name: np.zeros((2, n_courts), dtype=np.int64) for name in COURT_TRUTH_WINDOWS}
+        self.long_run = np.zeros((len(DEFINITIONS), 2, len(self.months)), dtype=np.int64)
+        self.groups = {
+            "nationalities": (np.array([n[0] for n in NATIONALITIES]), "nationality"),
+            "custody": (np.array([c for c, _ in CUSTODY_STATUSES]), "custody"),
+            "case_types": (CASE_TYPE_CODES.astype(str), "case_type"),
+        }
+        self.by_group = {
+            group: {name: np.zeros((2, len(codes)), dtype=np.int64) for name in TRUTH_WINDOWS}
+            for group, (codes, _) in self.groups.items()
+        }
+        self.pending_by_nationality = {
+            name: np.zeros((2, len(NATIONALITIES)), dtype=np.int64) for name in TRUTH_WINDOWS
+        }
         self.without_valid_comp_date = 0
 
     def add(self, records: dict) -> None:
@@ -940,15 +1286,43 @@ class _TruthTally:
         day = records["comp_date"]
         completion = counted & ~IS_NEW_PROCEEDING_CODE[records["other_comp"]]
         pd_closure = completion & IS_PD_CODE[records["other_comp"]]
+        pd_by_definition = {
+            "pd-closures": pd_closure,
+            "pd-dismissals": pd_closure | (completion & records["dismissal"]),
+        }
+        custody_index = np.searchsorted(self.groups["custody"][0], records["custody"].astype(str))
+        keys = {"nationality": records["nationality"], "custody": custody_index, "case_type": records["case_type"]}
         for name, (start, end) in TRUTH_WINDOWS.items():
             inside = (day >= np.datetime64(start)) & (day <= np.datetime64(end))
-            self.national[name] += [(pd_closure & inside).sum(), (completion & inside).sum()]
+            for d, definition_name in enumerate(DEFINITIONS):
+                self.national[name][d] += [
+                    (pd_by_definition[definition_name] & inside).sum(),
+                    (completion & inside).sum(),
+                ]
             if name in self.by_court:
                 for i, flags in enumerate((pd_closure, completion)):
                     self.by_court[name][i] += np.bincount(records["court"][flags & inside], minlength=len(COURTS))
                     self.shared_hloc[name][i] += np.bincount(
                         records["court"][flags & inside & records["shared_hloc"]], minlength=len(COURTS)
                     )
+            for group, (codes, key) in self.groups.items():
+                for i, flags in enumerate((pd_closure, completion)):
+                    self.by_group[group][name][i] += np.bincount(keys[key][flags & inside], minlength=len(codes))
+            first = np.datetime64(start)
+            pending = (
+                records["loaded"]
+                & records["received_known"]
+                & (records["received"] < first)
+                & (~records["valid_comp"] | (day >= first))
+            )
+            for i, flags in enumerate((pending, pending & pd_closure & inside)):
+                self.pending_by_nationality[name][i] += np.bincount(
+                    records["nationality"][flags], minlength=len(NATIONALITIES)
+                )
+        month = day.astype("datetime64[M]").astype(int) - self.months[0].astype(int)
+        for d, definition_name in enumerate(DEFINITIONS):
+            for i, flags in enumerate((pd_by_definition[definition_name], completion)):
+                self.long_run[d, i] += np.bincount(month[flags], minlength=len(self.months))
         months = day.astype("datetime64[M]").astype(int) % 12 + 1
         fiscal_year = day.astype("datetime64[Y]").astype(int) + 1970 + (months >= 10)
         for fy in FISCAL_YEARS:
@@ -965,8 +1339,32 @@ class _TruthTally:
         def pair(pd, completions):
             return {"pd_closures": int(pd), "completions": int(completions)}
 
+        def by_code(counts, codes):  # codes with at least one completion
+            return {str(code): pair(*counts[:, i]) for i, code in enumerate(codes) if counts[1, i]}
+
         return {
-            "national": {name: pair(*counts) for name, counts in self.national.items()},
+            "national": {name: pair(*counts[0]) for name, counts in self.national.items()},
+            "national_by_definition": {
+                name: {definition_name: pair(*counts[d]) for d, definition_name in enumerate(DEFINITIONS)}
+                for name, counts in self.national.items()
+            },
+            "definition_codes": DISMISSAL_CODES,
+            "long_run": {
+                definition_name: {str(month): pair(*self.long_run[d, :, i]) for i, month in enumerate(self.months)}
+                for d, definition_name in enumerate(DEFINITIONS)
+            },
+            **{
+                group: {name: by_code(counts, self.groups[group][0]) for name, counts in windows.items()}
+                for group, windows in self.by_group.items()
+            },
+            "pending_by_nationality": {
+                name: {
+                    code: {"pending_at_start": int(counts[0, i]), "pd_closures": int(counts[1, i])}
+                    for i, (code, *_) in enumerate(NATIONALITIES)
+                    if counts[0, i]
+                }
+                for name, counts in self.pending_by_nationality.items()
+            },
             "by_court": {
                 name: {code: pair(*counts[:, i]) for i, (code, *_) in enumerate(COURTS)}
                 for name, counts in self.by_court.items()
@@ -998,6 +1396,11 @@ class _TruthTally:
                 for name, counts in self.shared_hloc.items()
             },
         }
+
+
+def _months_of_span() -> np.ndarray:
+    """Every month from the span's first to its last, as datetime64[M]."""
+    return np.arange(np.datetime64(FIRST_DAY, "M"), np.datetime64(LAST_DAY, "M") + 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1039,7 +1442,9 @@ def _readme_text(seed: int, proceedings: int) -> str:
     return (
         f"{WARNING}\r\n\r\n"
         "This release was made by the Python module pdclosures.sample (project pdclosures) with "
-        f"seed {seed} and {proceedings:,} proceedings, generator version {GENERATOR_VERSION}. It copies "
+        f"seed {seed} and {proceedings:,} proceedings, generator version {GENERATOR_VERSION}: completions "
+        f"from {FIRST_DAY} to {LAST_DAY}, a scale model in which one proceeding stands for "
+        f"{_scale(proceedings)} real ones. It copies "
         "the layout and file format of the EOIR case-data release (tab-delimited .csv files, latin-1, "
         "CRLF line ends) and plants that release's known quirks on purpose. Court codes and cities are "
         "real; every proceeding, date, judge code and outcome is invented.\r\n"
@@ -1116,6 +1521,10 @@ def _write_release(
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "proceedings": proceedings,
+        "scale": _scale(proceedings),
+        "scale_note": "a scale model: one synthetic proceeding stands for `scale` real ones; monthly "
+        "volumes and PD counts are the real (published or assumed) figures divided by it",
+        "span": {"first_completion": str(FIRST_DAY), "last_completion": str(LAST_DAY)},
         "zipped": zipped,
         "tables": tables_summary,
         "count_file": {
@@ -1184,18 +1593,31 @@ def _write_release(
         "method": {
             "unit": "proceeding",
             "completion": "valid COMP_DATE (year after 1900, a real day) within the window, inclusive",
-            "excluded_other_comp": list(definition.NEW_PROCEEDING_CODES_DEFAULT),
-            "pd_other_comp": list(definition.PD_CODES_DEFAULT),
+            "excluded_other_comp": list(NEW_PROCEEDING_OTHER_COMP),
+            "pd_other_comp": list(PD_OTHER_COMP),
             "case_types": "all",
             "quarantined_lines": "excluded",
             "codes": "NUL bytes stripped and spaces trimmed before comparison",
         },
+        "definitions": {
+            "pd-closures": "OTHER_COMP in {Y, M, I}",
+            "pd-dismissals": "OTHER_COMP in {Y, M, I}, or a DEC_CODE whose tblLookupCourtDecision row with "
+            "strDecType C for the proceeding's CASE_TYPE says dismissed (truth.definition_codes)",
+            "tables_by_court_nationality_custody_case_type": "pd-closures",
+        },
+        "eras": ERAS,
         "windows": {name: [str(start), str(end)] for name, (start, end) in TRUTH_WINDOWS.items()},
         "truth": tally.to_dict(),
     }
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _scale(proceedings: int) -> float | int:
+    """Real proceedings per synthetic proceeding (SAMPLE_SCALE at the default size)."""
+    scale = SAMPLE_SCALE * SAMPLE_PROCEEDINGS / proceedings
+    return int(scale) if scale == int(scale) else round(scale, 4)
 
 
 def _add_counts(total: dict, part: dict) -> None:

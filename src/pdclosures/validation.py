@@ -10,8 +10,11 @@ Published-figure comparison (``validation.csv``)
 Sensitivity (``sensitivity.csv``; figures.sensitivity draws it as figure 07)
     The national rate for the run's window under alternative definitions, each changing one thing
     from the run's method: the unit (proceeding or case), the PD code set ({Y}, {Y,M}, {Y,M,I}),
-    whether change-of-venue (C) and transfer (T) completions count, removal-type cases only, and
-    TRAC's 2012 backlog basis (proceedings pending at the window's start as the denominator).
+    whether change-of-venue (C) and transfer (T) completions count, removal-type cases only, the
+    other definition (pd-closures or pd-dismissals), OTHER_COMP F, A and K each added to the PD
+    codes (not PD: they grew after 2021 for other reasons), EOIR's completions basis (decisions only,
+    for totals beside EOIR's Adjudication Statistics), and TRAC's 2012 backlog basis (proceedings
+    pending at the window's start as the denominator).
 
 PD code timeline
     ``pd_code_first_months`` gives, per fiscal year, the first month each PD code closes a
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -106,6 +110,10 @@ TERMINATION_CODES = ("I",)  # OTHER_COMP "Prosecutorial Discretion - Terminated"
 SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS, "description"]
 PD_CODE_SETS = (("Y",), ("Y", "M"), ("Y", "M", "I"))
 PENDING = "pending_at_start"
+# The denominator of the eoir-completions basis row: EOIR's own completions (decisions only), there for
+# its total, to set beside EOIR's Adjudication Statistics.
+EOIR_DENOMINATOR = "EOIR completions (decisions only)"
+DENOMINATORS = {PENDING: "proceedings pending at start"}  # sensitivity.csv's words for a denominator
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,7 +615,7 @@ class Definition:
     name: str
     label: str
     method: Method
-    denominator: str = "completions"  # or PENDING
+    denominator: str = "completions"  # or PENDING, or EOIR_DENOMINATOR
     is_default: bool = False
 
     def description(self) -> str:
@@ -622,7 +630,9 @@ class Definition:
                 f"TRAC's 2012 backlog basis. Denominator: {unit} pending at the window's start (a valid "
                 "INPUT_DATE, or OSC_DATE where INPUT_DATE is empty, before the start, and no valid COMP_DATE "
                 "before the start), whatever their later outcome; numerator: those with "
-                f"OTHER_COMP in {{{', '.join(self.method.pd_codes)}}} and COMP_DATE in the window"
+                f"OTHER_COMP in {{{', '.join(self.method.pd_codes)}}}"
+                + (" or a DEC_CODE dismissal" if self.method.definition == definition.PD_DISMISSALS else "")
+                + " and COMP_DATE in the window"
                 + (f"; {'; '.join(filters)}" if filters else "")
             )
         return self.method.describe()
@@ -672,6 +682,33 @@ def sensitivity_definitions(method: Method = Method()) -> list[Definition]:
         )
     if method.case_types is not None:
         add("case_types=all", "All case types", replace(method, case_types=None))
+    if method.definition == definition.PD_CLOSURES:
+        add(
+            f"definition={definition.PD_DISMISSALS}",
+            "Also DEC_CODE dismissals (pd-dismissals; a proxy, an upper bound)",
+            replace(method, definition=definition.PD_DISMISSALS),
+        )
+    else:
+        add(
+            f"definition={definition.PD_CLOSURES}",
+            "OTHER_COMP PD codes only (pd-closures)",
+            replace(method, definition=definition.PD_CLOSURES, dismissals=(), dismissal_override=()),
+        )
+    for code, meaning in definition.NOT_PD_OTHER_COMP.items():
+        if code not in method.pd_codes and code not in method.excluded_codes:
+            add(
+                f"pd_codes+{code}",
+                f"Also OTHER_COMP {code}, {meaning} (not PD)",
+                replace(method, pd_codes=(*method.pd_codes, code)),
+            )
+    out.append(
+        Definition(
+            "basis=eoir-completions",
+            "EOIR's completions basis (decisions only; RMV, DEP, EXC, AOC, WHO)",
+            definition.eoir_completions(method),
+            denominator=EOIR_DENOMINATOR,
+        )
+    )
     out.append(Definition(PENDING, "Denominator: pending at start (TRAC 2012)", method, denominator=PENDING))
     return out
 
@@ -694,7 +731,7 @@ def pending_at_start_sql(window: Window, method: Method) -> str:
 
 def pending_at_start(calculator: RateCalculator, method: Method | None = None) -> pd.DataFrame:
     """One row like national(): pd_closures over the proceedings pending at the window's start."""
-    sql = pending_at_start_sql(calculator.window, method or calculator.method)
+    sql = pending_at_start_sql(calculator.window, calculator.resolve(method) if method else calculator.method)
     return calculator.national_row(calculator.con.execute(sql).df())
 
 
@@ -766,8 +803,9 @@ def basis_tables(calculator: RateCalculator, method: Method) -> dict[str, pd.Dat
 
 
 def terminations_method(method: Method) -> Method:
-    """The run's method with OTHER_COMP I (PD terminated by the judge) as its only PD code."""
-    return replace(method, pd_codes=TERMINATION_CODES)
+    """The run's method with OTHER_COMP I (PD terminated by the judge) as its only PD code, and no
+    dismissals (report 278 counted the terminations among the PD closures of the 2012 codes)."""
+    return replace(method, pd_codes=TERMINATION_CODES, definition=definition.PD_CLOSURES, dismissals=())
 
 
 def extra_counts(calculator: RateCalculator) -> ExtraCounts:
@@ -802,22 +840,29 @@ def _code_occurs(calculator: RateCalculator, codes: tuple[str, ...]) -> bool:
 
 
 def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
-    """The national rate for the window under each definition; the default row is national.csv's."""
+    """The national rate for the window under each definition; the default row is national.csv's.
+
+    An alternative the release cannot count (pd-dismissals where the decision lookup has no
+    dismissal rows) is left out, with a warning that says why."""
     rows = []
     calculator = RateCalculator(ingest, window, method)
     try:
-        for alternative in sensitivity_definitions(method):
-            result = (
-                pending_at_start(calculator, alternative.method)
-                if alternative.denominator == PENDING
-                else calculator.national_for(alternative.method)
-            )
+        for alternative in sensitivity_definitions(calculator.method):
+            try:
+                result = (
+                    pending_at_start(calculator, alternative.method)
+                    if alternative.denominator == PENDING
+                    else calculator.national_for(alternative.method)
+                )
+            except ReleaseError as error:
+                warnings.warn(f"sensitivity: {alternative.label} left out: {error}", stacklevel=2)
+                continue
             row = result.iloc[0].to_dict()
             row.update(
                 definition=alternative.name,
                 is_default=alternative.is_default,
                 label=alternative.label,
-                denominator="proceedings pending at start" if alternative.denominator == PENDING else "completions",
+                denominator=DENOMINATORS.get(alternative.denominator, alternative.denominator),
                 description=alternative.description(),
             )
             rows.append(row)
@@ -834,8 +879,9 @@ def write_sensitivity(frame: pd.DataFrame, processed_dir: str | Path) -> Path:
 
 
 def closest_definition(frame: pd.DataFrame, published_pct: float) -> pd.Series | None:
-    """The definition whose rate (in percent) is nearest a published percentage."""
-    rated = frame[frame["pd_rate"].notna()]
+    """The definition whose rate (in percent) is nearest a published percentage (EOIR's completions
+    basis aside: it is there for its total)."""
+    rated = frame[frame["pd_rate"].notna() & (frame["denominator"] != EOIR_DENOMINATOR)]
     if not len(rated):
         return None
     distance = (rated["pd_rate"] * 100 - published_pct).abs()
