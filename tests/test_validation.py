@@ -1,6 +1,8 @@
 """Validation against TRAC's published figures, and sensitivity to the definition, with known answers."""
 
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -999,3 +1001,38 @@ def test_a_release_without_the_termination_code_says_so(boundary):
         extra=extra,
     )
     assert out.loc[0, "status"] == NOT_COMPUTABLE and "occurs nowhere in this release" in out.loc[0, "detail"]
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic sample's planted truth per nationality (written by the generator from its own records)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE_MANIFEST = json.loads((SAMPLE / "sample_manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_ingested(tmp_path_factory):
+    return ingest.ingest_release(
+        SAMPLE / "eoir_synthetic_sample.zip", tmp_path_factory.mktemp("sample"), progress=False
+    )
+
+
+@pytest.mark.parametrize("window_name", ["trac-2012-nationality", "FY2013"])
+def test_the_sample_planted_pending_basis_per_nationality_is_recovered(sample_ingested, window_name):
+    window = params.parse_window(*SAMPLE_MANIFEST["windows"][window_name])
+    calc = rates.RateCalculator(sample_ingested, window)
+    frame = validation.pending_at_start_by_nationality(calc)
+    found = {
+        row.nat: {"pending_at_start": row.pending_at_start, "pd_closures": row.pd_closures}
+        for row in frame.itertuples()
+        if row.pending_at_start
+    }
+    assert found == SAMPLE_MANIFEST["truth"]["pending_by_nationality"][window_name]
+    names = frame.set_index("nat")["nationality"]
+    assert (names["MX"], names["CH"], names["KS"], names["CM"], names["IN"]) == (
+        "MEXICO",
+        "CHINA",
+        "SOUTH KOREA",
+        "CAMEROON",
+        "INDIA",
+    )
