@@ -1036,3 +1036,16 @@ def test_the_sample_planted_pending_basis_per_nationality_is_recovered(sample_in
         "CAMEROON",
         "INDIA",
     )
+
+
+def test_a_synthetic_sample_counts_at_its_scale():
+    out = run_compare(
+        figure("pd_closures", "33700"),  # 674 x 50
+        figure("pd_rate_pct", "6.7"),  # a percentage is the same at any scale
+        figure("pd_closures_per_month_approx", "3500", "2013-02-01", "2013-06-30"),  # 70 a month x 50
+        scale=50,
+    )
+    assert out["status"].tolist() == [PASS, PASS, PASS]
+    assert out["computed_value"].tolist() == pytest.approx([33700, 6.74, 3500])
+    assert out.loc[0, "basis"] == "national.csv × 50 (the synthetic sample's scale)"
+    assert out.loc[1, "basis"] == "national.csv"

@@ -283,6 +283,7 @@ def compare(
     pending: pd.DataFrame | dict | None = None,
     restricted_courts: tuple[str, ...] | None = None,
     extra: ExtraCounts | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
     """Every published figure beside its computed value, with difference, tolerance and status.
 
@@ -291,6 +292,8 @@ def compare(
     pending-at-start definition (pd_closures over the proceedings pending at the window's start);
     extra holds the counts of the other bases (see ExtraCounts; without it those figures are not
     computable). restricted_courts: the run's courts parameter; national figures then cannot be computed.
+    scale: real proceedings per proceeding of a synthetic sample (its manifest's scale): computed counts
+    are multiplied by it before the check, percentages are not.
     """
     tables = {"national": national, "fiscal_years": fiscal_years, "months": months}
     rows = []
@@ -316,7 +319,9 @@ def compare(
                 detail=detail,
             )
         else:
-            computed = counts.value(quantity)
+            computed, basis = counts.value(quantity), counts.basis
+            if scale != 1 and quantity in COUNT_QUANTITIES:
+                computed, basis = computed * scale, f"{basis} × {scale:g} (the synthetic sample's scale)"
             status, difference, tolerance = check(figure["metric"], figure["value"], computed)
             if math.isnan(computed):
                 detail = f"no completions in {counts.basis}"
@@ -325,7 +330,7 @@ def compare(
                 difference=difference,
                 tolerance=tolerance,
                 status=status,
-                basis=counts.basis,
+                basis=basis,
                 detail=detail,
             )
         rows.append(row)
@@ -501,6 +506,7 @@ def validate_run(
     pending: pd.DataFrame | dict | None = None,
     published: pd.DataFrame | None = None,
     extra: ExtraCounts | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
     """compare() on a run's processed tables (national, courts, fiscal_years, months CSVs)."""
     processed_dir = Path(processed_dir)
@@ -523,6 +529,7 @@ def validate_run(
         pending=pending,
         restricted_courts=method.courts,
         extra=extra,
+        scale=scale,
     )
 
 
