@@ -1,11 +1,14 @@
 """Checks a run against TRAC's published figures, and shows how much the definition matters.
 
 Published-figure comparison (``validation.csv``)
-    Every figure in data/reference/trac_published.csv is listed. A figure is computable when the
-    run has its exact window: the run's window (national.csv, courts.csv), a fiscal year or clipped
-    fiscal year of the run (fiscal_years.csv), or whole calendar months inside the run's window
-    (summed from months.csv; national figures only). Each computable figure passes or fails by the
-    rule its published precision implies (see ``check``); the rest are "not computable".
+    Every figure in data/reference/trac_published.csv and published_more.csv is listed. A figure is
+    computable when the run has its exact window: the run's window (national.csv, courts.csv), a
+    fiscal year or clipped fiscal year of the run (fiscal_years.csv), or whole calendar months inside
+    the run's window (summed from months.csv; national figures only). Some figures need counts of
+    their own (``extra_counts``): EOIR's totals on the eoir-completions basis, PD terminations
+    (OTHER_COMP I), the backlog at the window's start or end, and TRAC's 2012 backlog basis per
+    nationality (``pending_at_start_by_nationality``). Each computable figure passes or fails by the
+    rule its published wording implies (see ``check``); the rest are "not computable", with the reason.
 
 Sensitivity (``sensitivity.csv``; figures.sensitivity draws it as figure 07)
     The national rate for the run's window under alternative definitions, each changing one thing
