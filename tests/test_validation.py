@@ -1,12 +1,15 @@
 """Validation against TRAC's published figures, and sensitivity to the definition, with known answers."""
 
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from tiny_release import lookup_lines, lookup_tables, proceeding, proceeding_line, write_release
 
 from pdclosures import ingest, params, rates, release_format, validation
+from pdclosures.errors import ReleaseError
 from pdclosures.validation import FAIL, NOT_COMPUTABLE, PASS, check
 
 WINDOW = params.parse_window("2012-10-01", "2014-03-31")
@@ -548,3 +551,501 @@ def test_code_timeline_without_any_pd_code(tmp_path):
     release = write_release(tmp_path / "release", [proceeding_line(proceeding(1, dec="X"))])
     frame = validation.pd_code_first_months(ingest.ingest_release(release, tmp_path / "interim", progress=False))
     assert frame.empty and frame.columns.tolist()[:3] == ["fiscal_year", "Y_first_month", "Y_closures"]
+
+
+# --------------------------------------------------------------------------------------------
+# The kinds of check of issues 19 and 21: per month, "about" and "fewer than" counts, other totals,
+# the backlog at the end, the eoir-completions basis, PD terminations, nationalities
+
+
+@pytest.mark.parametrize(
+    "metric, published, computed, status",
+    [
+        ("pd_closures_per_month_approx", "2400", 2400.0, PASS),
+        ("pd_closures_per_month_approx", "2400", 2280.0, PASS),  # 5% below
+        ("pd_closures_per_month_approx", "2400", 2520.0, PASS),  # 5% above
+        ("pd_closures_per_month_approx", "2400", 2279.0, FAIL),
+        ("pd_closures_per_month_approx", "2400", 2521.0, FAIL),
+        ("pd_terminations_approx", "650", 682.0, PASS),
+        ("pd_terminations_approx", "650", 683.0, FAIL),
+        ("pd_closures_per_month_max", "100", 99.8, PASS),
+        ("pd_closures_per_month_max", "100", 0.0, PASS),
+        ("pd_closures_per_month_max", "100", 100.0, FAIL),  # "fewer than 100": 100 is not fewer
+        ("pd_closures_per_month_max", "100", float("nan"), FAIL),
+        ("all_dispositions", "84956", 84956, PASS),
+        ("all_dispositions", "84956", 84955, FAIL),
+        ("total_completions", "375842", 375842, PASS),
+        ("eoir_total_completions", "186080", 186081, FAIL),
+        ("pending_at_end", "305556", 305556, PASS),
+        ("eoir_pending_at_end", "298228", 298228, PASS),
+        ("pd_closures_per_month", "34", 34.0, PASS),
+    ],
+)
+def test_new_kinds_of_check(metric, published, computed, status):
+    assert check(metric, published, computed)[0] == status
+
+
+def test_tolerances_and_differences_of_the_new_kinds():
+    assert check("pd_closures_per_month_approx", "2400", 2460.0) == (PASS, 60.0, "±5% ('about': 2280 to 2520)")
+    assert check("pd_closures_per_month_max", "100", 40.0) == (PASS, -60.0, "< 100")
+    assert check("pd_rate_pct_max", "3", 2.9)[0] == PASS  # the form works for percentages too
+
+
+@pytest.mark.parametrize("metric", ["all_closures_range", "pd_closures_per_week", "pending_at_end_between"])
+def test_metrics_that_do_not_exist_are_refused(metric):
+    with pytest.raises(ValueError, match="unknown metric"):
+        validation.parse_metric(metric)
+
+
+def test_per_month_figures_average_over_the_calendar_months():
+    out = run_compare(
+        figure("pd_closures_per_month_approx", "70", "2013-02-01", "2013-06-30"),  # 50..90: 350 / 5
+        figure("pd_closures_per_month_approx", "75", "2013-02-01", "2013-06-30"),  # 70 is 6.7% off
+        figure("pd_closures_per_month_max", "71", "2013-02-01", "2013-06-30"),
+        figure("pd_closures_per_month_max", "70", "2013-02-01", "2013-06-30"),
+        figure("pd_closures_per_month_approx", "37", "2012-10-01", "2014-03-31"),  # the run: 674 / 18
+        figure("pd_closures_per_month_max", "42", "2012-10-01", "2013-09-30"),  # FY2013: 500 / 12
+        figure("pd_closures_per_month_max", "100", "2013-02-15", "2013-06-30"),  # not whole months
+        figure("pd_closures_per_month_max", "100", "2016-02-01", "2016-06-30"),  # another window
+    )
+    assert out["status"].tolist() == [PASS, FAIL, PASS, FAIL, PASS, PASS, NOT_COMPUTABLE, NOT_COMPUTABLE]
+    assert out["computed_value"].tolist()[:6] == pytest.approx([70, 70, 70, 70, 674 / 18, 500 / 12])
+    assert out["basis"].tolist()[:6] == ["months.csv 2013-02..2013-06"] * 4 + [
+        "national.csv",
+        "fiscal_years.csv FY2013",
+    ]
+    assert out.loc[6, "detail"] == "a figure per month needs a window of whole calendar months"
+    assert out.loc[7, "detail"].startswith("not computable for this window")
+
+
+def test_dispositions_and_total_completions_are_completions_under_the_run_method():
+    out = run_compare(
+        figure("all_dispositions", "10000"),
+        figure("total_completions", "6000", "2012-10-01", "2013-09-30"),
+        figure("total_completions", "1000", "2013-02-01", "2013-03-31"),  # two months of 500
+        figure("all_dispositions", "9999"),
+    )
+    assert out["status"].tolist() == [PASS, PASS, PASS, FAIL]
+    assert out["basis"].tolist() == ["national.csv", "fiscal_years.csv FY2013", "months.csv 2013-02..2013-03"] + [
+        "national.csv"
+    ]
+
+
+def basis(pd_closures, completions):
+    """national, fiscal_years and months tables of another basis, for the window of WINDOW."""
+    national = NATIONAL.assign(pd_closures=pd_closures, completions=completions)
+    years = FISCAL_YEARS.assign(pd_closures=[pd_closures - 1, 1], completions=[completions - 100, 100])
+    months = MONTHS.assign(pd_closures=0, completions=completions // 18)
+    return {"national": national, "fiscal_years": years, "months": months}
+
+
+EXTRA = validation.ExtraCounts(
+    eoir=basis(0, 9000),
+    terminations=basis(25, 10000),
+    pending_at={WINDOW.start: 700, WINDOW.end + pd.Timedelta(days=1).to_pytimedelta(): 800},
+    eoir_pending_at={WINDOW.start: 650, WINDOW.end + pd.Timedelta(days=1).to_pytimedelta(): 760},
+)
+
+
+def test_eoir_basis_terminations_and_the_backlog_at_the_end():
+    out = run_compare(
+        figure("eoir_total_completions", "9000"),
+        figure("eoir_total_completions", "8900", "2012-10-01", "2013-09-30"),  # FY2013 on that basis
+        figure("eoir_total_completions", "10000"),  # the run's own completions are not the EOIR basis
+        figure("pd_terminations_approx", "26"),
+        figure("pd_terminations_approx", "30"),
+        figure("pending_at_end", "800", "2014-03-31", "2014-03-31"),  # the window's last day
+        figure("pending_at_end", "700", "2012-09-30", "2012-09-30"),  # the day before the start
+        figure("eoir_pending_at_end", "760", "2014-03-31", "2014-03-31"),
+        figure("eoir_pending_at_end", "700", "2012-09-30", "2012-09-30"),
+        figure("pending_at_end", "800", "2013-12-31", "2013-12-31"),  # another day
+        extra=EXTRA,
+    )
+    assert out["status"].tolist() == [PASS, PASS, FAIL, PASS, FAIL, PASS, PASS, PASS, FAIL, NOT_COMPUTABLE]
+    assert out["basis"].tolist()[:6] == [
+        "eoir-completions basis, national",
+        "eoir-completions basis, fiscal_years FY2013",
+        "eoir-completions basis, national",
+        "OTHER_COMP I only, national",
+        "OTHER_COMP I only, national",
+        "proceedings pending at the end of 2014-03-31",
+    ]
+    assert out.loc[7, "basis"] == "eoir-completions basis: proceedings pending at the end of 2014-03-31"
+    assert "ends on 2013-12-31" in out.loc[9, "detail"]
+
+
+def test_figures_of_other_bases_without_their_counts_are_not_computable():
+    out = run_compare(
+        figure("eoir_total_completions", "9000"),
+        figure("pd_terminations_approx", "26"),
+        figure("pending_at_end", "800", "2014-03-31", "2014-03-31"),
+    )
+    assert set(out["status"]) == {NOT_COMPUTABLE}
+    assert out["detail"].tolist() == [
+        "eoir-completions basis counts not given",
+        "OTHER_COMP I only counts not given",
+        "pending counts not given",
+    ]
+    # A release without any I code says so rather than failing with zero.
+    no_code = validation.ExtraCounts(eoir=basis(0, 9000))
+    out = run_compare(figure("pd_terminations_approx", "26"), extra=no_code)
+    assert out.loc[0, "status"] == NOT_COMPUTABLE and "occurs nowhere in this release" in out.loc[0, "detail"]
+
+
+BY_NATIONALITY = pd.DataFrame(
+    {
+        "nat": ["MX", "CH", "KS", "XX", ""],
+        "nationality": ["MEXICO", "CHINA", "SOUTH KOREA", "(unknown code XX)", "(no nationality code)"],
+        "pending_at_start": [1000, 300, 50, 3, 2],
+        "pd_closures": [29, 1, 2, 0, 0],
+    }
+)
+
+
+def test_nationality_figures_on_the_pending_at_start_basis():
+    extra = validation.ExtraCounts(by_nationality=BY_NATIONALITY)
+    out = run_compare(
+        figure("pd_closures", "29", geography="nationality:MX"),  # by code
+        figure("pd_rate_pct_of_pending", "2.9", geography="nationality:Mexico"),  # by name, any case
+        figure("pending_at_start", "300", end="2012-12-31", geography="nationality:China"),  # the start is enough
+        figure("pd_rate_pct_of_pending", "0.2", geography="nationality:china"),  # 1 / 300 = 0.33%
+        figure("pd_rate_pct_of_pending", "4.0", geography="nationality:South  Korea"),
+        figure("pd_closures", "29", "2011-10-01", "2012-06-28", geography="nationality:MX"),  # another window
+        figure("pd_rate_pct", "2.9", geography="nationality:MX"),  # not on the pending basis
+        figure("pd_closures", "1", geography="nationality:Atlantis"),
+        figure("pd_closures", "1", geography="nationality:unknown code XX"),  # a label, not a name
+        extra=extra,
+    )
+    assert out["status"].tolist() == [PASS, PASS, PASS, FAIL, PASS] + [NOT_COMPUTABLE] * 4
+    assert out.loc[0, "basis"] == "pending at 2012-10-01 by nationality: MX (MEXICO)"
+    assert out["computed_value"].tolist()[:5] == pytest.approx([29, 2.9, 300, 100 / 300, 4.0])
+    assert out.loc[5, "detail"].startswith("not computable for this window")
+    assert out.loc[6, "detail"].startswith("nationality figures are checked on the pending-at-start basis only")
+    assert out.loc[7, "detail"] == "nationality 'Atlantis' is neither a NAT code nor a NAT_NAME in tblLookupNationality"
+    assert "neither a NAT code" in out.loc[8, "detail"]
+
+
+def test_nationality_figures_need_the_counts_and_all_courts():
+    missing = validation.ExtraCounts(nationality_note="the cache has no NAT column")
+    out = run_compare(figure("pd_closures", "29", geography="nationality:MX"), extra=missing)
+    assert (out.loc[0, "status"], out.loc[0, "detail"]) == (NOT_COMPUTABLE, "the cache has no NAT column")
+    out = run_compare(figure("pd_closures", "29", geography="nationality:MX"))
+    assert out.loc[0, "detail"] == "pending counts by nationality not given"
+    out = run_compare(
+        figure("pd_closures", "29", geography="nationality:MX"),
+        extra=validation.ExtraCounts(by_nationality=BY_NATIONALITY),
+        restricted_courts=("SEA",),
+    )
+    assert out.loc[0, "status"] == NOT_COMPUTABLE and "need all courts" in out.loc[0, "detail"]
+
+
+def test_reading_and_csv_forms_of_the_new_kinds():
+    frame = run_compare(
+        figure("pd_closures_per_month_approx", "2400", "2013-02-01", "2013-06-30"),
+        figure("pd_closures_per_month_max", "100", "2013-02-01", "2013-06-30"),
+        figure("pending_at_end", "800", "2014-03-31", "2014-03-31"),
+        extra=EXTRA,
+    )
+    shown = validation.for_reading(frame)
+    assert shown["published_value"].tolist() == ["about 2,400 a month", "under 100 a month", "800"]
+    assert shown["computed_value"].tolist() == ["70.0 a month", "70.0 a month", "800"]
+    assert shown["difference"].tolist() == ["-2,330.0", "-30.0", "+0"]
+    csv = validation.format_validation(frame)
+    assert csv["computed_value"].tolist() == ["70.0", "70.0", "800"]
+
+
+def test_the_project_table_of_more_published_figures():
+    more = validation.load_published(validation.PUBLISHED_MORE_PATH)
+    assert len(more) >= 40 and set(more["confidence"]) <= {"high", "medium", "low"}
+    assert more["url"].str.startswith("http").all() and (more["note"] != "").all()
+    key = more.set_index(["source", "window_start", "window_end", "geography", "metric"])["value"]
+    assert key[("TRAC report 474", "2016-02-01", "2016-06-30", "national", "pd_closures_per_month_approx")] == "2400"
+    assert key[("TRAC report 474", "2017-02-01", "2017-06-30", "national", "pd_closures_per_month_max")] == "100"
+    assert key[("TRAC bulletin", "2011-10-01", "2012-06-28", "nationality:China", "pending_at_start")] == "26579"
+    assert key[("TRAC report 284", "2011-10-01", "2012-05-31", "court:LOS", "pd_closures")] == "534"
+    eoir = more[more["metric"] == "eoir_total_completions"]
+    assert eoir["window_start"].str.endswith("-10-01").all() and len(eoir) == 9
+    every = validation.load_published()  # both files, in order
+    assert len(every) == len(validation.load_published(validation.PUBLISHED_PATH)) + len(more)
+    assert every["confidence"].iloc[0] == "" and every["confidence"].iloc[-1] in ("high", "medium", "low")
+
+
+def test_a_bad_row_is_refused_with_its_file_and_line(tmp_path):
+    path = tmp_path / "figures.csv"
+    row = "TRAC,https://x.org,2012,2012-10-01,2012-09-30,national,pd_closures,3,"
+    path.write_text(",".join(validation.PUBLISHED_COLUMNS) + "\n" + row + "\n")
+    with pytest.raises(ValueError, match=r"figures.csv, line 2: window_start 2012-10-01 is after"):
+        validation.load_published(path)
+    path.write_text(",".join(validation.PUBLISHED_COLUMNS) + "\n" + row.replace("2012-09-30", "2013-09-30") + "x\n")
+    assert validation.load_published(path)["confidence"].tolist() == [""]
+    bad_value = "TRAC,https://x.org,2012,2012-10-01,2013-09-30,national,pd_closures,about 3,"
+    path.write_text(",".join(validation.PUBLISHED_COLUMNS) + "\n" + bad_value + "\n")
+    with pytest.raises(ValueError, match="line 2: could not convert"):
+        validation.load_published(path)
+
+
+def test_backlog_at_a_day_and_terminations_on_hand_counted_data(ingested):
+    calc = rates.RateCalculator(ingested, WINDOW)
+    # Open when 2012-10-01 begins: 1, 3, 5, 6, 8, 9, 11, 12 (as the pending-at-start row).
+    assert validation.pending_at(calc, WINDOW.start) == EXPECTED["pending_at_start"][1]
+    # Open when 2014-04-01 begins: 9 (never completed) and 11 (completed 2014-05-01).
+    assert validation.pending_at(calc, params.parse_window("2014-04-01", "2014-04-01").start) == 2
+    # Cases instead of proceedings, removal types only: 1, 3, 5, 6, 9, 11, 12 at the start.
+    assert validation.pending_at(calc, WINDOW.start, rates.Method(case_types=("RMV", "DEP", "EXC"), unit="case")) == 7
+    tables = validation.basis_tables(calc, validation.terminations_method(calc.method))
+    assert tuple(tables["national"].iloc[0][["pd_closures", "completions"]]) == (1, 10)  # 4: I at TUC, 2013-09-01
+    years = tables["fiscal_years"].set_index("fiscal_year")
+    assert years.loc[2013, "pd_closures"] == 1 and years.loc[2014, "pd_closures"] == 0
+
+
+# --------------------------------------------------------------------------------------------
+# TRAC's 2012 basis per nationality, on a tiny release (window 2011-10-01..2012-06-28, as the bulletin)
+
+NATIONALITY_WINDOW = params.parse_window("2011-10-01", "2012-06-28")
+BEFORE = "2011-01-01 00:00:00.000"  # received before the window: pending at its start unless completed
+NATIONALITY_ROWS = [
+    proceeding(1, nat="MX", comp="2011-11-01", other="Y", INPUT_DATE=BEFORE),
+    proceeding(2, nat="MX", comp="2012-02-01", other="M", INPUT_DATE=BEFORE),
+    proceeding(3, nat="MX", comp="2012-03-01", dec="X", INPUT_DATE=BEFORE),
+    proceeding(4, nat="MX", comp="", INPUT_DATE=BEFORE),  # still open
+    proceeding(5, nat="MX", comp="2012-04-01", other="Y", INPUT_DATE="2011-11-15 00:00:00.000"),  # came later
+    proceeding(6, nat="MX", comp="2011-09-01", other="Y", INPUT_DATE=BEFORE),  # closed before the start
+    proceeding(7, nat="MX", comp="2012-08-01", other="Y", INPUT_DATE=BEFORE),  # PD after the window
+    proceeding(8, nat="CH", comp="2012-01-10", dec="X", INPUT_DATE=BEFORE),
+    proceeding(9, nat="CH", comp="", INPUT_DATE=BEFORE),
+    proceeding(10, nat="KS\x00", comp="2012-05-05", other="M", INPUT_DATE=BEFORE),  # NUL stripped in the cache
+    proceeding(11, nat="ZZ", comp="", INPUT_DATE=BEFORE),  # a code the lookup lacks
+    proceeding(12, nat="", comp="2012-06-01", other="Y", INPUT_DATE=BEFORE),  # no nationality
+]
+# Pending at 2011-10-01: MX 1, 2, 3, 4, 7 (5); CH 8, 9; KS 10; ZZ 11; none 12. PD among them in the
+# window: MX 1, 2; KS 10; none 12. The lookup's ?? (UNKNOWN NATIONALITY) has no proceeding.
+BY_NATIONALITY_EXPECTED = [
+    ["MX", "MEXICO", 5, 2],
+    ["CH", "CHINA", 2, 0],
+    ["", "(no nationality code)", 1, 1],
+    ["KS", "SOUTH KOREA", 1, 1],
+    ["ZZ", "(unknown code ZZ)", 1, 0],
+    ["??", "UNKNOWN NATIONALITY", 0, 0],
+]
+
+
+def nationality_calculator(tmp_path, **release_options):
+    release = write_release(tmp_path / "release", [proceeding_line(r) for r in NATIONALITY_ROWS], **release_options)
+    ingested = ingest.ingest_release(release, tmp_path / "interim", progress=False)
+    return rates.RateCalculator(ingested, NATIONALITY_WINDOW)
+
+
+def test_pending_at_start_by_nationality_on_hand_counted_data(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    frame = validation.pending_at_start_by_nationality(calc)
+    assert frame.columns.tolist() == ["nat", "nationality", "pending_at_start", "pd_closures"]
+    assert frame.values.tolist() == BY_NATIONALITY_EXPECTED
+    national = validation.pending_at_start(calc).iloc[0]  # the nationalities add up to the national basis
+    assert (frame["pd_closures"].sum(), frame["pending_at_start"].sum()) == (
+        national["pd_closures"],
+        national["completions"],
+    )
+    published = pd.DataFrame(
+        [
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:Mexico"),
+            figure("pd_rate_pct_of_pending", "40.0", "2011-10-01", "2012-06-28", geography="nationality:MX"),
+            figure("pending_at_start", "2", "2011-10-01", "2012-03-31", geography="nationality:China"),
+            figure("pd_rate_pct_of_pending", "0.0", "2011-10-01", "2012-06-28", geography="nationality:China"),
+            figure("pd_rate_pct_of_pending", "3.9", "2011-10-01", "2012-06-28", geography="nationality:South Korea"),
+            figure("pd_closures", "3", "2011-10-01", "2012-06-28", geography="nationality:Cameroon"),
+        ]
+    )
+    extra = validation.ExtraCounts(by_nationality=frame)
+    out = validation.compare(published, NATIONALITY_WINDOW, calc.national(), extra=extra)
+    assert out["status"].tolist() == [PASS, PASS, PASS, PASS, FAIL, NOT_COMPUTABLE]  # Korea: 1 of 1
+    assert "neither a NAT code nor a NAT_NAME" in out.loc[5, "detail"]
+
+
+def test_nationality_basis_follows_the_run_scope_and_unit(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    calc = rates.RateCalculator(calc.ingest, NATIONALITY_WINDOW, rates.Method(pd_codes=("Y",)))
+    frame = validation.pending_at_start_by_nationality(calc).set_index("nat")
+    assert frame.loc["MX", "pd_closures"] == 1 and frame.loc["KS", "pd_closures"] == 0  # M is no longer PD
+
+
+def test_nationality_basis_without_the_lookup_keeps_the_codes(tmp_path):
+    calc = nationality_calculator(tmp_path, drop_tables=(release_format.NATIONALITY_TABLE,))
+    frame = validation.pending_at_start_by_nationality(calc)
+    assert frame["nationality"].tolist() == ["MX", "CH", "(no nationality code)", "KS", "ZZ"]
+    extra = validation.ExtraCounts(by_nationality=frame, nationality_note="tblLookupNationality is missing")
+    published = pd.DataFrame(
+        [
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:MX"),
+            figure("pd_closures", "2", "2011-10-01", "2012-06-28", geography="nationality:Mexico"),
+        ]
+    )
+    out = validation.compare(published, NATIONALITY_WINDOW, calc.national(), extra=extra)
+    assert out["status"].tolist() == [PASS, NOT_COMPUTABLE]
+    assert out.loc[1, "detail"].endswith("; tblLookupNationality is missing")
+
+
+def test_a_cache_without_nationalities_says_so(tmp_path):
+    calc = nationality_calculator(tmp_path)
+    calc.con.execute(
+        "CREATE OR REPLACE VIEW proceedings AS SELECT * EXCLUDE (NAT) "
+        f"FROM read_parquet('{rates.sql_path(calc.ingest.proceedings_path)}')"
+    )
+    with pytest.raises(ReleaseError, match="the cache has no NAT column"):
+        validation.pending_at_start_by_nationality(calc)
+
+
+# --------------------------------------------------------------------------------------------
+# The new kinds end to end on a tiny release: February-June 2016 and 2017, as report 474 compares them
+
+ERA_INPUT = "2015-01-01 00:00:00.000"
+LATER_INPUT = "2016-12-01 00:00:00.000"  # the 2017 proceedings: not pending in 2016
+
+
+def era_rows():
+    rows, idn = [], iter(range(1, 100))
+
+    def add(comp, other="", dec="", case_type="RMV", input_date=ERA_INPUT):
+        rows.append(proceeding(next(idn), comp=comp, other=other, dec=dec, case_type=case_type, INPUT_DATE=input_date))
+
+    for month, codes in {2: "YY", 3: "YYI", 4: "YM", 5: "YYY", 6: "YY"}.items():  # PD 2, 3, 2, 3, 2: 2.4 a month
+        for code in codes:
+            add(f"2016-{month:02d}-10", other=code)
+        add(f"2016-{month:02d}-20", dec="X")  # a merits decision each month
+    add("2016-03-21", dec="X", case_type="CFR")  # not a case type of EOIR's series
+    add("2016-06-25", other="C")  # change of venue: in no total
+    add("", case_type="RMV")  # open at the end of June 2016
+    add("", case_type="DEP")
+    add("2016-08-01", dec="X")  # completed after the window
+    add("", case_type="CFR")  # open, but not in EOIR's pending series
+    for month in range(2, 7):  # 2017: one PD closure in five months
+        add(f"2017-{month:02d}-10", dec="X", input_date=LATER_INPUT)
+    add("2017-04-11", other="M", input_date=LATER_INPUT)
+    return rows
+
+
+# 2016 run: PD 12 of 18 completions (12 PD, 5 RMV decisions, 1 CFR decision; not the C); EOIR basis: the
+# 5 RMV decisions. Pending at the end of 2016-06-30: the RMV, DEP and CFR ones still open and the one
+# completed 2016-08-01 (4); EOIR's case types: 3. Pending when 2016-02-01 begins: every 2016 row (23);
+# EOIR's: 21 (not the two CFR). Terminations (I): 1.
+ERA_2016 = params.parse_window("2016-02-01", "2016-06-30")
+ERA_2017 = params.parse_window("2017-02-01", "2017-06-30")
+
+
+@pytest.fixture(scope="module")
+def era_release(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("eras")
+    release = write_release(tmp / "release", [proceeding_line(r) for r in era_rows()])
+    return ingest.ingest_release(release, tmp / "interim", progress=False)
+
+
+def run_validation(ingested, window, figures_, folder):
+    calc = rates.RateCalculator(ingested, window)
+    rates.write_tables(calc.all_tables(), folder)
+    extra = validation.extra_counts(calc)
+    return validation.validate_run(folder, window, published=pd.DataFrame(figures_), extra=extra), extra
+
+
+def test_the_new_kinds_on_a_tiny_release_of_2016(era_release, tmp_path):
+    out, extra = run_validation(
+        era_release,
+        ERA_2016,
+        [
+            figure("pd_closures_per_month_approx", "2.4", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_approx", "2.6", "2016-02-01", "2016-06-30"),  # 2.4 is 7.7% below
+            figure("pd_closures_per_month_max", "2.5", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_max", "2.4", "2016-02-01", "2016-06-30"),
+            figure("all_dispositions", "18", "2016-02-01", "2016-06-30"),
+            figure("all_dispositions", "19", "2016-02-01", "2016-06-30"),
+            figure("eoir_total_completions", "5", "2016-02-01", "2016-06-30"),
+            figure("eoir_total_completions", "18", "2016-02-01", "2016-06-30"),
+            figure("total_completions", "5", "2016-03-01", "2016-03-31"),  # March: Y, Y, I, X and the CFR X
+            figure("pending_at_end", "4", "2016-06-30", "2016-06-30"),
+            figure("pending_at_end", "23", "2016-01-31", "2016-01-31"),
+            figure("eoir_pending_at_end", "3", "2016-06-30", "2016-06-30"),
+            figure("eoir_pending_at_end", "21", "2016-01-31", "2016-01-31"),
+            figure("pd_terminations_approx", "1", "2016-02-01", "2016-06-30"),
+            figure("pd_closures_per_month_max", "1", "2017-02-01", "2017-06-30"),  # another window
+        ],
+        tmp_path,
+    )
+    assert out["status"].tolist() == [PASS, FAIL, PASS, FAIL, PASS, FAIL, PASS, FAIL] + [PASS] * 6 + [NOT_COMPUTABLE]
+    assert out["computed_value"].tolist()[:8] == pytest.approx([2.4, 2.4, 2.4, 2.4, 18, 18, 5, 5])
+    assert extra.pending_at == {ERA_2016.start: 23, ERA_2016.end + pd.Timedelta(days=1).to_pytimedelta(): 4}
+
+
+def test_fewer_than_n_a_month_on_a_tiny_release_of_2017(era_release, tmp_path):
+    out, _ = run_validation(
+        era_release,
+        ERA_2017,
+        [
+            figure("pd_closures_per_month_max", "1", "2017-02-01", "2017-06-30"),  # 1 in 5 months: 0.2
+            figure("pd_closures_per_month_max", "0.2", "2017-02-01", "2017-06-30"),
+            figure("pd_closures", "1", "2017-04-01", "2017-04-30"),
+            figure("all_dispositions", "6", "2017-02-01", "2017-06-30"),
+            figure("pd_terminations_approx", "1", "2017-02-01", "2017-06-30"),  # no I in 2017
+            figure("pd_closures_per_month_approx", "2.4", "2016-02-01", "2016-06-30"),
+        ],
+        tmp_path,
+    )
+    assert out["status"].tolist() == [PASS, FAIL, PASS, PASS, FAIL, NOT_COMPUTABLE]
+    assert out.loc[0, "computed_value"] == pytest.approx(0.2)
+
+
+def test_a_release_without_the_termination_code_says_so(boundary):
+    extra = validation.extra_counts(boundary)
+    assert extra.terminations is None and extra.by_nationality is not None
+    out = validation.compare(
+        pd.DataFrame([figure("pd_terminations_approx", "650", "2013-01-01", "2013-12-31")]),
+        boundary.window,
+        boundary.national(),
+        extra=extra,
+    )
+    assert out.loc[0, "status"] == NOT_COMPUTABLE and "occurs nowhere in this release" in out.loc[0, "detail"]
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic sample's planted truth per nationality (written by the generator from its own records)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE_MANIFEST = json.loads((SAMPLE / "sample_manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_ingested(tmp_path_factory):
+    return ingest.ingest_release(
+        SAMPLE / "eoir_synthetic_sample.zip", tmp_path_factory.mktemp("sample"), progress=False
+    )
+
+
+@pytest.mark.parametrize("window_name", ["trac-2012-nationality", "FY2013"])
+def test_the_sample_planted_pending_basis_per_nationality_is_recovered(sample_ingested, window_name):
+    window = params.parse_window(*SAMPLE_MANIFEST["windows"][window_name])
+    calc = rates.RateCalculator(sample_ingested, window)
+    frame = validation.pending_at_start_by_nationality(calc)
+    found = {
+        row.nat: {"pending_at_start": row.pending_at_start, "pd_closures": row.pd_closures}
+        for row in frame.itertuples()
+        if row.pending_at_start
+    }
+    assert found == SAMPLE_MANIFEST["truth"]["pending_by_nationality"][window_name]
+    names = frame.set_index("nat")["nationality"]
+    assert (names["MX"], names["CH"], names["KS"], names["CM"], names["IN"]) == (
+        "MEXICO",
+        "CHINA",
+        "SOUTH KOREA",
+        "CAMEROON",
+        "INDIA",
+    )
+
+
+def test_a_synthetic_sample_counts_at_its_scale():
+    out = run_compare(
+        figure("pd_closures", "33700"),  # 674 x 50
+        figure("pd_rate_pct", "6.7"),  # a percentage is the same at any scale
+        figure("pd_closures_per_month_approx", "3500", "2013-02-01", "2013-06-30"),  # 70 a month x 50
+        scale=50,
+    )
+    assert out["status"].tolist() == [PASS, PASS, PASS]
+    assert out["computed_value"].tolist() == pytest.approx([33700, 6.74, 3500])
+    assert out.loc[0, "basis"] == "national.csv × 50 (the synthetic sample's scale)"
+    assert out.loc[1, "basis"] == "national.csv"

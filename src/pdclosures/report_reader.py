@@ -73,13 +73,14 @@ VALIDATION_COLUMNS = {
     "published": "Published",
     "geography": "Where",
     "metric": "Figure",
-    "published_value": "TRAC's value",
+    "published_value": "Published value",
     "computed_value": "Computed",
     "difference": "Difference",
     "tolerance": "Tolerance",
     "basis": "Computed from",
     "detail": "Detail",
     "note": "Note",
+    "confidence": "Confidence",
 }
 SHOWN_COURTS = 3  # highest and lowest, each
 

@@ -1,11 +1,14 @@
 """Checks a run against TRAC's published figures, and shows how much the definition matters.
 
 Published-figure comparison (``validation.csv``)
-    Every figure in data/reference/trac_published.csv is listed. A figure is computable when the
-    run has its exact window: the run's window (national.csv, courts.csv), a fiscal year or clipped
-    fiscal year of the run (fiscal_years.csv), or whole calendar months inside the run's window
-    (summed from months.csv; national figures only). Each computable figure passes or fails by the
-    rule its published precision implies (see ``check``); the rest are "not computable".
+    Every figure in data/reference/trac_published.csv and published_more.csv is listed. A figure is
+    computable when the run has its exact window: the run's window (national.csv, courts.csv), a
+    fiscal year or clipped fiscal year of the run (fiscal_years.csv), or whole calendar months inside
+    the run's window (summed from months.csv; national figures only). Some figures need counts of
+    their own (``extra_counts``): EOIR's totals on the eoir-completions basis, PD terminations
+    (OTHER_COMP I), the backlog at the window's start or end, and TRAC's 2012 backlog basis per
+    nationality (``pending_at_start_by_nationality``). Each computable figure passes or fails by the
+    rule its published wording implies (see ``check``); the rest are "not computable", with the reason.
 
 Sensitivity (``sensitivity.csv``; figures.sensitivity draws it as figure 07)
     The national rate for the run's window under alternative definitions, each changing one thing
@@ -30,7 +33,7 @@ import datetime as dt
 import math
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -43,8 +46,14 @@ from .ingest import IngestResult
 from .rates import RATE_COLUMNS, RateCalculator, load_monthly, write_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PUBLISHED_PATH = PROJECT_ROOT / "data" / "reference" / "trac_published.csv"
+REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+PUBLISHED_PATH = REFERENCE_DIR / "trac_published.csv"
+# Figures added in issues 19 and 21 (report 474, EOIR's own statistics, nationalities, ...), each with
+# a confidence: read after trac_published.csv, in the same columns plus `confidence`.
+PUBLISHED_MORE_PATH = REFERENCE_DIR / "published_more.csv"
+PUBLISHED_PATHS = (PUBLISHED_PATH, PUBLISHED_MORE_PATH)
 PUBLISHED_COLUMNS = ["source", "url", "published", "window_start", "window_end", "geography", "metric", "value", "note"]
+OPTIONAL_PUBLISHED_COLUMNS = ["confidence"]  # empty where a file has no such column
 
 PASS, FAIL, NOT_COMPUTABLE = "pass", "fail", "not computable"
 VALIDATION_COLUMNS = [
@@ -63,18 +72,43 @@ VALIDATION_COLUMNS = [
     "basis",
     "detail",
     "note",
+    "confidence",
 ]
 
 # "About 30 percent": read as rounded to the nearest 5 points, so anything from 27.5 to 32.5 passes.
 APPROX_TOLERANCE_POINTS = 2.5
+# "About 2,400 a month", "some 650 cases": within 5 percent of the published count.
+APPROX_COUNT_SHARE = 0.05
 # Floating-point slack, so that a value exactly half a unit away (6.65 vs 6.7) is not lost to binary.
 EPSILON = 1e-9
 
 # Quantities a published metric can name, and which counts they are computed from.
-COUNT_QUANTITIES = {"pd_closures", "all_closures", "pending_at_start"}
+# Counts of PD closures: under the run's method; pd_terminations: its OTHER_COMP I closures only;
+# per month: averaged over the calendar months of the figure's window.
+PD_QUANTITIES = {"pd_closures", "pd_terminations", "pd_closures_per_month"}
+# Counts of completions (all_closures, all_dispositions and total_completions are the publications'
+# words for completions under the run's method; eoir_total_completions on the eoir-completions basis)
+# and of proceedings pending (at the window's start, or at the end of the window's last day).
+COMPLETION_QUANTITIES = {
+    "all_closures",
+    "all_dispositions",
+    "total_completions",
+    "eoir_total_completions",
+    "pending_at_start",
+    "pending_at_end",
+    "eoir_pending_at_end",
+}
+COUNT_QUANTITIES = PD_QUANTITIES | COMPLETION_QUANTITIES
 RATE_QUANTITIES = {"pd_rate_pct", "pd_rate_pct_of_pending"}
 PENDING_QUANTITIES = {"pending_at_start", "pd_rate_pct_of_pending"}
-FORMS = ("approx", "range")
+END_PENDING_QUANTITIES = {"pending_at_end", "eoir_pending_at_end"}
+EOIR_QUANTITIES = {"eoir_total_completions", "eoir_pending_at_end"}
+PER_MONTH_QUANTITIES = {"pd_closures_per_month"}
+# A nationality's figures are on TRAC's 2012 basis: its proceedings pending at the window's start.
+NATIONALITY_QUANTITIES = {"pd_closures", "pending_at_start", "pd_rate_pct_of_pending"}
+# _approx: "about N"; _range: "A to B percent" (rates only); _max: "fewer than N".
+FORMS = ("approx", "range", "max")
+TERMINATION_CODES = ("I",)  # OTHER_COMP "Prosecutorial Discretion - Terminated" (report 278's terminations)
 
 SENSITIVITY_COLUMNS = ["definition", "is_default", "label", "denominator", "start", "end", *RATE_COLUMNS, "description"]
 PD_CODE_SETS = (("Y",), ("Y", "M"), ("Y", "M", "I"))
@@ -90,61 +124,86 @@ DENOMINATORS = {PENDING: "proceedings pending at start"}  # sensitivity.csv's wo
 
 
 def load_published(path: str | Path | None = None) -> pd.DataFrame:
-    """The table of TRAC's published figures, every column as text (values like '3-4' stay text)."""
-    path = Path(path) if path is not None else PUBLISHED_PATH
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in PUBLISHED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    for row in frame.itertuples():
-        parse_metric(row.metric)
-        dt.date.fromisoformat(row.window_start), dt.date.fromisoformat(row.window_end)
-    return frame[PUBLISHED_COLUMNS]
+    """The published figures, every column as text (values like '3-4' stay text).
+
+    Without a path: data/reference/trac_published.csv, then published_more.csv. Each row must name a
+    known metric, ISO window dates and a value its metric's rule can read."""
+    paths = [Path(path)] if path is not None else [p for p in PUBLISHED_PATHS if p.exists()]
+    frames = []
+    for one in paths:
+        frame = pd.read_csv(one, dtype=str, keep_default_na=False)
+        missing = [c for c in PUBLISHED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{one}: missing column(s) {', '.join(missing)}")
+        for column in OPTIONAL_PUBLISHED_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = ""
+        for line, row in enumerate(frame.itertuples(), start=2):
+            try:
+                check(row.metric, row.value, None)  # reads the metric and the value
+                if dt.date.fromisoformat(row.window_start) > dt.date.fromisoformat(row.window_end):
+                    raise ValueError(f"window_start {row.window_start} is after window_end {row.window_end}")
+            except ValueError as error:
+                raise ValueError(f"{one}, line {line}: {error}") from None
+        frames.append(frame[PUBLISHED_COLUMNS + OPTIONAL_PUBLISHED_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
 
 
 def parse_metric(metric: str) -> tuple[str, str]:
-    """'pd_rate_pct_range' -> ('pd_rate_pct', 'range'); 'pd_closures' -> ('pd_closures', 'exact')."""
+    """'pd_rate_pct_range' -> ('pd_rate_pct', 'range'); 'pd_closures' -> ('pd_closures', 'exact');
+    'pd_closures_per_month_max' -> ('pd_closures_per_month', 'max'). Ranges are for percentages only."""
     for form in FORMS:
         if metric.endswith("_" + form):
             quantity = metric[: -len(form) - 1]
-            if quantity in RATE_QUANTITIES:
+            if quantity in RATE_QUANTITIES or (quantity in COUNT_QUANTITIES and form != "range"):
                 return quantity, form
     if metric in COUNT_QUANTITIES or metric in RATE_QUANTITIES:
         return metric, "exact"
     raise ValueError(
-        f"unknown metric {metric!r} (known: {', '.join(sorted(COUNT_QUANTITIES | RATE_QUANTITIES))}, "
-        "and rates with _approx or _range)"
+        f"unknown metric {metric!r} (known: {', '.join(sorted(COUNT_QUANTITIES | RATE_QUANTITIES))}; "
+        "any of them with _approx or _max, and percentages with _range)"
     )
 
 
 def check(metric: str, published_value: str, computed: float | None) -> tuple[str, float, str]:
     """Pass or fail one computed value against one published figure: (status, difference, tolerance).
 
-    - counts (pd_closures, all_closures, pending_at_start): exact equality;
+    - counts (pd_closures, all_closures, pending_at_start, ...): exact equality;
     - a percentage as published (6.7, 7.0, 30): passes if the computed percentage rounds to it,
       |computed - published| <= half a unit of the last published digit (0.05 for one decimal);
-    - _approx ("about 30"): within APPROX_TOLERANCE_POINTS (2.5) points;
+    - _approx ("about 30" percent): within APPROX_TOLERANCE_POINTS (2.5) points; a count ("about
+      2,400 a month", "some 650"): within APPROX_COUNT_SHARE (5%) of it;
     - _range "3-4": passes if the computed percentage, rounded to one decimal, lies in [3, 4];
-      a range from 0 ("0-3", TRAC's "less than three percent") passes if computed < 3.
+      a range from 0 ("0-3", TRAC's "less than three percent") passes if computed < 3;
+    - _max "100" ("fewer than 100 a month"): passes if computed < 100.
     difference is computed - published; for a range, the distance outside it (0 inside).
     A missing computed value (no completions) fails.
     """
     quantity, form = parse_metric(metric)
     text = str(published_value).strip()
+    margin = 0.0
     if form == "range":
         low, high = _parse_range(text)
         tolerance = f"< {_fmt(high)}" if low == 0 else f"rounds to one decimal within [{_fmt(low)}, {_fmt(high)}]"
+    elif form == "max":
+        low = high = float(text)
+        tolerance = f"< {_fmt(high)}"
     elif form == "approx":
         low = high = float(text)
-        tolerance = f"±{_fmt(APPROX_TOLERANCE_POINTS)} points ('about')"
+        if quantity in COUNT_QUANTITIES:
+            margin = APPROX_COUNT_SHARE * low
+            tolerance = f"±{APPROX_COUNT_SHARE:.0%} ('about': {_fmt(low - margin)} to {_fmt(low + margin)})"
+        else:
+            margin = APPROX_TOLERANCE_POINTS
+            tolerance = f"±{_fmt(APPROX_TOLERANCE_POINTS)} points ('about')"
     elif quantity in COUNT_QUANTITIES:
         low = high = float(text)
         tolerance = "exact"
     else:
         low = high = float(text)
         decimals = len(text.split(".")[1]) if "." in text else 0
-        half_unit = 0.5 * 10**-decimals
-        tolerance = f"±{half_unit:.{decimals + 1}f} points (published to {decimals} decimal{'s' * (decimals != 1)})"
+        margin = 0.5 * 10**-decimals
+        tolerance = f"±{margin:.{decimals + 1}f} points (published to {decimals} decimal{'s' * (decimals != 1)})"
     if computed is None or (isinstance(computed, float) and math.isnan(computed)):
         return FAIL, float("nan"), tolerance
     computed = float(computed)
@@ -155,14 +214,13 @@ def check(metric: str, published_value: str, computed: float | None) -> tuple[st
         else:
             ok = low - 0.05 - EPSILON <= computed <= high + 0.05 + EPSILON
             difference = 0.0 if low <= computed <= high else (computed - low if computed < low else computed - high)
+    elif form == "max":
+        difference = computed - high
+        ok = computed < high
     else:
         difference = computed - low
-        if form == "approx":
-            ok = abs(difference) <= APPROX_TOLERANCE_POINTS + EPSILON
-        elif quantity in COUNT_QUANTITIES:
-            ok = computed == low
-        else:
-            ok = abs(difference) <= half_unit + EPSILON
+        exact_count = form == "exact" and quantity in COUNT_QUANTITIES
+        ok = computed == low if exact_count else abs(difference) <= margin + EPSILON
     return (PASS if ok else FAIL), difference, tolerance
 
 
@@ -187,13 +245,34 @@ class Counts:
     pd_closures: int
     completions: int
     basis: str
+    months: int = 0  # the calendar months the counts cover, for per-month figures (0: not whole months)
 
     def value(self, quantity: str) -> float:
-        if quantity in ("pd_closures",):
+        if quantity in ("pd_closures", "pd_terminations"):
             return float(self.pd_closures)
-        if quantity in ("all_closures", "pending_at_start"):
+        if quantity in PER_MONTH_QUANTITIES:
+            return self.pd_closures / self.months if self.months else float("nan")
+        if quantity in COMPLETION_QUANTITIES:
             return float(self.completions)
         return 100.0 * self.pd_closures / self.completions if self.completions else float("nan")
+
+
+@dataclass
+class ExtraCounts:
+    """Counts some published figures need beyond the rates stage's tables (made by extra_counts).
+
+    eoir and terminations: national, fiscal_years and months tables (shaped like the CSVs) on the
+    eoir-completions basis and with OTHER_COMP I as the only PD code; pending_at and eoir_pending_at:
+    proceedings pending when a day begins (the window's start, the day after its end), under the run's
+    scope and on the eoir-completions basis; by_nationality: pending_at_start_by_nationality(), or
+    None with the reason in nationality_note (the release lacks NAT or the lookup)."""
+
+    eoir: dict[str, pd.DataFrame] | None = None
+    terminations: dict[str, pd.DataFrame] | None = None
+    pending_at: dict[dt.date, int] = field(default_factory=dict)
+    eoir_pending_at: dict[dt.date, int] = field(default_factory=dict)
+    by_nationality: pd.DataFrame | None = None
+    nationality_note: str = ""
 
 
 def compare(
@@ -206,25 +285,30 @@ def compare(
     months: pd.DataFrame | None = None,
     pending: pd.DataFrame | dict | None = None,
     restricted_courts: tuple[str, ...] | None = None,
+    extra: ExtraCounts | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
     """Every published figure beside its computed value, with difference, tolerance and status.
 
     national, courts, fiscal_years and months are shaped like the rates stage's CSVs (only the
     key columns and pd_closures, completions are read); pending is the sensitivity row of the
-    pending-at-start definition (pd_closures over the proceedings pending at the window's start).
-    restricted_courts: the run's courts parameter; national figures then cannot be computed.
+    pending-at-start definition (pd_closures over the proceedings pending at the window's start);
+    extra holds the counts of the other bases (see ExtraCounts; without it those figures are not
+    computable). restricted_courts: the run's courts parameter; national figures then cannot be computed.
+    scale: real proceedings per proceeding of a synthetic sample (its manifest's scale): computed counts
+    are multiplied by it before the check, percentages are not.
     """
+    tables = {"national": national, "fiscal_years": fiscal_years, "months": months}
     rows = []
     for figure in published.to_dict("records"):
         quantity, _ = parse_metric(figure["metric"])
-        counts, detail = _find_counts(
-            figure, quantity, window, national, courts, fiscal_years, months, pending, restricted_courts
-        )
+        counts, detail = _find_counts(figure, quantity, window, tables, courts, pending, restricted_courts, extra)
         row = {
             **{
                 k: figure[k]
                 for k in ["source", "url", "published", "window_start", "window_end", "geography", "metric", "note"]
             },
+            "confidence": figure.get("confidence", ""),
             "published_value": figure["value"],
         }
         if counts is None:
@@ -238,7 +322,9 @@ def compare(
                 detail=detail,
             )
         else:
-            computed = counts.value(quantity)
+            computed, basis = counts.value(quantity), counts.basis
+            if scale != 1 and quantity in COUNT_QUANTITIES:
+                computed, basis = computed * scale, f"{basis} × {scale:g} (the synthetic sample's scale)"
             status, difference, tolerance = check(figure["metric"], figure["value"], computed)
             if math.isnan(computed):
                 detail = f"no completions in {counts.basis}"
@@ -247,14 +333,14 @@ def compare(
                 difference=difference,
                 tolerance=tolerance,
                 status=status,
-                basis=counts.basis,
+                basis=basis,
                 detail=detail,
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
 
 
-def _find_counts(figure, quantity, window, national, courts, fiscal_years, months, pending, restricted_courts):
+def _find_counts(figure, quantity, window, tables, courts, pending, restricted_courts, extra):
     """(Counts, detail) for a published figure, or (None, reason) if the run cannot compute it."""
     start, end = dt.date.fromisoformat(figure["window_start"]), dt.date.fromisoformat(figure["window_end"])
     geography = figure["geography"]
@@ -266,47 +352,15 @@ def _find_counts(figure, quantity, window, national, courts, fiscal_years, month
     if geography == "national":
         if restricted_courts:
             return None, f"run restricted to courts {', '.join(restricted_courts)}; national figures need all courts"
-        if quantity in PENDING_QUANTITIES:
-            if pending is None or len(pending) == 0:
-                return None, "pending-at-start counts not given"
-            # The backlog at the start depends on the start only; its PD share on the whole window.
-            fits = start == window.start if quantity == "pending_at_start" else same_window
-            if not fits:
-                return None, not_this_window
-            row = pending if isinstance(pending, dict) else pending.iloc[0].to_dict()
-            return Counts(
-                int(row["pd_closures"]),
-                int(row["completions"]),
-                f"sensitivity.csv {PENDING} (pending at {window.start})",
-            ), ""
-        if same_window:
-            row = national.iloc[0]
-            return Counts(int(row["pd_closures"]), int(row["completions"]), "national.csv"), ""
-        if fiscal_years is not None and len(fiscal_years):
-            match = fiscal_years[
-                (fiscal_years["period_start"].astype(str) == start.isoformat())
-                & (fiscal_years["period_end"].astype(str) == end.isoformat())
-            ]
-            if len(match):
-                row = match.iloc[0]
-                fy = int(row["fiscal_year"])
-                partial = " (part in window)" if _truthy(row.get("partial", False)) else ""
-                return Counts(int(row["pd_closures"]), int(row["completions"]), f"fiscal_years.csv FY{fy}{partial}"), ""
-        if months is not None and len(months) and _whole_months_inside(start, end, window):
-            wanted = [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]
-            match = months[months["month"].astype(str).isin(wanted)]
-            if len(match) == len(wanted):
-                label = wanted[0] if len(wanted) == 1 else f"{wanted[0]}..{wanted[-1]}"
-                return Counts(
-                    int(match["pd_closures"].sum()), int(match["completions"].sum()), f"months.csv {label}"
-                ), ""
-        return None, not_this_window
+        return _national_counts(quantity, start, end, window, tables, pending, extra, not_this_window)
     if geography.startswith("court:"):
         code = geography.split(":", 1)[1].strip().upper()
         if restricted_courts and code not in restricted_courts:
             return None, f"run restricted to courts {', '.join(restricted_courts)}"
-        if quantity in PENDING_QUANTITIES:
-            return None, "pending-at-start figures are computed nationally only"
+        if quantity in PENDING_QUANTITIES | END_PENDING_QUANTITIES:
+            return None, "pending figures are computed nationally (and by nationality) only"
+        if quantity not in {"pd_closures", "all_closures", "pd_rate_pct"}:
+            return None, f"{quantity} is computed nationally only"
         if not same_window:
             return None, not_this_window
         if courts is None:
@@ -316,7 +370,126 @@ def _find_counts(figure, quantity, window, national, courts, fiscal_years, month
             return Counts(0, 0, f"courts.csv {code}"), ""
         row = match.iloc[0]
         return Counts(int(row["pd_closures"]), int(row["completions"]), f"courts.csv {code}"), ""
+    if geography.startswith("nationality:"):
+        if restricted_courts:
+            return None, f"run restricted to courts {', '.join(restricted_courts)}; nationality figures need all courts"
+        if quantity not in NATIONALITY_QUANTITIES:
+            return None, (
+                "nationality figures are checked on the pending-at-start basis only: "
+                f"{', '.join(sorted(NATIONALITY_QUANTITIES))} (and their percentage forms)"
+            )
+        fits = start == window.start if quantity == "pending_at_start" else same_window
+        if not fits:
+            return None, not_this_window
+        if extra is None or extra.by_nationality is None:
+            note = extra.nationality_note if extra is not None else ""
+            return None, note or "pending counts by nationality not given"
+        row, reason = nationality_row(extra.by_nationality, geography.split(":", 1)[1])
+        if row is None:
+            return None, "; ".join(filter(None, [reason, extra.nationality_note]))
+        return Counts(
+            int(row["pd_closures"]),
+            int(row["pending_at_start"]),
+            f"pending at {window.start} by nationality: {row['nat']} ({row['nationality']})",
+        ), ""
     return None, f"unknown geography {geography!r}"
+
+
+def _national_counts(quantity, start, end, window, tables, pending, extra, not_this_window):
+    if quantity in PENDING_QUANTITIES:
+        if pending is None or len(pending) == 0:
+            return None, "pending-at-start counts not given"
+        # The backlog at the start depends on the start only; its PD share on the whole window.
+        fits = start == window.start if quantity == "pending_at_start" else (start, end) == (window.start, window.end)
+        if not fits:
+            return None, not_this_window
+        row = pending if isinstance(pending, dict) else pending.iloc[0].to_dict()
+        return Counts(
+            int(row["pd_closures"]), int(row["completions"]), f"sensitivity.csv {PENDING} (pending at {window.start})"
+        ), ""
+    if quantity in END_PENDING_QUANTITIES:
+        # The backlog at the end of a day is the backlog when the next day begins: the run knows it for
+        # the day before its window starts and for the window's last day.
+        day = end + dt.timedelta(days=1)
+        if day not in (window.start, window.end + dt.timedelta(days=1)):
+            return None, (
+                f"not computable for this window: the backlog at the end of {end} is known to a run that "
+                f"starts on {day} or ends on {end}; the run covers {window.start}..{window.end}"
+            )
+        eoir = quantity in EOIR_QUANTITIES
+        known = (extra.eoir_pending_at if eoir else extra.pending_at) if extra is not None else {}
+        if day not in known:
+            return None, "pending counts not given"
+        basis = "eoir-completions basis: " if eoir else ""
+        return Counts(0, int(known[day]), f"{basis}proceedings pending at the end of {end}"), ""
+    if quantity in EOIR_QUANTITIES:
+        source, prefix = (extra.eoir if extra is not None else None), "eoir-completions basis"
+    elif quantity == "pd_terminations":
+        source, prefix = (extra.terminations if extra is not None else None), "OTHER_COMP I only"
+    else:
+        source, prefix = tables, None
+    if source is None:
+        if quantity == "pd_terminations" and extra is not None:
+            return None, (
+                f"OTHER_COMP {', '.join(TERMINATION_CODES)} (PD terminated by the judge) occurs nowhere in this "
+                "release: its terminations cannot be counted"
+            )
+        return None, f"{prefix} counts not given"
+    per_month = quantity in PER_MONTH_QUANTITIES
+    if per_month and not Window(start, end).whole_months():
+        return None, "a figure per month needs a window of whole calendar months"
+    counts = _window_counts(start, end, window, source, prefix)
+    return (counts, "") if counts is not None else (None, not_this_window)
+
+
+def _window_counts(start, end, window, tables, prefix=None) -> Counts | None:
+    """The counts for exactly start..end from a set of tables: the run's window (national), a fiscal
+    year or clipped fiscal year (fiscal_years), or whole months inside the window (months)."""
+    months = len(Window(start, end).months()) if Window(start, end).whole_months() else 0
+
+    def basis(table, what=""):
+        name = f"{table}.csv" if prefix is None else f"{prefix}, {table}"
+        return f"{name} {what}".strip()
+
+    national, fiscal_years, month_rows = tables.get("national"), tables.get("fiscal_years"), tables.get("months")
+    if (start, end) == (window.start, window.end) and national is not None and len(national):
+        row = national.iloc[0]
+        return Counts(int(row["pd_closures"]), int(row["completions"]), basis("national"), months)
+    if fiscal_years is not None and len(fiscal_years):
+        match = fiscal_years[
+            (fiscal_years["period_start"].astype(str) == start.isoformat())
+            & (fiscal_years["period_end"].astype(str) == end.isoformat())
+        ]
+        if len(match):
+            row = match.iloc[0]
+            partial = " (part in window)" if _truthy(row.get("partial", False)) else ""
+            what = f"FY{int(row['fiscal_year'])}{partial}"
+            return Counts(int(row["pd_closures"]), int(row["completions"]), basis("fiscal_years", what), months)
+    if month_rows is not None and len(month_rows) and _whole_months_inside(start, end, window):
+        wanted = [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]
+        match = month_rows[month_rows["month"].astype(str).isin(wanted)]
+        if len(match) == len(wanted):
+            label = wanted[0] if len(wanted) == 1 else f"{wanted[0]}..{wanted[-1]}"
+            return Counts(
+                int(match["pd_closures"].sum()), int(match["completions"].sum()), basis("months", label), months
+            )
+    return None
+
+
+def nationality_row(by_nationality: pd.DataFrame, key: str) -> tuple[dict | None, str]:
+    """The row of pending_at_start_by_nationality() for a NAT code ('MX') or a tblLookupNationality
+    name ('Mexico', any case): (row, "") or (None, why not)."""
+    wanted = " ".join(str(key).split()).upper()
+    codes = by_nationality["nat"].astype(str).str.upper()
+    match = by_nationality[codes == wanted]
+    if not len(match):
+        names = by_nationality["nationality"].astype(str).map(lambda n: " ".join(n.split()).upper())
+        match = by_nationality[(names == wanted) & (codes != names)]  # a name, not a code standing in for one
+    if len(match) == 1:
+        return match.iloc[0].to_dict(), ""
+    if len(match) > 1:
+        return None, f"nationality {key!r} names several NAT codes ({', '.join(match['nat'])}) in tblLookupNationality"
+    return None, f"nationality {key!r} is neither a NAT code nor a NAT_NAME in tblLookupNationality"
 
 
 def _whole_months_inside(start: dt.date, end: dt.date, window: Window) -> bool:
@@ -335,6 +508,8 @@ def validate_run(
     *,
     pending: pd.DataFrame | dict | None = None,
     published: pd.DataFrame | None = None,
+    extra: ExtraCounts | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
     """compare() on a run's processed tables (national, courts, fiscal_years, months CSVs)."""
     processed_dir = Path(processed_dir)
@@ -356,25 +531,35 @@ def validate_run(
         months=read("months"),
         pending=pending,
         restricted_courts=method.courts,
+        extra=extra,
+        scale=scale,
     )
 
 
 def format_validation(frame: pd.DataFrame) -> pd.DataFrame:
-    """Values as text for the CSV: counts as whole numbers, percentages to three decimals."""
+    """Values as text for the CSV: counts as whole numbers (averages per month to one decimal),
+    percentages to three decimals."""
     out = frame.copy()
-    is_count = [parse_metric(m)[0] in COUNT_QUANTITIES for m in out["metric"]]
+    formats = [_csv_format(parse_metric(m)[0]) for m in out["metric"]]
     for column in ("computed_value", "difference"):
         out[column] = [
-            ("" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}" if count else f"{v:.3f}")
-            for v, count in zip(out[column], is_count)
+            ("" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec))
+            for v, spec in zip(out[column], formats)
         ]
     return out
 
 
+def _csv_format(quantity: str) -> str:
+    if quantity in PER_MONTH_QUANTITIES:
+        return ".1f"
+    return ".0f" if quantity in COUNT_QUANTITIES else ".3f"
+
+
 def for_reading(frame: pd.DataFrame) -> pd.DataFrame:
     """published_value, computed_value and difference as a reader expects them: counts with thousands
-    separated ("16,306"), percentages with a % sign ("about 30%", "3–4%", "6.80%"), differences of
-    percentages in points. For notebooks and the report; validation.csv keeps format_validation's."""
+    separated ("16,306", "about 2,400 a month", "under 100 a month"), percentages with a % sign
+    ("about 30%", "3–4%", "6.80%"), differences of percentages in points. For notebooks and the
+    report; validation.csv keeps format_validation's."""
     out = frame.copy()
     published, computed, difference = [], [], []
     for metric, value, got, diff in zip(
@@ -383,15 +568,19 @@ def for_reading(frame: pd.DataFrame) -> pd.DataFrame:
         quantity, form = parse_metric(metric)
         missing = got is None or math.isnan(got)
         if quantity in COUNT_QUANTITIES:
-            published.append(f"{int(float(value)):,}")
-            computed.append("" if missing else f"{got:,.0f}")
-            difference.append("" if missing else f"{diff:+,.0f}")
+            per_month = quantity in PER_MONTH_QUANTITIES
+            unit = " a month" if per_month else ""
+            decimals = 1 if per_month else 0
+            number = f"{float(value):,.0f}"
+            published.append({"approx": f"about {number}", "max": f"under {number}"}.get(form, number) + unit)
+            computed.append("" if missing else f"{got:,.{decimals}f}{unit}")
+            difference.append("" if missing else f"{diff:+,.{decimals}f}")
             continue
         if form == "range":
             low, high = _parse_range(value)
             published.append(f"under {_fmt(high)}%" if low == 0 else f"{_fmt(low)}–{_fmt(high)}%")
         else:
-            published.append(f"about {value}%" if form == "approx" else f"{value}%")
+            published.append({"approx": f"about {value}%", "max": f"under {value}%"}.get(form, f"{value}%"))
         computed.append("" if missing else f"{got:.2f}%")
         difference.append("" if missing else f"{diff:+.2f} points")
     out["published_value"], out["computed_value"], out["difference"] = published, computed, difference
@@ -554,6 +743,110 @@ def pending_at_start(calculator: RateCalculator, method: Method | None = None) -
     """One row like national(): pd_closures over the proceedings pending at the window's start."""
     sql = pending_at_start_sql(calculator.window, calculator.resolve(method) if method else calculator.method)
     return calculator.national_row(calculator.con.execute(sql).df())
+
+
+def pending_at(calculator: RateCalculator, day: dt.date, method: Method | None = None) -> int:
+    """Proceedings (or cases, with unit=case) pending when the day begins, under a method's case types
+    and courts: the backlog at the end of the day before (definition.pending_sql)."""
+    method = method or calculator.method
+    unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
+    filters = [*definition.pending_sql(day), *definition.scope_sql(method)]
+    sql = f"SELECT count({unit}) FROM proceedings WHERE {' AND '.join(filters)}"
+    return int(calculator.con.execute(sql).fetchone()[0])
+
+
+def pending_at_start_by_nationality(calculator: RateCalculator) -> pd.DataFrame:
+    """TRAC's 2012 backlog basis per nationality: for each NAT, the proceedings pending at the window's
+    start (pending_at_start) and the PD closures among them in the window (pd_closures), under the
+    run's method (its scope, unit and PD definition).
+
+    Columns nat, nationality, pending_at_start, pd_closures; largest backlog first. nationality is the
+    NAT_NAME of tblLookupNationality; every nationality of the lookup has a row (zeros where none was
+    pending), and a code missing from it is '(unknown code XX)'. Without the lookup, nationality is the
+    code. A cache without NAT (built before issue 21) raises ReleaseError."""
+    ingest, window, method = calculator.ingest, calculator.window, calculator.method
+    columns = set(calculator.con.execute("SELECT * FROM proceedings LIMIT 0").df().columns)
+    if "NAT" not in columns:
+        raise ReleaseError(
+            f"{ingest.proceedings_path}: the cache has no NAT column (built before nationalities were kept); "
+            "ingest the release again"
+        )
+    unit = "DISTINCT IDNCASE" if method.unit == "case" else "*"
+    filters = [*definition.pending_sql(window.start), *definition.scope_sql(method)]
+    is_pd = f"{definition.in_window_sql(window)} AND {definition.is_pd_sql(method)}"
+    counts = calculator.con.execute(f"""
+        SELECT NAT AS nat, count({unit}) AS pending_at_start, count({unit}) FILTER (WHERE {is_pd}) AS pd_closures
+        FROM proceedings WHERE {" AND ".join(filters)} GROUP BY NAT""").df()
+    counts["nat"] = counts["nat"].astype(object)
+    if ingest.has_lookup(release_format.NATIONALITY_TABLE):
+        # The cache keeps one lookup row per code (cleaning.reduce_lookup).
+        lookup = pd.read_parquet(ingest.lookup_path(release_format.NATIONALITY_TABLE), columns=["NAT_CODE", "NAT_NAME"])
+        lookup = lookup.dropna(subset=["NAT_CODE"]).drop_duplicates("NAT_CODE")
+        names = dict(zip(lookup["NAT_CODE"], lookup["NAT_NAME"]))
+        frame = counts.merge(lookup.rename(columns={"NAT_CODE": "nat"})[["nat"]], on="nat", how="outer")
+        frame["nationality"] = [
+            "(no nationality code)"
+            if pd.isna(code)
+            else (names[code] if isinstance(names.get(code), str) and names[code] else f"(unknown code {code})")
+            if code in names
+            else f"(unknown code {code})"
+            for code in frame["nat"]
+        ]
+    else:
+        frame = counts
+        frame["nationality"] = ["(no nationality code)" if pd.isna(code) else code for code in frame["nat"]]
+    frame["nat"] = frame["nat"].fillna("")
+    for column in ("pending_at_start", "pd_closures"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame = frame.sort_values(["pending_at_start", "nat"], ascending=[False, True], kind="mergesort")
+    return frame[["nat", "nationality", "pending_at_start", "pd_closures"]].reset_index(drop=True)
+
+
+def basis_tables(calculator: RateCalculator, method: Method) -> dict[str, pd.DataFrame]:
+    """national, fiscal_years and months, as the rates stage makes them, for the run's window under
+    another method (the eoir-completions basis, PD terminations)."""
+    other = RateCalculator(calculator.ingest, calculator.window, method)
+    try:
+        return {"national": other.national(), "fiscal_years": other.fiscal_years(), "months": other.months()}
+    finally:
+        other.con.close()
+
+
+def terminations_method(method: Method) -> Method:
+    """The run's method with OTHER_COMP I (PD terminated by the judge) as its only PD code, and no
+    dismissals (report 278 counted the terminations among the PD closures of the 2012 codes)."""
+    return replace(method, pd_codes=TERMINATION_CODES, definition=definition.PD_CLOSURES, dismissals=())
+
+
+def extra_counts(calculator: RateCalculator) -> ExtraCounts:
+    """Everything compare() needs beyond the rates stage's tables, for the calculator's window."""
+    window = calculator.window
+    days = (window.start, window.end + dt.timedelta(days=1))
+    eoir = definition.EOIR_COMPLETIONS
+    extra = ExtraCounts(
+        eoir=basis_tables(calculator, eoir),
+        pending_at={day: pending_at(calculator, day) for day in days},
+        eoir_pending_at={day: pending_at(calculator, day, eoir) for day in days},
+    )
+    if _code_occurs(calculator, TERMINATION_CODES):
+        extra.terminations = basis_tables(calculator, terminations_method(calculator.method))
+    try:
+        extra.by_nationality = pending_at_start_by_nationality(calculator)
+    except ReleaseError as error:
+        extra.nationality_note = str(error)
+    else:
+        if not calculator.ingest.has_lookup(release_format.NATIONALITY_TABLE):
+            extra.nationality_note = (
+                f"{release_format.NATIONALITY_TABLE} is missing from this release: nationalities match by NAT code only"
+            )
+    return extra
+
+
+def _code_occurs(calculator: RateCalculator, codes: tuple[str, ...]) -> bool:
+    """Whether any proceeding of the release has one of these OTHER_COMP codes (later releases have
+    no I: a count of terminations would be zero for want of the code, not of terminations)."""
+    sql = f"SELECT count(*) FROM proceedings WHERE OTHER_COMP IN ({definition.sql_list(codes)})"
+    return calculator.con.execute(sql).fetchone()[0] > 0
 
 
 def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
