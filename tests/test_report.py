@@ -365,3 +365,15 @@ def test_the_runs_warnings_stand_before_the_rate_they_qualify_marked_not_a_findi
     assert text.count(html.escape(guard)) == 1 and "<h3>Warnings</h3>" not in text  # said once, up front
     unwarned = report_reader.answer_html(report_reader.Outputs(run_outputs(tmp_path / "plain"), READER_PARAMETERS))
     assert "Not a finding" not in unwarned and "pd-run-warning" not in unwarned
+
+
+def test_on_the_synthetic_sample_the_validation_says_it_only_shows_the_mechanics(tmp_path):
+    from types import SimpleNamespace
+
+    from pdclosures import report_reader
+
+    processed = run_outputs(tmp_path / "processed")
+    said = "On the synthetic sample this only shows the mechanics"
+    sample = SimpleNamespace(synthetic=True, manifest={})
+    assert said in report_reader.answer_html(report_reader.Outputs(processed, READER_PARAMETERS, sample))
+    assert said not in report_reader.answer_html(report_reader.Outputs(processed, READER_PARAMETERS))

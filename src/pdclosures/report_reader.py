@@ -242,6 +242,13 @@ def _validation_html(outputs: Outputs) -> str:
         "from this run).</p>",
     ]
     failed = validation[validation["status"] == "fail"]
+    if outputs.synthetic:
+        parts.append(
+            "<p>On the synthetic sample this only shows the mechanics: its counts are compared at its scale, "
+            "and it is calibrated to the bulletin of 2014-04-24 and the court rates, because TRAC's published "
+            "figures cannot all hold under one method (FY2013 at 8.5% and October&ndash;December 2013 at 7.0% "
+            "cannot average 6.7% over October 2012 to March 2014; data/sample/README.md).</p>"
+        )
     if len(failed):
         parts.append("<p>Failures:</p><ul>")
         for _, row in failed.iterrows():
