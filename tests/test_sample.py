@@ -18,15 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 COMMITTED_ZIP = REPO / "data" / "sample" / "eoir_synthetic_sample.zip"
 COMMITTED_MANIFEST = REPO / "data" / "sample" / sample.MANIFEST_NAME
 ROOT = sample.RELEASE_ROOT
-LOOKUP_COLUMNS = {
-    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
-    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
-    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
-    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
-    sample.NATIONALITY_TABLE: sample.NATIONALITY_COLUMNS,
-    sample.CUSTODY_TABLE: sample.CUSTODY_COLUMNS,
-    sample.LANGUAGE_TABLE: sample.LANGUAGE_COLUMNS,
-}
+LOOKUP_COLUMNS = release_format.LOOKUP_COLUMNS
 MEMBER_ORDER = [
     sample.README_NAME,
     f"{ROOT}/Count.txt",
@@ -243,9 +235,9 @@ def test_the_new_code_columns_carry_real_codes_with_padding_and_nul_bytes(defaul
     lines = [line.split("\t") for line in _data_lines(members[f"{ROOT}/{release_format.PROCEEDING_TABLE}.csv"])]
     lines = [fields for fields in lines if len(fields) == len(release_format.PROCEEDING_COLUMNS)]
     for column, table, key in [
-        ("NAT", sample.NATIONALITY_TABLE, "NAT_CODE"),
-        ("CUSTODY", sample.CUSTODY_TABLE, "strCode"),
-        ("LANG", sample.LANGUAGE_TABLE, "strCode"),
+        ("NAT", release_format.NATIONALITY_TABLE, "NAT_CODE"),
+        ("CUSTODY", release_format.CUSTODY_TABLE, "strCode"),
+        ("LANG", release_format.LANGUAGE_TABLE, "strCode"),
     ]:
         position = release_format.PROCEEDING_COLUMNS.index(column)
         raw = [fields[position] for fields in lines]

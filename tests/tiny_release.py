@@ -74,15 +74,7 @@ def proceeding_line(row: dict, columns=release_format.PROCEEDING_COLUMNS) -> str
     return "\t".join(row.get(c, "") for c in columns)
 
 
-LOOKUP_COLUMNS = {
-    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
-    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
-    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
-    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
-    release_format.NATIONALITY_TABLE: release_format.NATIONALITY_COLUMNS,
-    release_format.CUSTODY_TABLE: release_format.CUSTODY_COLUMNS,
-    release_format.LANGUAGE_TABLE: release_format.LANGUAGE_COLUMNS,
-}
+LOOKUP_COLUMNS = release_format.LOOKUP_COLUMNS
 
 
 def lookup_lines(table: str, rows: list[dict]) -> list[str]:

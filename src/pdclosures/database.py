@@ -38,15 +38,6 @@ LOOKUP_VIEWS = {
     release_format.CUSTODY_TABLE: "custody_statuses",
     release_format.LANGUAGE_TABLE: "languages",
 }
-_LOOKUP_COLUMNS = {
-    release_format.BASE_CITY_TABLE: release_format.BASE_CITY_COLUMNS,
-    release_format.HLOC_TABLE: release_format.HLOC_COLUMNS,
-    release_format.DECISION_TABLE: release_format.DECISION_COLUMNS,
-    release_format.CASE_TYPE_TABLE: release_format.CASE_TYPE_COLUMNS,
-    release_format.NATIONALITY_TABLE: release_format.NATIONALITY_COLUMNS,
-    release_format.CUSTODY_TABLE: release_format.CUSTODY_COLUMNS,
-    release_format.LANGUAGE_TABLE: release_format.LANGUAGE_COLUMNS,
-}
 
 # Python's str.title() in SQL, as rates.court_names writes a court ('SEATTLE' -> 'Seattle'): each
 # run of letters capitalised, everything else kept.
@@ -113,7 +104,7 @@ def build(cache_dir, proceedings_file: str, lookup_files: dict[str, str]) -> Pat
             if (cache_dir / filename).exists():
                 con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{filename}')")
             else:  # an optional lookup the release lacks: its columns, no rows
-                columns = ", ".join(f'NULL::VARCHAR AS "{c}"' for c in _LOOKUP_COLUMNS[table])
+                columns = ", ".join(f'NULL::VARCHAR AS "{c}"' for c in release_format.LOOKUP_COLUMNS[table])
                 con.execute(f"CREATE VIEW {view} AS SELECT {columns} WHERE false")
         con.execute(_PROCEEDINGS_VIEW.replace("{proceedings_file}", proceedings_file))
         con.close()

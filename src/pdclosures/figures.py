@@ -604,6 +604,24 @@ def _dot_panel(ax, rows: pd.DataFrame, *, xmax: float, ctx: Context, rate: float
     _finish_panel(ax, rows, xmax=xmax, overall=ctx.overall, rate=rate, divider=divider)
 
 
+def _ranked_figure(ctx: Context, rows: pd.DataFrame, rate: float, title: str, subtitle: str, legend) -> Figure:
+    """One panel of ranked rates (courts, nationalities): dots with intervals and n, those under
+    min_completions below a divider, the overall rate dashed."""
+    fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
+    ax = fig.add_subplot()
+    xmax = _axis_max(list(rows["ci_high"] * 100) + [rate * 100])
+    _dot_panel(
+        ax,
+        rows,
+        xmax=xmax,
+        ctx=ctx,
+        rate=rate,
+        divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)",
+    )
+    ax.set_xlabel("PD closures as a share of completions (%)")
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # 01 Courts ranked
 
@@ -639,19 +657,7 @@ def courts_ranked(courts: pd.DataFrame, national: pd.DataFrame, ctx: Context) ->
     legend = _legend(
         ctx, first=[_dot(VERMILLION, "Tucson and Seattle (TRAC's highlights)"), _dot(BLUE, "Other courts")]
     )
-    fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
-    ax = fig.add_subplot()
-    xmax = _axis_max(list(rows["ci_high"] * 100) + [rate * 100])
-    _dot_panel(
-        ax,
-        rows,
-        xmax=xmax,
-        ctx=ctx,
-        rate=rate,
-        divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)",
-    )
-    ax.set_xlabel("PD closures as a share of completions (%)")
-    return fig
+    return _ranked_figure(ctx, rows, rate, title, subtitle, legend)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1600,19 +1606,7 @@ def nationalities(nationalities: pd.DataFrame, national: pd.DataFrame, ctx: Cont
             f"{count(rest['completions'].sum())} completions in all ({pct(_rate(rest))} closed by PD)."
         )
     legend = _legend(ctx, first=[_dot(BLUE, "Nationality")])
-    fig = _frame(ctx, title, subtitle, ROW * (len(rows) + 1) + 0.9, legend=legend)
-    ax = fig.add_subplot()
-    xmax = _axis_max(list(rows["ci_high"] * 100) + [rate * 100])
-    _dot_panel(
-        ax,
-        rows,
-        xmax=xmax,
-        ctx=ctx,
-        rate=rate,
-        divider=f"Below: fewer than {ctx.min_completions:,} completions (rates unreliable)",
-    )
-    ax.set_xlabel("PD closures as a share of completions (%)")
-    return fig
+    return _ranked_figure(ctx, rows, rate, title, subtitle, legend)
 
 
 # --------------------------------------------------------------------------------------------

@@ -182,6 +182,16 @@ CUSTODY_COLUMNS = [
     "datModifiedOn",
 ]
 LANGUAGE_COLUMNS = ["idnLang", "strCode", "strDescription", "datCreatedOn", "datModifiedOn", "blnActive"]
+# Every lookup's published columns, in file order.
+LOOKUP_COLUMNS = {
+    BASE_CITY_TABLE: BASE_CITY_COLUMNS,
+    HLOC_TABLE: HLOC_COLUMNS,
+    DECISION_TABLE: DECISION_COLUMNS,
+    CASE_TYPE_TABLE: CASE_TYPE_COLUMNS,
+    NATIONALITY_TABLE: NATIONALITY_COLUMNS,
+    CUSTODY_TABLE: CUSTODY_COLUMNS,
+    LANGUAGE_TABLE: LANGUAGE_COLUMNS,
+}
 
 # Columns of each lookup that the analysis reads.
 LOOKUP_NEEDED_COLUMNS = {

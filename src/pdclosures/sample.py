@@ -56,13 +56,6 @@ RELEASE_ROOT = "EOIR Case Data"
 README_NAME = "SYNTHETIC_SAMPLE_README.txt"
 MANIFEST_NAME = "sample_manifest.json"
 COUNT_NAME = "Count.txt"
-# The optional lookups that decode the nationality, custody and language codes.
-NATIONALITY_TABLE = release_format.NATIONALITY_TABLE
-CUSTODY_TABLE = release_format.CUSTODY_TABLE
-LANGUAGE_TABLE = release_format.LANGUAGE_TABLE
-NATIONALITY_COLUMNS = release_format.NATIONALITY_COLUMNS
-CUSTODY_COLUMNS = release_format.CUSTODY_COLUMNS
-LANGUAGE_COLUMNS = release_format.LANGUAGE_COLUMNS
 TABLE_PATHS = {
     # The current layout (April 2026 release): data tables directly in EOIR Case Data/, lookups in
     # EOIR Case Data/Lookup/ (public loaders: deportationdata/eoir, daeseong/eoir-analytics).
@@ -74,9 +67,9 @@ TABLE_PATHS = {
             release_format.HLOC_TABLE,
             release_format.DECISION_TABLE,
             release_format.CASE_TYPE_TABLE,
-            NATIONALITY_TABLE,
-            CUSTODY_TABLE,
-            LANGUAGE_TABLE,
+            release_format.NATIONALITY_TABLE,
+            release_format.CUSTODY_TABLE,
+            release_format.LANGUAGE_TABLE,
         )
     },
 }
@@ -809,9 +802,9 @@ def _lookup_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
         release_format.HLOC_TABLE: (release_format.HLOC_COLUMNS, _hloc_rows()),
         release_format.DECISION_TABLE: (release_format.DECISION_COLUMNS, _decision_rows()),
         release_format.CASE_TYPE_TABLE: (release_format.CASE_TYPE_COLUMNS, _case_type_rows()),
-        NATIONALITY_TABLE: (NATIONALITY_COLUMNS, _nationality_rows()),
-        CUSTODY_TABLE: (CUSTODY_COLUMNS, _custody_rows()),
-        LANGUAGE_TABLE: (LANGUAGE_COLUMNS, _language_rows()),
+        release_format.NATIONALITY_TABLE: (release_format.NATIONALITY_COLUMNS, _nationality_rows()),
+        release_format.CUSTODY_TABLE: (release_format.CUSTODY_COLUMNS, _custody_rows()),
+        release_format.LANGUAGE_TABLE: (release_format.LANGUAGE_COLUMNS, _language_rows()),
     }
 
 
