@@ -275,6 +275,18 @@ def test_cache_is_reused_and_rebuilt_when_the_release_changes(tmp_path):
     assert changed.manifest["accounting"][0]["loaded"] == 2
 
 
+def test_a_cache_folder_opens_by_its_release_id_and_nothing_else_passes_for_one(tmp_path):
+    release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
+    built = ingest_module.ingest_release(release, tmp_path / "interim", progress=False)
+    opened = ingest_module.open_cache(tmp_path / "interim" / built.manifest["release_id"])
+    assert opened.cache_dir == built.cache_dir and opened.manifest == built.manifest
+    assert ingest_module.open_cache(release) is None  # a release path, not a cache
+    other = tmp_path / "later-release"  # a folder whose manifest.json is not a cache's (a later release's)
+    other.mkdir()
+    (other / ingest_module.MANIFEST_FILE).write_text(json.dumps({"synthetic": True}))
+    assert ingest_module.open_cache(other) is None
+
+
 def test_a_zip_checksum_comes_from_its_download_record_only_while_the_file_is_unchanged(tmp_path):
     release = write_release(tmp_path / "r.zip", [proceeding_line(proceeding(1))], zipped=True)
     actual = hashlib.sha256(release.read_bytes()).hexdigest()

@@ -194,6 +194,15 @@ def _read_manifest(cache_dir: Path) -> dict | None:
         return None
 
 
+def open_cache(cache_dir) -> IngestResult | None:
+    """A release's cache folder (data/interim/<release-id>) as this version of ingest_release built it;
+    None when the folder holds no such cache (e.g. explore.ipynb given a release path, not an id)."""
+    manifest = _read_manifest(Path(cache_dir))
+    if not manifest or manifest.get("cache_version") != CACHE_VERSION or "release_id" not in manifest:
+        return None
+    return IngestResult(Path(cache_dir), manifest)
+
+
 def _build_cache(release: Release, release_id: str, cache_dir: Path, fingerprint: dict, progress: bool) -> IngestResult:
     started = time.perf_counter()
     staging = cache_dir.with_name(f".{cache_dir.name}.tmp-{os.getpid()}")
