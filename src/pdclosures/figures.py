@@ -598,6 +598,12 @@ def _with_gap(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rows.iloc[:reliable], blank, rows.iloc[reliable:]], ignore_index=True)
 
 
+def _policies_between(ctx: Context, first, last) -> pd.DataFrame:
+    """The policy dates (data/reference/policy_dates.csv) from first to last, both inclusive."""
+    policies = read_policy_dates(ctx.policy_dates)
+    return policies[policies["date"].between(first, last)].reset_index(drop=True)
+
+
 def _dot_panel(ax, rows: pd.DataFrame, *, xmax: float, ctx: Context, rate: float, divider: str = "") -> None:
     rows = _with_gap(rows)
     _plot_dots(rows, order=list(rows["label"])).on(ax).plot()
@@ -685,8 +691,7 @@ def monthly_trend(months: pd.DataFrame, ctx: Context) -> Figure:
             f"The monthly PD closure rate ranged from {pct(low['pd_rate'])} ({low['date']:%b %Y}) "
             f"to {pct(high['pd_rate'])} ({high['date']:%b %Y})"
         )
-    policies = read_policy_dates(ctx.policy_dates)
-    policies = policies[policies["date"].between(first, last)].reset_index(drop=True)
+    policies = _policies_between(ctx, first, last)
     subtitle = (
         f"PD closures per month (top) and PD closures as a share of completions (bottom), {ctx.window}. "
         "Grey lines: fiscal years (Oct\u2013Sep)."
@@ -840,8 +845,7 @@ def long_run(table: pd.DataFrame, ctx: Context, threshold: float | None = None) 
             f"; counting dismissals as PD, the peak was {count(dismissals['pd_closures'])} a month "
             f"({dismissals['date']:%b %Y})"
         )
-    policies = read_policy_dates(ctx.policy_dates)
-    policies = policies[policies["date"].between(first, last)].reset_index(drop=True)
+    policies = _policies_between(ctx, first, last)
     subtitle = (
         f"PD per month (top, log scale) and as a share of completions (bottom), every month of the release "
         f"({first:%b %Y} to {last:%b %Y}), under each definition. Shaded: this run's window ({ctx.window}), "
