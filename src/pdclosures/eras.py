@@ -77,10 +77,10 @@ def read_policy_dates(path: Path = POLICY_DATES) -> pd.DataFrame:
 
 def release_window(manifest: dict) -> Window | None:
     """Whole months from the release's first to its last completion month (None: no completion dates)."""
-    first, last = manifest.get("data_from"), manifest.get("data_through")
-    if not first or not last:
+    span = params.completion_span(manifest)
+    if span is None:
         return None
-    first, last = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    first, last = span
     after = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
     return Window(first.replace(day=1), after - dt.timedelta(days=1))
 
@@ -137,11 +137,10 @@ def pd_threshold(min_pd_per_month: float, scale: float) -> float:
 
 def months_covered(window: Window, manifest: dict) -> float:
     """Months (of average length) of the window that the release's completion dates cover."""
-    first, last = manifest.get("data_from"), manifest.get("data_through")
-    if not first or not last:
+    span = params.completion_span(manifest)
+    if span is None:
         return 0.0
-    start = max(window.start, dt.date.fromisoformat(first))
-    end = min(window.end, dt.date.fromisoformat(last))
+    start, end = max(window.start, span[0]), min(window.end, span[1])
     return max(0, (end - start).days + 1) / DAYS_PER_MONTH
 
 

@@ -44,12 +44,21 @@ NUMBERS = ("min_completions", "min_pd_per_month")
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
+def completion_span(manifest: dict) -> tuple[dt.date, dt.date] | None:
+    """The release's first and last valid completion dates, as ingest.json records them (None: none)."""
+    first, last = manifest.get("data_from"), manifest.get("data_through")
+    if not first or not last:
+        return None
+    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+
+
 def coverage_warning(window: Window, manifest: dict) -> str | None:
     """A warning when the window misses the release's completion dates entirely (all counts zero)."""
-    first, last = manifest.get("data_from"), manifest.get("data_through")
-    if first is None or last is None:
+    span = completion_span(manifest)
+    if span is None:
         return "warning: the release has no valid completion dates; every count is zero"
-    if window.end < dt.date.fromisoformat(first) or window.start > dt.date.fromisoformat(last):
+    first, last = span
+    if window.end < first or window.start > last:
         return (
             f"warning: the window {window.start}..{window.end} lies outside the release's completion "
             f"dates ({first}..{last}); every count is zero"
@@ -157,24 +166,24 @@ def parse_codes(value, name: str, known: set[str], allow_empty: bool = True) -> 
     return codes
 
 
-def parse_min_completions(value) -> int:
+def parse_count(value, name: str, unit: str = "", zero: str = "") -> int:
+    """A whole number of 0 or more for the parameter `name`; unit and zero, if given, say in the
+    error what it counts and what 0 means."""
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ParameterError(f"min_completions={value!r}: not a whole number") from None
+        raise ParameterError(f"{name}={value!r}: not a whole number{f' ({unit})' if unit else ''}") from None
     if number < 0:
-        raise ParameterError(f"min_completions={number}: must be 0 or more")
+        raise ParameterError(f"{name}={number}: must be 0 or more{f' ({zero})' if zero else ''}")
     return number
+
+
+def parse_min_completions(value) -> int:
+    return parse_count(value, "min_completions")
 
 
 def parse_min_pd_per_month(value) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ParameterError(f"min_pd_per_month={value!r}: not a whole number (PD closures a month)") from None
-    if number < 0:
-        raise ParameterError(f"min_pd_per_month={number}: must be 0 or more (0 turns the guard off)")
-    return number
+    return parse_count(value, "min_pd_per_month", unit="PD closures a month", zero="0 turns the guard off")
 
 
 def parse_courts(value) -> tuple[str, ...] | None:

@@ -849,13 +849,17 @@ def _code_occurs(calculator: RateCalculator, codes: tuple[str, ...]) -> bool:
     return calculator.con.execute(sql).fetchone()[0] > 0
 
 
-def sensitivity(ingest: IngestResult, window: Window, method: Method = Method()) -> pd.DataFrame:
+def sensitivity(
+    ingest: IngestResult, window: Window, method: Method = Method(), calculator: RateCalculator | None = None
+) -> pd.DataFrame:
     """The national rate for the window under each definition; the default row is national.csv's.
 
     An alternative the release cannot count (pd-dismissals where the decision lookup has no
-    dismissal rows) is left out, with a warning that says why."""
+    dismissal rows) is left out, with a warning that says why. A calculator the caller already has for
+    this window and method is used (and left open), rather than a second one built."""
     rows = []
-    calculator = RateCalculator(ingest, window, method)
+    owned = calculator is None
+    calculator = calculator or RateCalculator(ingest, window, method)
     try:
         for alternative in sensitivity_definitions(calculator.method):
             try:
@@ -877,7 +881,8 @@ def sensitivity(ingest: IngestResult, window: Window, method: Method = Method())
             )
             rows.append(row)
     finally:
-        calculator.con.close()
+        if owned:
+            calculator.con.close()
     frame = pd.DataFrame(rows)
     for column in ("pd_closures", "completions"):
         frame[column] = frame[column].astype("int64")
